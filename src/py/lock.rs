@@ -1,0 +1,91 @@
+//! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
+
+use super::wait::{lock_timeout, wait};
+use crate::sync::lock::Lock as CoreLock;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+#[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
+pub struct Lock {
+    pub(crate) inner: CoreLock,
+}
+
+impl Lock {
+    /// Blocking acquire, detached, interruptible on the main thread.
+    pub(crate) fn acquire_slow(&self, py: Python<'_>, timeout: super::wait::Timeout) -> PyResult<bool> {
+        let inner = &self.inner;
+        Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
+    }
+
+    #[inline]
+    pub(crate) fn release_or_err(&self) -> PyResult<()> {
+        if self.inner.release() {
+            Ok(())
+        } else {
+            Err(PyRuntimeError::new_err("release unlocked lock"))
+        }
+    }
+}
+
+#[pymethods]
+impl Lock {
+    #[new]
+    fn new() -> Self {
+        Lock { inner: CoreLock::new() }
+    }
+
+    #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
+    fn acquire(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let timeout = if blocking.is_none() && timeout.is_none() {
+            super::wait::Timeout::Forever
+        } else {
+            lock_timeout(blocking, timeout)?
+        };
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
+        self.acquire_slow(py, timeout)
+    }
+
+    /// Same as `acquire()`: the stdlib's deprecated alias.
+    #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
+    fn acquire_lock(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        self.acquire(py, blocking, timeout)
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
+        self.acquire_slow(py, super::wait::Timeout::Forever)
+    }
+
+    fn release(&self) -> PyResult<()> {
+        self.release_or_err()
+    }
+
+    fn release_lock(&self) -> PyResult<()> {
+        self.release_or_err()
+    }
+
+    fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.release_or_err()
+    }
+
+    fn locked(&self) -> bool {
+        self.inner.locked()
+    }
+
+    fn locked_lock(&self) -> bool {
+        self.inner.locked()
+    }
+
+    fn _at_fork_reinit(&self) {
+        self.inner.reinit();
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        let state = if slf.get().inner.locked() { "locked" } else { "unlocked" };
+        format!("<{state} rthreading.Lock object at {:#x}>", slf.as_ptr() as usize)
+    }
+}

@@ -1,0 +1,24 @@
+//! PyO3 wrappers, one file per public class. They check arguments, map errors to the stdlib's
+//! exceptions and wait through `wait` (detached, interruptible); the state lives in `crate::sync`.
+
+use pyo3::prelude::*;
+
+mod barrier;
+mod condition;
+mod event;
+mod lock;
+mod rlock;
+mod semaphore;
+pub(crate) mod wait;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    wait::init(m.py())?;
+    m.add_class::<lock::Lock>()?;
+    m.add_class::<rlock::RLock>()?;
+    m.add_class::<condition::Condition>()?;
+    m.add_class::<semaphore::Semaphore>()?;
+    m.add_class::<semaphore::BoundedSemaphore>()?;
+    m.add_class::<event::Event>()?;
+    m.add_class::<barrier::Barrier>()?;
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! `rthreading.RLock`: the wrapper over `sync::rlock::RLock`, with the private hooks
+//! (`_is_owned`, `_release_save`, `_acquire_restore`) that the stdlib's Condition uses.
+
+use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
+use crate::sync::current_thread_ident;
+use crate::sync::rlock::RLock as CoreRLock;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+
+#[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
+pub struct RLock {
+    pub(crate) inner: CoreRLock,
+}
+
+fn not_owned() -> PyErr {
+    PyRuntimeError::new_err("cannot release un-acquired lock")
+}
+
+impl RLock {
+    pub(crate) fn acquire_timeout(&self, py: Python<'_>, timeout: Timeout) -> PyResult<bool> {
+        let me = current_thread_ident();
+        if self.inner.try_acquire(me) {
+            return Ok(true);
+        }
+        let inner = &self.inner;
+        Ok(wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some())
+    }
+
+    #[inline]
+    pub(crate) fn release_checked(&self) -> PyResult<()> {
+        self.inner.release(current_thread_ident()).map_err(|_| not_owned())
+    }
+
+    /// Releases every level; returns the depth (for a Condition's wait).
+    pub(crate) fn release_save_count(&self) -> PyResult<usize> {
+        self.inner.release_all(current_thread_ident()).map_err(|_| not_owned())
+    }
+
+    /// Re-acquires with the saved depth, waiting as long as it takes; a signal handler's
+    /// exception raised meanwhile is returned after the lock is held again.
+    pub(crate) fn acquire_restore_count(&self, py: Python<'_>, count: usize) -> PyResult<()> {
+        let me = current_thread_ident();
+        let inner = &self.inner;
+        wait_uninterruptibly(py, |until| inner.acquire_until_with_count(me, count, until).then_some(())).1
+    }
+}
+
+#[pymethods]
+impl RLock {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        RLock { inner: CoreRLock::new() }
+    }
+
+    #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
+    fn acquire(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let timeout = if blocking.is_none() && timeout.is_none() { Timeout::Forever } else { lock_timeout(blocking, timeout)? };
+        self.acquire_timeout(py, timeout)
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
+        self.acquire_timeout(py, Timeout::Forever)
+    }
+
+    fn release(&self) -> PyResult<()> {
+        self.release_checked()
+    }
+
+    fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.release_checked()
+    }
+
+    fn locked(&self) -> bool {
+        self.inner.locked()
+    }
+
+    fn _is_owned(&self) -> bool {
+        self.inner.is_owned_by(current_thread_ident())
+    }
+
+    fn _recursion_count(&self) -> usize {
+        self.inner.recursion_count(current_thread_ident())
+    }
+
+    /// Releases every level; returns `(count, owner)` as CPython's RLock does.
+    fn _release_save(&self) -> PyResult<(usize, u64)> {
+        let me = current_thread_ident();
+        if self.inner.recursion_count(me) == 0 {
+            return Err(not_owned());
+        }
+        let count = self.release_save_count()?;
+        Ok((count, me))
+    }
+
+    fn _acquire_restore(&self, py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (count, _owner): (usize, u64) = state
+            .extract()
+            .map_err(|_| PyTypeError::new_err("_acquire_restore() argument must be a (count, owner) tuple"))?;
+        self.acquire_restore_count(py, count.max(1))
+    }
+
+    fn _at_fork_reinit(&self) {
+        self.inner.reinit();
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        let inner = &slf.get().inner;
+        let (owner, count) = inner.state();
+        let state = if inner.locked() { "locked" } else { "unlocked" };
+        format!("<{state} rthreading.RLock object owner={owner} count={count} at {:#x}>", slf.as_ptr() as usize)
+    }
+}

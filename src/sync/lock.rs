@@ -1,0 +1,121 @@
+//! A non-reentrant lock that any thread may release, as Python's `_thread.lock`.
+
+use lock_api::{RawMutex as _, RawMutexTimed as _};
+use parking_lot::RawMutex;
+use std::time::Instant;
+
+pub struct Lock {
+    raw: RawMutex,
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lock {
+    pub const fn new() -> Self {
+        Lock { raw: RawMutex::INIT }
+    }
+
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        self.raw.try_lock()
+    }
+
+    /// Blocks until acquired or until `deadline` (None: forever); returns whether acquired.
+    pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
+        match deadline {
+            None => {
+                self.raw.lock();
+                true
+            }
+            Some(d) => self.raw.try_lock_until(d),
+        }
+    }
+
+    /// Releases the lock; false if it was not locked. Any thread may release (Python allows it).
+    #[inline]
+    pub fn release(&self) -> bool {
+        if !self.raw.is_locked() {
+            return false;
+        }
+        // SAFETY: parking_lot's RawMutex keeps no owner; the lock is held (checked above), and
+        // "held in the current context" is satisfied because Python's lock is not owned by a
+        // thread. Two threads racing to release one held lock is a program error in Python too:
+        // here both may succeed, leaving the lock unlocked, never memory-unsafe.
+        unsafe { self.raw.unlock() };
+        true
+    }
+
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    /// Forcibly reset to unlocked: after fork, in the child only (no other thread exists).
+    pub fn reinit(&self) {
+        if self.raw.is_locked() {
+            // SAFETY: see `release`; in a fork child no parked thread can exist.
+            unsafe { self.raw.unlock() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn acquire_release() {
+        let l = Lock::new();
+        assert!(l.try_acquire());
+        assert!(!l.try_acquire());
+        assert!(l.locked());
+        assert!(l.release());
+        assert!(!l.release());
+        assert!(!l.locked());
+    }
+
+    #[test]
+    fn timed_acquire_times_out() {
+        let l = Lock::new();
+        assert!(l.try_acquire());
+        let t0 = Instant::now();
+        assert!(!l.acquire_until(Some(t0 + Duration::from_millis(30))));
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn release_from_other_thread() {
+        let l = Arc::new(Lock::new());
+        assert!(l.try_acquire());
+        let l2 = l.clone();
+        std::thread::spawn(move || assert!(l2.release())).join().unwrap();
+        assert!(l.try_acquire());
+    }
+
+    #[test]
+    fn counts_exactly_under_contention() {
+        let l = Arc::new(Lock::new());
+        let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let (l, n) = (l.clone(), n.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        l.acquire_until(None);
+                        let v = n.load(std::sync::atomic::Ordering::Relaxed);
+                        n.store(v + 1, std::sync::atomic::Ordering::Relaxed);
+                        l.release();
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(n.load(std::sync::atomic::Ordering::Relaxed), 40_000);
+    }
+}

@@ -1,0 +1,178 @@
+//! A reentrant lock owned by one thread at a time, as Python's `_thread.RLock`.
+
+use super::lock::Lock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+
+pub struct RLock {
+    lock: Lock,
+    /// Ident of the owning thread, 0 when unowned. Written only by the owner while it holds
+    /// `lock`; read by anyone (a thread only ever compares it with its own ident, so a stale
+    /// read can never make a non-owner think it owns the lock).
+    owner: AtomicU64,
+    /// Recursion depth; only the owner reads or writes it meaningfully.
+    count: AtomicUsize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotOwned;
+
+impl Default for RLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RLock {
+    pub const fn new() -> Self {
+        RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+    }
+
+    #[inline]
+    pub fn is_owned_by(&self, me: u64) -> bool {
+        self.owner.load(Relaxed) == me
+    }
+
+    /// Re-enters if `me` owns the lock, else tries once to take it.
+    #[inline]
+    pub fn try_acquire(&self, me: u64) -> bool {
+        if self.is_owned_by(me) {
+            self.count.fetch_add(1, Relaxed);
+            return true;
+        }
+        if self.lock.try_acquire() {
+            self.take(me, 1);
+            return true;
+        }
+        false
+    }
+
+    /// Blocks until acquired by `me` (re-entering if already owned) or until `deadline`.
+    pub fn acquire_until(&self, me: u64, deadline: Option<Instant>) -> bool {
+        self.acquire_until_with_count(me, 1, deadline)
+    }
+
+    /// Acquires (not re-entrantly) and sets the recursion depth to `count`: `_acquire_restore`.
+    pub fn acquire_until_with_count(&self, me: u64, count: usize, deadline: Option<Instant>) -> bool {
+        if self.is_owned_by(me) {
+            self.count.fetch_add(count, Relaxed);
+            return true;
+        }
+        if self.lock.acquire_until(deadline) {
+            self.take(me, count);
+            return true;
+        }
+        false
+    }
+
+    #[inline]
+    fn take(&self, me: u64, count: usize) {
+        self.count.store(count, Relaxed);
+        self.owner.store(me, Relaxed);
+    }
+
+    /// Releases one level; the lock is freed when the depth reaches zero.
+    #[inline]
+    pub fn release(&self, me: u64) -> Result<(), NotOwned> {
+        if !self.is_owned_by(me) {
+            return Err(NotOwned);
+        }
+        if self.count.fetch_sub(1, Relaxed) == 1 {
+            self.owner.store(0, Relaxed);
+            self.lock.release();
+        }
+        Ok(())
+    }
+
+    /// Releases every level at once and returns the depth: `_release_save`.
+    pub fn release_all(&self, me: u64) -> Result<usize, NotOwned> {
+        if !self.is_owned_by(me) {
+            return Err(NotOwned);
+        }
+        let count = self.count.swap(0, Relaxed);
+        self.owner.store(0, Relaxed);
+        self.lock.release();
+        Ok(count)
+    }
+
+    pub fn locked(&self) -> bool {
+        self.lock.locked()
+    }
+
+    pub fn owner(&self) -> u64 {
+        self.owner.load(Relaxed)
+    }
+
+    /// Depth as seen by `me`: 0 unless `me` owns it.
+    pub fn recursion_count(&self, me: u64) -> usize {
+        if self.is_owned_by(me) {
+            self.count.load(Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// Depth and owner, for a repr (racy by nature, as in CPython).
+    pub fn state(&self) -> (u64, usize) {
+        (self.owner.load(Relaxed), self.count.load(Relaxed))
+    }
+
+    /// Reset to unowned and unlocked: after fork, in the child only.
+    pub fn reinit(&self) {
+        self.owner.store(0, Relaxed);
+        self.count.store(0, Relaxed);
+        self.lock.reinit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::current_thread_ident;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn reentry_and_release() {
+        let r = RLock::new();
+        let me = current_thread_ident();
+        assert!(r.try_acquire(me));
+        assert!(r.try_acquire(me));
+        assert_eq!(r.recursion_count(me), 2);
+        assert_eq!(r.release(me), Ok(()));
+        assert!(r.locked());
+        assert_eq!(r.release(me), Ok(()));
+        assert!(!r.locked());
+        assert_eq!(r.release(me), Err(NotOwned));
+    }
+
+    #[test]
+    fn other_thread_cannot_release_or_enter() {
+        let r = Arc::new(RLock::new());
+        let me = current_thread_ident();
+        assert!(r.try_acquire(me));
+        let r2 = r.clone();
+        std::thread::spawn(move || {
+            let other = current_thread_ident();
+            assert_eq!(r2.release(other), Err(NotOwned));
+            assert!(!r2.acquire_until(other, Some(Instant::now() + Duration::from_millis(20))));
+            assert_eq!(r2.recursion_count(other), 0);
+        })
+        .join()
+        .unwrap();
+        assert_eq!(r.release_all(me), Ok(1));
+        assert!(!r.locked());
+    }
+
+    #[test]
+    fn release_all_then_restore() {
+        let r = RLock::new();
+        let me = current_thread_ident();
+        for _ in 0..3 {
+            assert!(r.try_acquire(me));
+        }
+        assert_eq!(r.release_all(me), Ok(3));
+        assert!(r.acquire_until_with_count(me, 3, None));
+        assert_eq!(r.recursion_count(me), 3);
+    }
+}
