@@ -1,15 +1,274 @@
-//! `rthreading.Condition` (placeholder until implemented).
+//! `rthreading.Condition`: a condition variable over any lock. rthreading's own Lock and RLock
+//! are driven directly (no Python call on the hot path); any other lock (the stdlib's, a user's)
+//! through its Python methods, exactly as the stdlib's Condition does.
 
+use super::lock::Lock;
+use super::rlock::RLock;
+use super::wait::{cond_timeout, wait, wait_uninterruptibly, Timeout};
+use crate::sync::condition::WaitQueue;
+use crate::sync::current_thread_ident;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat};
+use pyo3::{PyTraverseError, PyVisit};
+use std::time::Instant;
+
+enum Kind {
+    Lock(Py<Lock>),
+    RLock(Py<RLock>),
+    Other(Py<PyAny>),
+}
+
+/// What a wait released, so that it can be restored.
+enum Saved<'py> {
+    Lock,
+    RLock(usize),
+    Other(Option<Bound<'py, PyAny>>),
+}
 
 #[pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref)]
-pub struct Condition {}
+pub struct Condition {
+    kind: Kind,
+    waiters: WaitQueue,
+}
+
+impl Condition {
+    fn lock_obj<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.kind {
+            Kind::Lock(l) => l.bind(py).clone().into_any(),
+            Kind::RLock(l) => l.bind(py).clone().into_any(),
+            Kind::Other(l) => l.bind(py).clone(),
+        }
+    }
+
+    /// The stdlib's `_is_owned`: the RLock's owner check, "is locked" for a plain Lock, and
+    /// for other locks their `_is_owned` or the acquire(False)/release probe.
+    fn is_owned(&self, py: Python<'_>) -> PyResult<bool> {
+        match &self.kind {
+            Kind::Lock(l) => Ok(l.get().inner.locked()),
+            Kind::RLock(l) => Ok(l.get().inner.is_owned_by(current_thread_ident())),
+            Kind::Other(l) => {
+                let l = l.bind(py);
+                if let Ok(f) = l.getattr(intern!(py, "_is_owned")) {
+                    return f.call0()?.is_truthy();
+                }
+                if l.call_method1(intern!(py, "acquire"), (false,))?.is_truthy()? {
+                    l.call_method0(intern!(py, "release"))?;
+                    Ok(false)
+                } else {
+                    Ok(true)
+                }
+            }
+        }
+    }
+
+    fn release_save<'py>(&self, py: Python<'py>) -> PyResult<Saved<'py>> {
+        match &self.kind {
+            Kind::Lock(l) => l.get().release_or_err().map(|()| Saved::Lock),
+            Kind::RLock(l) => l.get().release_save_count().map(Saved::RLock),
+            Kind::Other(l) => {
+                let l = l.bind(py);
+                match l.getattr(intern!(py, "_release_save")) {
+                    Ok(f) => Ok(Saved::Other(Some(f.call0()?))),
+                    Err(_) => l.call_method0(intern!(py, "release")).map(|_| Saved::Other(None)),
+                }
+            }
+        }
+    }
+
+    /// Re-acquires what `release_save` released; waits as long as it takes.
+    fn acquire_restore(&self, py: Python<'_>, saved: Saved<'_>) -> PyResult<()> {
+        match (&self.kind, saved) {
+            (Kind::Lock(l), _) => {
+                let inner = &l.get().inner;
+                wait_uninterruptibly(py, |until| inner.acquire_until(until).then_some(())).1
+            }
+            (Kind::RLock(l), Saved::RLock(count)) => l.get().acquire_restore_count(py, count),
+            (Kind::Other(l), Saved::Other(Some(state))) => {
+                l.bind(py).call_method1(intern!(py, "_acquire_restore"), (state,)).map(drop)
+            }
+            (Kind::Other(l), _) => l.bind(py).call_method0(intern!(py, "acquire")).map(drop),
+            (Kind::RLock(_), _) => unreachable!("an RLock's save is always a count"),
+        }
+    }
+
+    fn check_owned(&self, py: Python<'_>, what: &str) -> PyResult<()> {
+        if self.is_owned(py)? {
+            Ok(())
+        } else {
+            Err(PyRuntimeError::new_err(format!("cannot {what} on un-acquired lock")))
+        }
+    }
+
+    /// How many waiters `notify(n)` wakes, read as the stdlib's `while waiters and n > 0` loop
+    /// reads `n` (only when there is a waiter, with Python's comparison and its errors).
+    fn notify_count(n: &Bound<'_, PyAny>, waiting: usize) -> PyResult<usize> {
+        if let Ok(k) = n.extract::<i64>() {
+            return Ok(k.clamp(0, waiting as i64) as usize);
+        }
+        if let Ok(f) = n.cast::<PyFloat>() {
+            let v = f.value();
+            return Ok(if v > 0.0 { v.ceil().min(waiting as f64) as usize } else { 0 });
+        }
+        Ok(if n.gt(0)? { 1 } else { 0 })
+    }
+}
 
 #[pymethods]
 impl Condition {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        Condition {}
+    #[pyo3(signature = (lock=None))]
+    fn new(py: Python<'_>, lock: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        let kind = match lock {
+            None => Kind::RLock(Py::new(py, RLock::default())?),
+            Some(l) if l.is_none() => Kind::RLock(Py::new(py, RLock::default())?),
+            Some(l) => match l.cast_exact::<Lock>() {
+                Ok(l) => Kind::Lock(l.clone().unbind()),
+                Err(_) => match l.cast_exact::<RLock>() {
+                    Ok(r) => Kind::RLock(r.clone().unbind()),
+                    Err(_) => Kind::Other(l.unbind()),
+                },
+            },
+        };
+        Ok(Condition { kind, waiters: WaitQueue::new() })
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.kind {
+            Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, Timeout::Forever)?).to_owned().into_any().unbind()),
+            Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, Timeout::Forever)?).to_owned().into_any().unbind()),
+            Kind::Other(l) => l.bind(py).call_method0(intern!(py, "__enter__")).map(Bound::unbind),
+        }
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        t: &Bound<'_, PyAny>,
+        v: &Bound<'_, PyAny>,
+        tb: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        match &self.kind {
+            Kind::Lock(l) => l.get().release_or_err().map(|()| py.None()),
+            Kind::RLock(l) => l.get().release_checked().map(|()| py.None()),
+            Kind::Other(l) => l.bind(py).call_method1(intern!(py, "__exit__"), (t, v, tb)).map(Bound::unbind),
+        }
+    }
+
+    /// The lock's own `acquire`, as the stdlib binds `self.acquire = lock.acquire`.
+    #[getter]
+    fn acquire<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lock_obj(py).getattr(intern!(py, "acquire"))
+    }
+
+    #[getter]
+    fn release<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lock_obj(py).getattr(intern!(py, "release"))
+    }
+
+    #[getter]
+    fn _lock<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.lock_obj(py)
+    }
+
+    fn _is_owned(&self, py: Python<'_>) -> PyResult<bool> {
+        self.is_owned(py)
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        self.check_owned(py, "wait")?;
+        let timeout = cond_timeout(timeout)?;
+        let waiter = self.waiters.enqueue();
+        let saved = match self.release_save(py) {
+            Ok(s) => s,
+            Err(e) => {
+                self.waiters.remove(&waiter);
+                return Err(e);
+            }
+        };
+        let outcome = wait(py, timeout, |until| waiter.wait_until(until).then_some(()));
+        let restored = self.acquire_restore(py, saved);
+        // A waiter no longer queued was notified, even if its wait timed out at the same time.
+        let notified = matches!(outcome, Ok(Some(()))) || !self.waiters.remove(&waiter);
+        restored?;
+        outcome?;
+        Ok(notified)
+    }
+
+    #[pyo3(signature = (predicate, timeout=None))]
+    fn wait_for(slf: &Bound<'_, Self>, predicate: &Bound<'_, PyAny>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let mut waittime = timeout.filter(|t| !t.is_none());
+        let mut endtime: Option<(Instant, f64)> = None;
+        let mut result = predicate.call0()?;
+        while !result.is_truthy()? {
+            if let Some(w) = &waittime {
+                match endtime {
+                    None => {
+                        // `_time() + timeout` in the stdlib: Python's addition and its errors.
+                        let total: f64 = PyFloat::new(py, 0.0).add(w)?.extract()?;
+                        endtime = Some((Instant::now(), total));
+                    }
+                    Some((start, total)) => {
+                        let left = total - start.elapsed().as_secs_f64();
+                        if left <= 0.0 {
+                            break;
+                        }
+                        waittime = Some(PyFloat::new(py, left).into_any());
+                    }
+                }
+            }
+            slf.call_method1(intern!(py, "wait"), (waittime.as_ref(),))?;
+            result = predicate.call0()?;
+        }
+        Ok(result.unbind())
+    }
+
+    #[pyo3(signature = (n=None))]
+    fn notify(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.check_owned(py, "notify")?;
+        let waiting = self.waiters.len();
+        if waiting == 0 {
+            return Ok(());
+        }
+        let k = match n {
+            None => 1,
+            Some(n) => Self::notify_count(n, waiting)?,
+        };
+        self.waiters.notify(k);
+        Ok(())
+    }
+
+    fn notify_all(&self, py: Python<'_>) -> PyResult<()> {
+        self.check_owned(py, "notify")?;
+        self.waiters.notify(usize::MAX);
+        Ok(())
+    }
+
+    #[pyo3(name = "notifyAll")]
+    fn notify_all_deprecated(&self, py: Python<'_>) -> PyResult<()> {
+        let warning = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+        PyErr::warn(py, &warning, c"notifyAll() is deprecated, use notify_all() instead", 1)?;
+        self.notify_all(py)
+    }
+
+    fn _at_fork_reinit(&self, py: Python<'_>) -> PyResult<()> {
+        self.lock_obj(py).call_method0(intern!(py, "_at_fork_reinit"))?;
+        self.waiters.reinit();
+        Ok(())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<Condition({}, {})>", self.lock_obj(py).repr()?, self.waiters.len()))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match &self.kind {
+            Kind::Lock(l) => visit.call(l),
+            Kind::RLock(l) => visit.call(l),
+            Kind::Other(l) => visit.call(l),
+        }
     }
 }

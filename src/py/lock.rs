@@ -1,18 +1,23 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
-use super::wait::{lock_timeout, wait};
+use super::wait::{lock_timeout, wait, Timeout};
 use crate::sync::lock::Lock as CoreLock;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 #[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
+#[derive(Default)]
 pub struct Lock {
     pub(crate) inner: CoreLock,
 }
 
 impl Lock {
-    /// Blocking acquire, detached, interruptible on the main thread.
-    pub(crate) fn acquire_slow(&self, py: Python<'_>, timeout: super::wait::Timeout) -> PyResult<bool> {
+    /// Acquire: one try attached, then a wait detached, interruptible on the main thread.
+    #[inline]
+    pub(crate) fn acquire_timeout(&self, py: Python<'_>, timeout: Timeout) -> PyResult<bool> {
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
         let inner = &self.inner;
         Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
     }
@@ -37,14 +42,11 @@ impl Lock {
     #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let timeout = if blocking.is_none() && timeout.is_none() {
-            super::wait::Timeout::Forever
+            Timeout::Forever
         } else {
             lock_timeout(blocking, timeout)?
         };
-        if self.inner.try_acquire() {
-            return Ok(true);
-        }
-        self.acquire_slow(py, timeout)
+        self.acquire_timeout(py, timeout)
     }
 
     /// Same as `acquire()`: the stdlib's deprecated alias.
@@ -54,10 +56,7 @@ impl Lock {
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        if self.inner.try_acquire() {
-            return Ok(true);
-        }
-        self.acquire_slow(py, super::wait::Timeout::Forever)
+        self.acquire_timeout(py, Timeout::Forever)
     }
 
     fn release(&self) -> PyResult<()> {

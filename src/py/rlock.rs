@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
+#[derive(Default)]
 pub struct RLock {
     pub(crate) inner: CoreRLock,
 }

@@ -1,0 +1,35 @@
+# The one entry point for tasks. `make test` and `make bench` are the README's two commands:
+# each builds everything it needs on a fresh machine (the free-threaded interpreter is built
+# once and cached in ~/.cache/rthreading, the wheel is built by maturin and pip-installed into
+# a virtual environment per interpreter) and then runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GIL_PYTHON ?= python3
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: test bench ft-python cargo-test test-ft test-gil clean
+
+test: cargo-test test-ft test-gil
+
+ft-python:
+	@scripts/ft-python.sh
+
+cargo-test:
+	cargo test --no-default-features --quiet
+
+# The free-threaded interpreter, then the machine's GIL python3 (3.11 here).
+test-ft:
+	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
+	"$$py" -m pytest $(PYTEST_ARGS)
+
+test-gil:
+	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
+	"$$py" -m pytest $(PYTEST_ARGS)
+
+bench:
+	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
+	"$$py" benches/bench_primitives.py $(BENCH_ARGS)
+
+clean:
+	rm -rf target .venv-ft .venv-gil dist

@@ -1,0 +1,148 @@
+//! The waiter queue behind a condition variable whose lock lives elsewhere (in Python, any
+//! lock): as the stdlib's `threading.Condition`, each wait enqueues its own one-shot waiter,
+//! releases the user's lock, and sleeps on the waiter; `notify(n)` wakes the n oldest waiters.
+//! The queue is guarded by its own short mutex, so it is correct whatever the user's lock is.
+
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One waiting thread's wake-up flag.
+#[derive(Default)]
+pub struct Waiter {
+    notified: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Waiter {
+    /// Sleeps until notified or `deadline` (None: no limit); returns whether notified.
+    pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let mut notified = self.notified.lock();
+        while !*notified {
+            match deadline {
+                None => self.cv.wait(&mut notified),
+                Some(d) => {
+                    if self.cv.wait_until(&mut notified, d).timed_out() {
+                        break;
+                    }
+                }
+            }
+        }
+        *notified
+    }
+
+    fn wake(&self) {
+        *self.notified.lock() = true;
+        self.cv.notify_one();
+    }
+}
+
+#[derive(Default)]
+pub struct WaitQueue {
+    waiters: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Mirrors `waiters.len()`, so that a notify with nobody waiting takes no mutex.
+    len: AtomicUsize,
+}
+
+impl WaitQueue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a new waiter at the back; call before releasing the user's lock.
+    pub fn enqueue(&self) -> Arc<Waiter> {
+        let w = Arc::new(Waiter::default());
+        let mut q = self.waiters.lock();
+        q.push_back(w.clone());
+        self.len.store(q.len(), Ordering::Release);
+        w
+    }
+
+    /// Removes `w` if still queued; false means it was notified meanwhile.
+    pub fn remove(&self, w: &Arc<Waiter>) -> bool {
+        let mut q = self.waiters.lock();
+        let Some(i) = q.iter().position(|x| Arc::ptr_eq(x, w)) else {
+            return false;
+        };
+        q.remove(i);
+        self.len.store(q.len(), Ordering::Release);
+        true
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Wakes up to `n` of the oldest waiters; returns how many were woken.
+    pub fn notify(&self, n: usize) -> usize {
+        if n == 0 || self.is_empty() {
+            return 0;
+        }
+        let woken: Vec<Arc<Waiter>> = {
+            let mut q = self.waiters.lock();
+            let k = n.min(q.len());
+            let woken = q.drain(..k).collect();
+            self.len.store(q.len(), Ordering::Release);
+            woken
+        };
+        woken.iter().for_each(|w| w.wake());
+        woken.len()
+    }
+
+    /// Forgets every waiter: after fork, in the child only.
+    pub fn reinit(&self) {
+        self.waiters.lock().clear();
+        self.len.store(0, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn notify_wakes_oldest_first() {
+        let q = WaitQueue::new();
+        let a = q.enqueue();
+        let b = q.enqueue();
+        assert_eq!(q.notify(1), 1);
+        assert!(a.wait_until(Some(Instant::now())));
+        assert!(!b.wait_until(Some(Instant::now())));
+        assert_eq!(q.len(), 1);
+        assert!(q.remove(&b));
+        assert!(!q.remove(&a));
+        assert_eq!(q.notify(5), 0);
+    }
+
+    #[test]
+    fn timed_wait_times_out() {
+        let q = WaitQueue::new();
+        let w = q.enqueue();
+        let t0 = Instant::now();
+        assert!(!w.wait_until(Some(t0 + Duration::from_millis(20))));
+        assert!(t0.elapsed() >= Duration::from_millis(20));
+        assert!(q.remove(&w));
+    }
+
+    #[test]
+    fn notify_from_another_thread() {
+        let q = Arc::new(WaitQueue::new());
+        let ws: Vec<_> = (0..4).map(|_| q.enqueue()).collect();
+        let q2 = q.clone();
+        let t = std::thread::spawn(move || q2.notify(usize::MAX));
+        for w in &ws {
+            assert!(w.wait_until(None));
+        }
+        assert_eq!(t.join().unwrap(), 4);
+        assert!(q.is_empty());
+    }
+}
