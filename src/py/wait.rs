@@ -40,7 +40,23 @@ impl Timeout {
     }
 }
 
-const TOO_LARGE_PYTIME: &str = "timestamp too large to convert to C PyTime_t";
+/// The exception CPython raises for a timeout it cannot represent. Its message differs between
+/// versions ("timestamp out of range for C PyTime_t", "... platform time_t", ...), so on this
+/// rare path the running interpreter's own `lock.acquire` is asked to raise it.
+fn pytime_range_error(obj: &Bound<'_, PyAny>) -> PyErr {
+    let py = obj.py();
+    let stdlib_error = || -> PyResult<()> {
+        let lock = py.import("_thread")?.call_method0("allocate_lock")?;
+        if lock.call_method1("acquire", (true, obj))?.is_truthy()? {
+            lock.call_method0("release")?;
+        }
+        Ok(())
+    };
+    match stdlib_error() {
+        Err(e) => e,
+        Ok(()) => PyOverflowError::new_err("timestamp out of range for C PyTime_t"),
+    }
+}
 
 /// Seconds as CPython's `_PyTime_FromSecondsObject(obj, ROUND_TIMEOUT)` reads them: a float
 /// (NaN refused) or an integer (anything with `__index__`), in nanoseconds rounded away from 0.
@@ -53,18 +69,18 @@ fn pytime_ns(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
         let ns = secs * 1e9;
         let ns = if ns >= 0.0 { ns.ceil() } else { ns.floor() };
         if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&ns) {
-            return Err(PyOverflowError::new_err(TOO_LARGE_PYTIME));
+            return Err(pytime_range_error(obj));
         }
         return Ok(ns as i64);
     }
     let secs: i64 = obj.extract::<i64>().map_err(|e: PyErr| {
         if e.is_instance_of::<PyOverflowError>(obj.py()) {
-            PyOverflowError::new_err(TOO_LARGE_PYTIME)
+            pytime_range_error(obj)
         } else {
             e
         }
     })?;
-    secs.checked_mul(1_000_000_000).ok_or_else(|| PyOverflowError::new_err(TOO_LARGE_PYTIME))
+    secs.checked_mul(1_000_000_000).ok_or_else(|| pytime_range_error(obj))
 }
 
 /// A positive timeout in nanoseconds, refused above `TIMEOUT_MAX` as `lock.acquire` does.
