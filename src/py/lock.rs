@@ -1,9 +1,11 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
+use super::fastcall::{fast_method, install, py_true};
 use super::wait::{lock_timeout, wait, Timeout};
 use crate::sync::lock::Lock as CoreLock;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 #[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
 #[derive(Default)]
@@ -87,4 +89,17 @@ impl Lock {
         let state = if slf.get().inner.locked() { "locked" } else { "unlocked" };
         format!("<{state} rthreading.Lock object at {:#x}>", slf.as_ptr() as usize)
     }
+}
+
+fast_method!(AcquireFast, Lock, c"acquire", 0, |lock, py| lock.inner.try_acquire().then(|| py_true(py)));
+fast_method!(EnterFast, Lock, c"__enter__", 0, |lock, py| lock.inner.try_acquire().then(|| py_true(py)));
+fast_method!(ReleaseFast, Lock, c"release", 0, |lock, py| lock.inner.release().then(|| py.None()));
+fast_method!(ExitFast, Lock, c"__exit__", 3, |lock, py| lock.inner.release().then(|| py.None()));
+
+/// The uncontended acquire and release skip PyO3's argument handling (see `fastcall`).
+pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    install::<AcquireFast>(ty)?;
+    install::<EnterFast>(ty)?;
+    install::<ReleaseFast>(ty)?;
+    install::<ExitFast>(ty)
 }

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod barrier;
 mod condition;
 mod event;
+mod fastcall;
 mod lock;
 mod rlock;
 mod semaphore;
@@ -14,6 +15,7 @@ pub(crate) mod wait;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     wait::init(m.py())?;
     m.add_class::<lock::Lock>()?;
+    lock::install_fast_paths(&m.py().get_type::<lock::Lock>())?;
     m.add_class::<rlock::RLock>()?;
     m.add_class::<condition::Condition>()?;
     m.add_class::<semaphore::Semaphore>()?;
