@@ -4,12 +4,14 @@
 
 use super::lock::Lock;
 use super::rlock::RLock;
+use super::fastcall::{fast_method, install, py_true};
 use super::wait::{cond_timeout, wait, wait_uninterruptibly, Timeout};
 use crate::sync::condition::WaitQueue;
 use crate::sync::current_thread_ident;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 use pyo3::types::{PyBool, PyFloat};
 use pyo3::{PyTraverseError, PyVisit};
 use std::time::Instant;
@@ -271,4 +273,50 @@ impl Condition {
             Kind::Other(l) => visit.call(l),
         }
     }
+}
+
+impl Condition {
+    /// The uncontended acquire of rthreading's own locks; None for other locks.
+    #[inline(always)]
+    fn try_enter(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Lock(l) => Some(l.get().inner.try_acquire()),
+            Kind::RLock(l) => Some(l.get().inner.try_acquire(current_thread_ident())),
+            Kind::Other(_) => None,
+        }
+    }
+
+    #[inline(always)]
+    fn try_exit(&self) -> bool {
+        match &self.kind {
+            Kind::Lock(l) => l.get().inner.release(),
+            Kind::RLock(l) => l.get().inner.release(current_thread_ident()).is_ok(),
+            Kind::Other(_) => false,
+        }
+    }
+
+    /// `notify()` with nobody waiting, on rthreading's own locks: nothing to do once ownership
+    /// is confirmed.
+    #[inline(always)]
+    fn try_notify_nobody(&self) -> bool {
+        self.waiters.is_empty()
+            && match &self.kind {
+                Kind::Lock(l) => l.get().inner.locked(),
+                Kind::RLock(l) => l.get().inner.is_owned_by(current_thread_ident()),
+                Kind::Other(_) => false,
+            }
+    }
+}
+
+fast_method!(EnterFast, Condition, c"__enter__", 0, |c, py| c.try_enter().filter(|&ok| ok).map(|_| py_true(py)));
+fast_method!(ExitFast, Condition, c"__exit__", 3, |c, py| c.try_exit().then(|| py.None()));
+fast_method!(NotifyFast, Condition, c"notify", 0, |c, py| c.try_notify_nobody().then(|| py.None()));
+fast_method!(NotifyAllFast, Condition, c"notify_all", 0, |c, py| c.try_notify_nobody().then(|| py.None()));
+
+/// `with cond: cond.notify()` skips PyO3's argument handling (see `fastcall`).
+pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    install::<EnterFast>(ty)?;
+    install::<ExitFast>(ty)?;
+    install::<NotifyFast>(ty)?;
+    install::<NotifyAllFast>(ty)
 }

@@ -17,7 +17,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lock::Lock>()?;
     lock::install_fast_paths(&m.py().get_type::<lock::Lock>())?;
     m.add_class::<rlock::RLock>()?;
+    rlock::install_fast_paths(&m.py().get_type::<rlock::RLock>())?;
     m.add_class::<condition::Condition>()?;
+    condition::install_fast_paths(&m.py().get_type::<condition::Condition>())?;
     m.add_class::<semaphore::Semaphore>()?;
     m.add_class::<semaphore::BoundedSemaphore>()?;
     m.add_class::<event::Event>()?;

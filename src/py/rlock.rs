@@ -1,11 +1,13 @@
 //! `rthreading.RLock`: the wrapper over `sync::rlock::RLock`, with the private hooks
 //! (`_is_owned`, `_release_save`, `_acquire_restore`) that the stdlib's Condition uses.
 
+use super::fastcall::{fast_method, install, py_true};
 use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
 use crate::sync::current_thread_ident;
 use crate::sync::rlock::RLock as CoreRLock;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
 #[derive(Default)]
@@ -111,4 +113,17 @@ impl RLock {
         let state = if inner.locked() { "locked" } else { "unlocked" };
         format!("<{state} rthreading.RLock object owner={owner} count={count} at {:#x}>", slf.as_ptr() as usize)
     }
+}
+
+fast_method!(AcquireFast, RLock, c"acquire", 0, |r, py| r.inner.try_acquire(current_thread_ident()).then(|| py_true(py)));
+fast_method!(EnterFast, RLock, c"__enter__", 0, |r, py| r.inner.try_acquire(current_thread_ident()).then(|| py_true(py)));
+fast_method!(ReleaseFast, RLock, c"release", 0, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
+fast_method!(ExitFast, RLock, c"__exit__", 3, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
+
+/// The uncontended acquire and release skip PyO3's argument handling (see `fastcall`).
+pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    install::<AcquireFast>(ty)?;
+    install::<EnterFast>(ty)?;
+    install::<ReleaseFast>(ty)?;
+    install::<ExitFast>(ty)
 }
