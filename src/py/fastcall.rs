@@ -5,7 +5,7 @@
 //! is itself a few nanoseconds of work that decides whether rthreading beats the stdlib's C
 //! lock. For a method registered here, the class keeps its ordinary PyO3 method and gets a
 //! second, C-level entry in front of it: when the call has the common shape (no keywords, a
-//! given number of positional arguments, whose values the fast path ignores) the entry runs
+//! given number of positional arguments) the entry runs
 //! the fast path directly; if the fast path declines (`None`) or the call has another shape,
 //! it tail-calls the PyO3 method, which handles everything (argument errors, blocking, ...).
 //! The fast path must be a few atomic operations that cannot panic or block.
@@ -20,24 +20,31 @@ use std::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 pub trait FastMethod {
     /// The Python method's name.
     const NAME: &'static CStr;
-    /// How many positional arguments the fast path accepts (it ignores their values).
+    /// How many positional arguments the fast path takes.
     const NARGS: isize;
-    /// The fast path: `Some(result)` when it handled the call, `None` to defer to PyO3's method.
-    fn fast(slf: &Bound<'_, PyAny>) -> Option<Py<PyAny>>;
+    /// The fast path, given `self` and exactly `NARGS` positional arguments: `Some(result)` when
+    /// it handled the call, `None` to defer to PyO3's method (which then does all the work).
+    fn fast(slf: &Bound<'_, PyAny>, args: &[Borrowed<'_, '_, PyAny>]) -> Option<Py<PyAny>>;
     /// Where the PyO3 method's C function is kept.
     fn original() -> &'static AtomicPtr<c_void>;
 }
 
 /// Declares a `FastMethod` for `$class.$name`, whose fast path is
-/// `|$slf: &$class, $py: Python| -> Option<Py<PyAny>>`.
+/// `|$slf: &$class, $py: Python, $args: &[Borrowed<PyAny>]| -> Option<Py<PyAny>>`.
 macro_rules! fast_method {
     ($marker:ident, $class:ty, $name:literal, $nargs:literal, |$slf:ident, $py:ident| $body:expr) => {
+        $crate::py::fastcall::fast_method!($marker, $class, $name, $nargs, |$slf, $py, _args| $body);
+    };
+    ($marker:ident, $class:ty, $name:literal, $nargs:literal, |$slf:ident, $py:ident, $args:ident| $body:expr) => {
         pub(crate) struct $marker;
         impl $crate::py::fastcall::FastMethod for $marker {
             const NAME: &'static std::ffi::CStr = $name;
             const NARGS: isize = $nargs;
             #[inline(always)]
-            fn fast(obj: &pyo3::Bound<'_, pyo3::PyAny>) -> Option<pyo3::Py<pyo3::PyAny>> {
+            fn fast(
+                obj: &pyo3::Bound<'_, pyo3::PyAny>,
+                $args: &[pyo3::Borrowed<'_, '_, pyo3::PyAny>],
+            ) -> Option<pyo3::Py<pyo3::PyAny>> {
                 // SAFETY: the entry is installed on `$class` (and inherited by subclasses,
                 // whose instances contain a `$class`), so `obj` is a `$class` instance.
                 let $slf: &$class = unsafe { obj.cast_unchecked::<$class>() }.get();
@@ -64,7 +71,14 @@ unsafe extern "C" fn fastcall_entry<M: FastMethod>(
         // SAFETY: CPython calls methods attached, with a valid borrowed `self`.
         let py = unsafe { Python::assume_attached() };
         let obj = unsafe { pyo3::Borrowed::from_ptr(py, slf) };
-        if let Some(r) = M::fast(&obj) {
+        // SAFETY: CPython passes `nargs` valid borrowed arguments; `Borrowed` has the layout
+        // of a pointer. (`args` may be null when there are none.)
+        let args: &[Borrowed<'_, '_, PyAny>] = if M::NARGS == 0 {
+            &[]
+        } else {
+            unsafe { std::slice::from_raw_parts(args.cast(), M::NARGS as usize) }
+        };
+        if let Some(r) = M::fast(&obj, args) {
             return r.into_ptr();
         }
     }
@@ -79,7 +93,7 @@ unsafe extern "C" fn noargs_entry<M: FastMethod>(slf: *mut ffi::PyObject, arg: *
     // SAFETY: as in `fastcall_entry`.
     let py = unsafe { Python::assume_attached() };
     let obj = unsafe { pyo3::Borrowed::from_ptr(py, slf) };
-    if let Some(r) = M::fast(&obj) {
+    if let Some(r) = M::fast(&obj, &[]) {
         return r.into_ptr();
     }
     unsafe {
