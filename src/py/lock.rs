@@ -41,19 +41,19 @@ impl Lock {
         Lock { inner: CoreLock::new() }
     }
 
-    #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        let timeout = if blocking.is_none() && timeout.is_none() {
+    #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
+    fn acquire(&self, py: Python<'_>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+        let timeout = if blocking.get().is_none() && timeout.get().is_none() {
             Timeout::Forever
         } else {
-            lock_timeout(blocking, timeout)?
+            lock_timeout(blocking.get(), timeout.get())?
         };
         self.acquire_timeout(py, timeout)
     }
 
     /// Same as `acquire()`: the stdlib's deprecated alias.
-    #[pyo3(signature = (blocking=None, timeout=None), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire_lock(&self, py: Python<'_>, blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
+    fn acquire_lock(&self, py: Python<'_>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
         self.acquire(py, blocking, timeout)
     }
 

@@ -40,22 +40,28 @@ impl Timeout {
     }
 }
 
-/// The exception CPython raises for a timeout it cannot represent. Its message differs between
-/// versions ("timestamp out of range for C PyTime_t", "... platform time_t", ...), so on this
-/// rare path the running interpreter's own `lock.acquire` is asked to raise it.
-fn pytime_range_error(obj: &Bound<'_, PyAny>) -> PyErr {
-    let py = obj.py();
+/// What the running interpreter's own `lock.acquire(True, timeout)` raises for `timeout`: for the
+/// errors whose message differs between CPython versions ("timestamp out of range for C
+/// PyTime_t", "... platform time_t", "timeout value must be positive" before 3.13, ...), this
+/// rare path asks the stdlib to raise it. `fallback()` if the stdlib accepts the value.
+fn stdlib_error(timeout: &Bound<'_, PyAny>, fallback: fn() -> PyErr) -> PyErr {
+    let py = timeout.py();
     let stdlib_error = || -> PyResult<()> {
         let lock = py.import("_thread")?.call_method0("allocate_lock")?;
-        if lock.call_method1("acquire", (true, obj))?.is_truthy()? {
+        if lock.call_method1("acquire", (true, timeout))?.is_truthy()? {
             lock.call_method0("release")?;
         }
         Ok(())
     };
     match stdlib_error() {
         Err(e) => e,
-        Ok(()) => PyOverflowError::new_err("timestamp out of range for C PyTime_t"),
+        Ok(()) => fallback(),
     }
+}
+
+/// The exception CPython raises for a timeout it cannot represent.
+fn pytime_range_error(obj: &Bound<'_, PyAny>) -> PyErr {
+    stdlib_error(obj, || PyOverflowError::new_err("timestamp out of range for C PyTime_t"))
 }
 
 /// Seconds as CPython's `_PyTime_FromSecondsObject(obj, ROUND_TIMEOUT)` reads them: a float
@@ -92,6 +98,31 @@ fn bounded(ns: i64) -> PyResult<Timeout> {
     Ok(Timeout::After(Duration::from_nanos(ns.max(0) as u64)))
 }
 
+/// An optional argument that tells "not passed" from an explicit `None`, which PyO3's
+/// `Option<T>` cannot: `lock.acquire(None)` does not block and `acquire(timeout=None)` is a
+/// TypeError in the stdlib. Use with `signature = (arg = Given::MISSING)`; `get()` gives the
+/// `Option` that `lock_timeout` takes (`None` only when the argument was not passed).
+#[derive(Clone, Copy)]
+pub struct Given<'a, 'py>(Option<Borrowed<'a, 'py, PyAny>>);
+
+impl<'a, 'py> Given<'a, 'py> {
+    pub const MISSING: Self = Given(None);
+
+    #[inline]
+    pub fn get(&self) -> Option<&Bound<'py, PyAny>> {
+        self.0.as_deref()
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Given<'a, 'py> {
+    type Error = std::convert::Infallible;
+
+    #[inline]
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> Result<Self, Self::Error> {
+        Ok(Given(Some(obj)))
+    }
+}
+
 /// `lock.acquire(blocking=True, timeout=-1)` arguments, checked as `_thread.lock` checks them.
 pub fn lock_timeout(blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
     const UNSET: i64 = -1_000_000_000;
@@ -106,8 +137,8 @@ pub fn lock_timeout(blocking: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<
     if !blocking && ns != UNSET {
         return Err(PyValueError::new_err("can't specify a timeout for a non-blocking call"));
     }
-    if ns < 0 && ns != UNSET {
-        return Err(PyValueError::new_err("timeout value must be a non-negative number"));
+    if let Some(t) = timeout.filter(|_| ns < 0 && ns != UNSET) {
+        return Err(stdlib_error(t, || PyValueError::new_err("timeout value must be a non-negative number")));
     }
     if !blocking {
         Ok(Timeout::NonBlocking)

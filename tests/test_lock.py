@@ -1,0 +1,511 @@
+"""rthreading.Lock against the stdlib's threading.Lock: every method, argument and error."""
+
+import gc
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import weakref
+
+import pytest
+
+from conftest import MODULES, raises_same
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def outcome(fn):
+    """('ok', value) or (exception type, message): what calling fn() did."""
+    try:
+        return ("ok", fn())
+    except Exception as e:  # noqa: BLE001 - compared as a whole
+        return (type(e), str(e))
+
+
+def outcome_when_held(make_lock, call, limit=2.0):
+    """What `call(lock)` does in another thread while this thread holds the lock; 'blocked' if
+    it has not returned within `limit` (the lock is then released so the thread can finish)."""
+    lock = make_lock()
+    lock.acquire()
+    box = []
+    t = threading.Thread(target=lambda: box.append(outcome(lambda: call(lock))), daemon=True)
+    t.start()
+    t.join(limit)
+    if t.is_alive():
+        lock.release()
+        t.join(5)
+        return "blocked"
+    lock.release()
+    return box[0]
+
+
+class Index:
+    """Not an int, but has __index__ (read as an integer number of seconds)."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __index__(self):
+        return self.v
+
+
+class Seconds(float):
+    pass
+
+
+NAN = float("nan")
+INF = float("inf")
+
+# acquire() arguments that return at once (or raise) even when the lock is held by another
+# thread: checked on a held and on a free lock.
+NON_BLOCKING_ARGS = [
+    pytest.param((), {"blocking": False}, id="blocking=False"),
+    pytest.param((False,), {}, id="positional-False"),
+    pytest.param((0,), {}, id="blocking=0"),
+    pytest.param((None,), {}, id="blocking=None"),
+    pytest.param(((),), {}, id="blocking=()"),
+    pytest.param((), {"blocking": False, "timeout": -1}, id="nonblocking-timeout=-1"),
+    pytest.param((), {"blocking": False, "timeout": -1.0}, id="nonblocking-timeout=-1.0"),
+    pytest.param((), {"timeout": 0}, id="timeout=0"),
+    pytest.param((), {"timeout": 0.0}, id="timeout=0.0"),
+    pytest.param((True, 0.001), {}, id="positional-timeout"),
+    pytest.param((), {"timeout": 1e-9}, id="timeout=1ns"),
+    pytest.param((), {"timeout": Index(0)}, id="timeout=__index__"),
+    pytest.param((), {"timeout": Seconds(0.001)}, id="timeout=float-subclass"),
+    pytest.param((), {"timeout": False}, id="timeout=False"),
+    # errors
+    pytest.param((), {"timeout": -2}, id="timeout=-2"),
+    pytest.param((), {"timeout": -0.5}, id="timeout=-0.5"),
+    pytest.param((), {"timeout": -1e-10}, id="timeout=-1e-10"),
+    pytest.param((), {"timeout": -(2**40)}, id="timeout=-2**40"),
+    pytest.param((), {"blocking": False, "timeout": 1}, id="nonblocking-with-timeout"),
+    pytest.param((), {"blocking": False, "timeout": 0}, id="nonblocking-timeout=0"),
+    pytest.param((), {"blocking": False, "timeout": -2}, id="nonblocking-timeout=-2"),
+    pytest.param((0, 0.5), {}, id="positional-nonblocking-with-timeout"),
+    pytest.param((), {"timeout": NAN}, id="timeout=nan"),
+    pytest.param((), {"timeout": INF}, id="timeout=inf"),
+    pytest.param((), {"timeout": -INF}, id="timeout=-inf"),
+    pytest.param((), {"timeout": 1e300}, id="timeout=1e300"),
+    pytest.param((), {"timeout": threading.TIMEOUT_MAX * 2}, id="timeout=2*TIMEOUT_MAX"),
+    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 1}, id="timeout=TIMEOUT_MAX+1"),
+    pytest.param((), {"timeout": 2**62}, id="timeout=2**62"),
+    pytest.param((), {"timeout": 2**63}, id="timeout=2**63"),
+    pytest.param((), {"timeout": 2**70}, id="timeout=2**70"),
+    pytest.param((), {"timeout": -(2**70)}, id="timeout=-2**70"),
+    pytest.param((), {"timeout": 10**100}, id="timeout=10**100"),
+    pytest.param((), {"timeout": "1"}, id="timeout=str"),
+    pytest.param((), {"timeout": None}, id="timeout=None"),
+    pytest.param((), {"timeout": b"1"}, id="timeout=bytes"),
+    pytest.param((), {"timeout": 1j}, id="timeout=complex"),
+    pytest.param((), {"timeout": []}, id="timeout=list"),
+    pytest.param((), {"timeout": Index(-5)}, id="timeout=__index__-negative"),
+    pytest.param((), {"blocking": False, "timeout": None}, id="nonblocking-timeout=None"),
+    pytest.param((), {"blocking": False, "timeout": NAN}, id="nonblocking-timeout=nan"),
+]
+
+# Arguments that wait forever (or for ages) on a held lock: checked on a free lock only.
+BLOCKING_ARGS = [
+    pytest.param((), {}, id="no-args"),
+    pytest.param((True,), {}, id="blocking=True"),
+    pytest.param((1,), {}, id="blocking=1"),
+    pytest.param((), {"blocking": True, "timeout": -1}, id="timeout=-1"),
+    pytest.param((), {"timeout": -1.0}, id="timeout=-1.0"),
+    pytest.param((), {"timeout": 5}, id="timeout=5"),
+    pytest.param((), {"timeout": threading.TIMEOUT_MAX}, id="timeout=TIMEOUT_MAX"),
+    pytest.param((), {"timeout": 2**33}, id="timeout=2**33"),
+    pytest.param((), {"timeout": True}, id="timeout=True"),
+]
+
+# Behaviour that changed in CPython 3.13 (rthreading follows the newest): before it, `blocking`
+# had to be an int, so `acquire(None)` / `acquire(())` raised TypeError.
+OLD_BLOCKING_PARSE = sys.version_info < (3, 13)
+
+
+def _skip_old_blocking(args, kwargs):
+    b = args[0] if args else kwargs.get("blocking", True)
+    if OLD_BLOCKING_PARSE and not isinstance(b, int):
+        pytest.skip("CPython < 3.13 parsed `blocking` as an int; rthreading follows 3.13+")
+
+
+# ---------------------------------------------------------------------------------------------
+# acquire() arguments: same result or same exception (type and message) as the stdlib
+
+
+@pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS)
+def test_acquire_args_on_held_lock(args, kwargs):
+    _skip_old_blocking(args, kwargs)
+    std = outcome_when_held(threading.Lock, lambda l: l.acquire(*args, **kwargs))
+    ours = outcome_when_held(MODULES["rthreading"].Lock, lambda l: l.acquire(*args, **kwargs))
+    assert ours == std
+    assert std != "blocked"
+
+
+@pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS + BLOCKING_ARGS)
+def test_acquire_args_on_free_lock(args, kwargs):
+    _skip_old_blocking(args, kwargs)
+
+    def run(m):
+        lock = m.Lock()
+        got = outcome(lambda: lock.acquire(*args, **kwargs))
+        return got, lock.locked()
+
+    assert run(MODULES["rthreading"]) == run(threading)
+
+
+@pytest.mark.parametrize("kwargs", [{"timeout": -2}, {"blocking": False, "timeout": 1},
+                                    {"timeout": NAN}, {"timeout": 2**70}, {"timeout": 1e300},
+                                    {"timeout": "x"}, {"timeout": None}])
+def test_acquire_errors_raises_same(kwargs):
+    std, ours = raises_same(lambda m: m.Lock().acquire(**kwargs))
+    assert std is not None
+    assert ours == std
+
+
+def test_acquire_too_many_arguments_is_type_error():
+    std, ours = raises_same(lambda m: m.Lock().acquire(True, 1, 2))
+    assert std[0] is TypeError and ours[0] is TypeError
+    std, ours = raises_same(lambda m: m.Lock().acquire(bogus=1))
+    assert std[0] is TypeError and ours[0] is TypeError
+    std, ours = raises_same(lambda m: m.Lock(1))
+    assert std[0] is TypeError and ours[0] is TypeError
+
+
+def test_acquire_keywords(mod):
+    lock = mod.Lock()
+    assert lock.acquire(blocking=True, timeout=0.5) is True
+    assert lock.acquire(blocking=False) is False
+    assert lock.acquire(timeout=0) is False
+    assert lock.acquire(True, 0.001) is False
+    lock.release()
+    assert lock.acquire(timeout=0) is True
+    lock.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# basic behaviour
+
+
+def test_acquire_release_locked(mod):
+    lock = mod.Lock()
+    assert lock.locked() is False
+    assert lock.acquire() is True
+    assert lock.locked() is True
+    assert lock.acquire(False) is False
+    assert lock.release() is None
+    assert lock.locked() is False
+    assert lock.acquire(False) is True
+    lock.release()
+
+
+def test_release_unlocked(mod):
+    std, ours = raises_same(lambda m: m.Lock().release())
+    assert std == (RuntimeError, "release unlocked lock")
+    assert ours == std
+    lock = mod.Lock()
+    lock.acquire()
+    lock.release()
+    with pytest.raises(RuntimeError):
+        lock.release()
+
+
+def test_deprecated_aliases(mod):
+    lock = mod.Lock()
+    for name in ("acquire_lock", "release_lock", "locked_lock"):
+        assert hasattr(lock, name) == hasattr(threading.Lock(), name)
+    if not hasattr(lock, "acquire_lock"):
+        pytest.skip("this stdlib has no acquire_lock alias")
+    assert lock.acquire_lock() is True
+    assert lock.locked_lock() is True
+    assert lock.acquire_lock(False) is False
+    assert lock.acquire_lock(timeout=0.001) is False
+    assert lock.release_lock() is None
+    assert lock.locked_lock() is False
+    std, ours = raises_same(lambda m: m.Lock().release_lock())
+    assert ours == std
+
+
+def test_with_statement(mod):
+    lock = mod.Lock()
+    with lock as entered:
+        assert lock.locked()
+        assert lock.acquire(False) is False
+    assert entered is True
+    assert not lock.locked()
+    assert lock.__enter__() is True
+    assert lock.__exit__(None, None, None) is None
+    assert not lock.locked()
+
+
+def test_with_releases_on_exception(mod):
+    lock = mod.Lock()
+    with pytest.raises(ZeroDivisionError):
+        with lock:
+            1 / 0
+    assert not lock.locked()
+
+
+def test_exit_of_unlocked_lock(mod):
+    std, ours = raises_same(lambda m: m.Lock().__exit__(None, None, None))
+    assert std == (RuntimeError, "release unlocked lock")
+    assert ours == std
+
+
+def test_release_from_another_thread(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    out = []
+    t = threading.Thread(target=lambda: out.append(outcome(lock.release)))
+    t.start()
+    t.join(10)
+    assert out == [("ok", None)]
+    assert not lock.locked()
+
+
+def test_timed_acquire_returns_false_after_timeout(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    for timeout in (0.05, 0.02):
+        t0 = time.monotonic()
+        assert lock.acquire(timeout=timeout) is False
+        assert time.monotonic() - t0 >= timeout
+    lock.release()
+
+
+def test_acquire_by_another_thread_while_held(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    seen = []
+    started = threading.Event()
+
+    def other():
+        seen.append(lock.acquire(False))
+        t0 = time.monotonic()
+        seen.append(lock.acquire(timeout=0.03))
+        seen.append(time.monotonic() - t0 >= 0.03)
+        started.set()
+        seen.append(lock.acquire())  # blocks until the main thread releases
+        seen.append("acquired")
+        lock.release()
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert started.wait(10)
+    time.sleep(0.02)
+    assert seen == [False, False, True]  # still waiting
+    lock.release()
+    t.join(10)
+    assert not t.is_alive()
+    assert seen == [False, False, True, True, "acquired"]
+    assert not lock.locked()
+
+
+def test_blocked_acquire_wakes_on_release_from_third_thread(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(lock.acquire(timeout=10)))
+    waiter.start()
+    time.sleep(0.02)
+    releaser = threading.Thread(target=lock.release)
+    releaser.start()
+    releaser.join(10)
+    waiter.join(10)
+    assert got == [True]
+    assert lock.locked()
+    lock.release()
+
+
+def test_mutual_exclusion(mod):
+    lock = mod.Lock()
+    inside = []
+    overlaps = []
+    n = 4
+
+    def work():
+        for _ in range(2000):
+            with lock:
+                inside.append(1)
+                if len(inside) != 1:
+                    overlaps.append(len(inside))
+                inside.pop()
+
+    ts = [threading.Thread(target=work) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert overlaps == []
+
+
+def test_at_fork_reinit(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    assert lock._at_fork_reinit() is None
+    assert not lock.locked()
+    assert lock.acquire(False) is True
+    lock._at_fork_reinit()
+    assert not lock.locked()
+    free = mod.Lock()
+    free._at_fork_reinit()
+    assert free.acquire(False) is True
+    free.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# repr, weakref, threading.Condition over it
+
+
+def _repr_shape(r, name):
+    assert name in r, r
+    return re.sub(r"0x[0-9a-f]+", "ADDR", r.replace(name, "NAME"))
+
+
+def test_repr_matches_stdlib_shape():
+    names = {"threading": type(threading.Lock()).__module__ + "." + type(threading.Lock()).__name__,
+             "rthreading": "rthreading.Lock"}
+    shapes = {}
+    for mname, m in MODULES.items():
+        lock = m.Lock()
+        free = repr(lock)
+        lock.acquire()
+        held = repr(lock)
+        lock.release()
+        assert hex(id(lock)) in free
+        shapes[mname] = (_repr_shape(free, names[mname]), _repr_shape(held, names[mname]))
+    assert shapes["rthreading"] == shapes["threading"]
+    assert shapes["threading"] == ("<unlocked NAME object at ADDR>", "<locked NAME object at ADDR>")
+
+
+def test_weakref(mod):
+    lock = mod.Lock()
+    ref = weakref.ref(lock)
+    assert ref() is lock
+    del lock
+    gc.collect()
+    assert ref() is None
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock"])
+def test_stdlib_condition_over_our_lock(mod, kind):
+    cond = threading.Condition(getattr(mod, kind)())
+    state = {"ready": False}
+    got = []
+
+    def consumer():
+        with cond:
+            got.append(cond.wait_for(lambda: state["ready"], timeout=10))
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    time.sleep(0.02)
+    with cond:
+        state["ready"] = True
+        cond.notify()
+    t.join(10)
+    assert got == [True]
+
+    with cond:  # a timed wait with nobody to notify
+        t0 = time.monotonic()
+        assert cond.wait(0.03) is False
+        assert time.monotonic() - t0 >= 0.03
+    with pytest.raises(RuntimeError):
+        cond.wait(0.01)  # not holding the lock
+    with pytest.raises(RuntimeError):
+        cond.notify()
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock"])
+def test_stdlib_condition_notify_all(mod, kind):
+    cond = threading.Condition(getattr(mod, kind)())
+    woke = []
+    waiting = threading.Semaphore(0)
+
+    def waiter(i):
+        with cond:
+            waiting.release()
+            if cond.wait(10):
+                woke.append(i)
+
+    ts = [threading.Thread(target=waiter, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for _ in ts:
+        assert waiting.acquire(timeout=10)
+    with cond:  # every waiter is inside wait() once we hold the lock
+        cond.notify_all()
+    for t in ts:
+        t.join(10)
+    assert sorted(woke) == [0, 1, 2, 3]
+
+
+# ---------------------------------------------------------------------------------------------
+# fork
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_child_after_fork_can_use_locks(mod):
+    held = mod.Lock()
+    held.acquire()
+    rheld = mod.RLock()
+    rheld.acquire()
+    rheld.acquire()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report failures through the pipe, always _exit
+        code = 3
+        try:
+            os.close(r)
+            signal.alarm(20)
+            problems = []
+
+            def check(what, ok):
+                if not ok:
+                    problems.append(what)
+
+            lock = mod.Lock()
+            check("new acquire", lock.acquire() is True)
+            check("new locked", lock.locked())
+            t0 = time.monotonic()
+            check("timed acquire", lock.acquire(timeout=0.02) is False)
+            check("timed acquire waited", time.monotonic() - t0 >= 0.02)
+            got = []
+            th = threading.Thread(target=lambda: got.append(lock.acquire(timeout=10)))
+            th.start()
+            time.sleep(0.01)
+            lock.release()
+            th.join(10)
+            check("thread acquired after release", got == [True])
+            lock.release()
+            rl = mod.RLock()
+            with rl:
+                with rl:
+                    check("new rlock count", rl._recursion_count() == 2)
+            check("new rlock released", rl.acquire(False) is True)
+            rl.release()
+            # inherited state: the lock stays locked; the RLock stays owned by this thread
+            check("inherited lock locked", held.locked())
+            held._at_fork_reinit()
+            check("reinit lock usable", held.acquire(False) is True)
+            held.release()
+            check("inherited rlock owned", rheld._is_owned() and rheld._recursion_count() == 2)
+            rheld.release()
+            rheld.release()
+            check("inherited rlock released", not rheld._is_owned())
+            os.write(w, repr(problems).encode())
+            code = 0 if not problems else 1
+        except BaseException as e:  # noqa: BLE001
+            os.write(w, repr(e).encode())
+            code = 2
+        finally:
+            os._exit(code)
+    os.close(w)
+    held.release()
+    rheld.release()
+    rheld.release()
+    with os.fdopen(r, "rb") as f:
+        report = f.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert (os.waitstatus_to_exitcode(status), report) == (0, "[]")
