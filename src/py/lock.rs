@@ -20,6 +20,9 @@ impl Lock {
         if self.inner.try_acquire() {
             return Ok(true);
         }
+        if timeout.is_zero() {
+            return Ok(false); // `acquire(False)` on a held lock: no detach, no parking
+        }
         let inner = &self.inner;
         Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
     }

@@ -25,6 +25,9 @@ impl RLock {
         if self.inner.try_acquire(me) {
             return Ok(true);
         }
+        if timeout.is_zero() {
+            return Ok(false);
+        }
         let inner = &self.inner;
         Ok(wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some())
     }

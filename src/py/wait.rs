@@ -30,6 +30,17 @@ pub enum Timeout {
 }
 
 impl Timeout {
+    /// True when the call must not wait at all (`blocking=False`, or a zero timeout): a caller
+    /// whose first try failed can answer at once without `wait` (which detaches).
+    #[inline]
+    pub fn is_zero(self) -> bool {
+        match self {
+            Timeout::NonBlocking => true,
+            Timeout::Forever => false,
+            Timeout::After(d) => d.is_zero(),
+        }
+    }
+
     /// The deadline, counted from now; None for "no limit".
     pub fn deadline(self) -> Option<Instant> {
         match self {

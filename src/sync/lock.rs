@@ -31,6 +31,9 @@ impl Lock {
                 self.raw.lock();
                 true
             }
+            // A deadline already passed: one try. (parking_lot would first spin and yield the
+            // CPU several times, microseconds, before finding out that it timed out.)
+            Some(d) if d <= Instant::now() => self.raw.try_lock(),
             Some(d) => self.raw.try_lock_until(d),
         }
     }
@@ -87,6 +90,16 @@ mod tests {
         let t0 = Instant::now();
         assert!(!l.acquire_until(Some(t0 + Duration::from_millis(30))));
         assert!(t0.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn passed_deadline_tries_once() {
+        let l = Lock::new();
+        let past = Instant::now();
+        assert!(l.acquire_until(Some(past)));
+        assert!(!l.acquire_until(Some(past)));
+        assert!(!l.acquire_until(Some(Instant::now())));
+        assert!(l.release());
     }
 
     #[test]
