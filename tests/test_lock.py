@@ -114,6 +114,8 @@ BLOCKING_ARGS = [
     pytest.param((), {"timeout": -1.0}, id="timeout=-1.0"),
     pytest.param((), {"timeout": 5}, id="timeout=5"),
     pytest.param((), {"timeout": threading.TIMEOUT_MAX}, id="timeout=TIMEOUT_MAX"),
+    # above TIMEOUT_MAX (a float) but within PY_TIMEOUT_MAX (microseconds): accepted
+    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 0.5}, id="timeout=TIMEOUT_MAX+0.5"),
     pytest.param((), {"timeout": 2**33}, id="timeout=2**33"),
     pytest.param((), {"timeout": True}, id="timeout=True"),
 ]

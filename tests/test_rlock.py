@@ -88,6 +88,8 @@ BLOCKING_ARGS = [
     pytest.param((), {"timeout": -1}, id="timeout=-1"),
     pytest.param((), {"timeout": 5.5}, id="timeout=5.5"),
     pytest.param((), {"timeout": threading.TIMEOUT_MAX}, id="timeout=TIMEOUT_MAX"),
+    # above TIMEOUT_MAX (a float) but within PY_TIMEOUT_MAX (microseconds): accepted
+    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 0.5}, id="timeout=TIMEOUT_MAX+0.5"),
 ]
 
 

@@ -12,12 +12,24 @@ use std::time::{Duration, Instant};
 /// How long a wait on the main thread sleeps before it re-attaches to run signal handlers.
 const SLICE: Duration = Duration::from_millis(20);
 
-/// `_thread.TIMEOUT_MAX` in microseconds (CPython's `PY_TIMEOUT_MAX`), read at import.
+/// CPython's `PY_TIMEOUT_MAX` in microseconds, set at import.
 static TIMEOUT_MAX_US: AtomicI64 = AtomicI64::new(i64::MAX);
 
 pub fn init(py: Python<'_>) -> PyResult<()> {
-    let max: f64 = py.import("_thread")?.getattr("TIMEOUT_MAX")?.extract()?;
-    TIMEOUT_MAX_US.store((max * 1e6) as i64, Relaxed);
+    // `_thread.TIMEOUT_MAX` is CPython's PY_TIMEOUT_MAX floored to whole seconds; acquire
+    // checks the unfloored microseconds, so `TIMEOUT_MAX + 0.5` is accepted. With POSIX
+    // threads PY_TIMEOUT_MAX is LLONG_MAX / 1000 microseconds.
+    #[cfg(unix)]
+    let max_us = {
+        let _ = py;
+        i64::MAX / 1000
+    };
+    #[cfg(not(unix))]
+    let max_us = {
+        let max: f64 = py.import("_thread")?.getattr("TIMEOUT_MAX")?.extract()?;
+        (max * 1e6) as i64
+    };
+    TIMEOUT_MAX_US.store(max_us, Relaxed);
     Ok(())
 }
 
