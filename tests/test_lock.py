@@ -248,6 +248,28 @@ def test_with_releases_on_exception(mod):
     assert not lock.locked()
 
 
+def test_exit_without_arguments(mod):
+    lock = mod.Lock()
+    lock.acquire()
+    assert lock.__exit__() is None  # the stdlib's takes *args
+    assert not lock.locked()
+    std, ours = raises_same(lambda m: m.Lock().__exit__())
+    assert ours == std
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock"])
+def test_cannot_pickle_or_copy(kind):
+    import copy
+    import pickle
+
+    for fn in (pickle.dumps, copy.copy, copy.deepcopy):
+        std, ours = raises_same(lambda m: fn(getattr(m, kind)()))
+        assert std[0] is TypeError and ours[0] is TypeError
+        assert ours[1] == std[1].replace(type(getattr(threading, kind)()).__module__ + "."
+                                         + type(getattr(threading, kind)()).__name__,
+                                         f"rthreading.{kind}")
+
+
 def test_exit_of_unlocked_lock(mod):
     std, ours = raises_same(lambda m: m.Lock().__exit__(None, None, None))
     assert std == (RuntimeError, "release unlocked lock")

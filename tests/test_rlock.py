@@ -270,6 +270,9 @@ def test_with_statement(mod):
     assert lock.__exit__(None, None, None) is None
     std, ours = raises_same(lambda m: m.RLock().__exit__(None, None, None))
     assert ours == std
+    lock.acquire()
+    assert lock.__exit__() is None  # the stdlib's takes *args
+    assert lock._is_owned() is False
 
 
 def test_mutual_exclusion_with_recursion(mod):

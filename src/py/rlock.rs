@@ -73,7 +73,10 @@ impl RLock {
         self.release_checked()
     }
 
-    fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
+    /// of a tuple on every `with`.
+    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
+    fn __exit__(&self, _t: Option<&Bound<'_, PyAny>>, _v: Option<&Bound<'_, PyAny>>, _tb: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.release_checked()
     }
 
