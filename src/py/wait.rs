@@ -40,7 +40,7 @@ impl Timeout {
     }
 }
 
-const TOO_LARGE_PYTIME: &str = "timestamp too large to convert to C PyTime_t";
+const TOO_LARGE_PYTIME: &str = "timestamp out of range for C PyTime_t";
 
 /// Seconds as CPython's `_PyTime_FromSecondsObject(obj, ROUND_TIMEOUT)` reads them: a float
 /// (NaN refused) or an integer (anything with `__index__`), in nanoseconds rounded away from 0.
@@ -116,6 +116,31 @@ pub fn cond_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
             bounded(pytime_ns(t)?)
         }
     }
+}
+
+/// `Condition.wait_for(predicate, timeout)` semantics (the stdlib's `Barrier.wait` waits with
+/// it): None waits forever; anything else is first added to a float (`_time() + timeout`, so
+/// that addition's TypeError/OverflowError), then waits as `cond_timeout` except that a NaN,
+/// never found expired there, waits forever.
+pub fn wait_for_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
+    let Some(t) = timeout.filter(|t| !t.is_none()) else {
+        return Ok(Timeout::Forever);
+    };
+    if let Ok(f) = t.cast::<PyFloat>() {
+        let secs = f.value();
+        if secs.is_nan() {
+            return Ok(Timeout::Forever);
+        }
+        if secs <= 0.0 {
+            return Ok(Timeout::NonBlocking);
+        }
+        return bounded(pytime_ns(t)?);
+    }
+    let end = PyFloat::new(t.py(), 0.0).add(t)?;
+    if end.cast::<PyFloat>().is_ok_and(|e| e.value().is_nan()) {
+        return Ok(Timeout::Forever);
+    }
+    cond_timeout(Some(t))
 }
 
 /// True on the thread that runs Python's signal handlers. On Linux that is the thread whose
