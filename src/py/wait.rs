@@ -188,6 +188,31 @@ pub fn cond_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
     }
 }
 
+/// `Condition.wait_for(predicate, timeout)` semantics (the stdlib's `Barrier.wait` waits with
+/// it): None waits forever; anything else is first added to a float (`_time() + timeout`, so
+/// that addition's TypeError/OverflowError), then waits as `cond_timeout` except that a NaN,
+/// never found expired there, waits forever.
+pub fn wait_for_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
+    let Some(t) = timeout.filter(|t| !t.is_none()) else {
+        return Ok(Timeout::Forever);
+    };
+    if let Ok(f) = t.cast::<PyFloat>() {
+        let secs = f.value();
+        if secs.is_nan() {
+            return Ok(Timeout::Forever);
+        }
+        if secs <= 0.0 {
+            return Ok(Timeout::NonBlocking);
+        }
+        return bounded(pytime_ns(t)?);
+    }
+    let end = PyFloat::new(t.py(), 0.0).add(t)?;
+    if end.cast::<PyFloat>().is_ok_and(|e| e.value().is_nan()) {
+        return Ok(Timeout::Forever);
+    }
+    cond_timeout(Some(t))
+}
+
 /// True on the thread that runs Python's signal handlers. On Linux that is the thread whose
 /// id is the process id (also in a fork child, where the forking thread becomes the main one).
 #[inline]
