@@ -2,8 +2,10 @@
 //! pyo3; waits take an optional deadline and return whether they succeeded, so the Python layer
 //! can wait in slices (for signal checks) without this layer knowing why.
 
+pub mod event;
 pub mod lock;
 pub mod rlock;
+pub mod semaphore;
 
 /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
 /// (`PyThread_get_thread_ident` is `pthread_self` on POSIX).
