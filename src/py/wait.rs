@@ -40,7 +40,20 @@ impl Timeout {
     }
 }
 
-const TOO_LARGE_PYTIME: &str = "timestamp too large to convert to C PyTime_t";
+/// CPython's own error for a timeout it cannot represent, whose message differs between versions
+/// and between int and float: what `lock.acquire(True, obj)` raises for the same object.
+#[cold]
+fn pytime_overflow(obj: &Bound<'_, PyAny>) -> PyErr {
+    let raised = obj
+        .py()
+        .import("_thread")
+        .and_then(|t| t.call_method0("allocate_lock"))
+        .and_then(|lock| lock.call_method1("acquire", (true, obj)));
+    match raised {
+        Err(e) => e,
+        Ok(_) => PyOverflowError::new_err("timestamp out of range for C PyTime_t"),
+    }
+}
 
 /// Seconds as CPython's `_PyTime_FromSecondsObject(obj, ROUND_TIMEOUT)` reads them: a float
 /// (NaN refused) or an integer (anything with `__index__`), in nanoseconds rounded away from 0.
@@ -53,18 +66,18 @@ fn pytime_ns(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
         let ns = secs * 1e9;
         let ns = if ns >= 0.0 { ns.ceil() } else { ns.floor() };
         if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&ns) {
-            return Err(PyOverflowError::new_err(TOO_LARGE_PYTIME));
+            return Err(pytime_overflow(obj));
         }
         return Ok(ns as i64);
     }
     let secs: i64 = obj.extract::<i64>().map_err(|e: PyErr| {
         if e.is_instance_of::<PyOverflowError>(obj.py()) {
-            PyOverflowError::new_err(TOO_LARGE_PYTIME)
+            pytime_overflow(obj)
         } else {
             e
         }
     })?;
-    secs.checked_mul(1_000_000_000).ok_or_else(|| PyOverflowError::new_err(TOO_LARGE_PYTIME))
+    secs.checked_mul(1_000_000_000).ok_or_else(|| pytime_overflow(obj))
 }
 
 /// A positive timeout in nanoseconds, refused above `TIMEOUT_MAX` as `lock.acquire` does.
@@ -115,6 +128,34 @@ pub fn cond_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
             }
             bounded(pytime_ns(t)?)
         }
+    }
+}
+
+/// `Semaphore.acquire(timeout=...)` when it must wait, as the stdlib's Python code computes it:
+/// `time.monotonic() + timeout` (so a non-number raises Python's TypeError for `+`), then
+/// `Condition.wait(timeout)` semantics; a NaN deadline waits until released (the stdlib spins).
+pub fn sem_timeout(timeout: &Bound<'_, PyAny>) -> PyResult<Timeout> {
+    let py = timeout.py();
+    let now = PyFloat::new(py, monotonic_seconds());
+    let end = now.add(timeout)?;
+    if end.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan()) {
+        return Ok(Timeout::Forever);
+    }
+    cond_timeout(Some(timeout))
+}
+
+/// `time.monotonic()`.
+fn monotonic_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+    #[cfg(not(unix))]
+    {
+        0.0
     }
 }
 
