@@ -506,7 +506,8 @@ def test_init_called_again_resets_value(mod):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
-def test_signal_interrupts_acquire_nothing_acquired(mod):
+@pytest.mark.parametrize("timeout", [None, 10])
+def test_signal_interrupts_acquire_nothing_acquired(mod, timeout):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals run on the main thread")
 
@@ -522,7 +523,7 @@ def test_signal_interrupts_acquire_nothing_acquired(mod):
         timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1))
         timer.start()
         with pytest.raises(Interrupted):
-            s.acquire(timeout=10)
+            s.acquire(timeout=timeout)
         timer.join()
         assert s.acquire(False) is False
         s.release()
