@@ -1,15 +1,81 @@
-//! `rthreading.Event` (placeholder until implemented).
+//! `rthreading.Event`: the wrapper over `sync::event::Event`. `wait()` on a set event is one
+//! atomic load before anything else; blocking waits go through `wait` with the stdlib's
+//! `Condition.wait` timeout semantics (`cond_timeout`).
 
+use super::wait::{cond_timeout, wait, Timeout};
+use crate::sync::event::Event as CoreEvent;
+use pyo3::exceptions::PyDeprecationWarning;
 use pyo3::prelude::*;
+use pyo3::PyTypeInfo;
 
 #[pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref)]
-pub struct Event {}
+pub struct Event {
+    inner: CoreEvent,
+}
 
 #[pymethods]
 impl Event {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "()")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        Event {}
+        Event { inner: CoreEvent::new() }
+    }
+
+    /// The stdlib's `__init__` starts with the flag clear (Python subclasses call it).
+    fn __init__(&self) {
+        self.inner.clear();
+    }
+
+    /// Returns true if and only if the internal flag is true.
+    fn is_set(&self) -> bool {
+        self.inner.is_set()
+    }
+
+    /// Deprecated alias of `is_set()`.
+    #[allow(non_snake_case)]
+    fn isSet(&self, py: Python<'_>) -> PyResult<bool> {
+        PyErr::warn(py, &py.get_type::<PyDeprecationWarning>(), c"isSet() is deprecated, use is_set() instead", 1)?;
+        Ok(self.inner.is_set())
+    }
+
+    /// Sets the internal flag to true, waking every waiting thread.
+    fn set(&self) {
+        self.inner.set();
+    }
+
+    /// Resets the internal flag to false.
+    fn clear(&self) {
+        self.inner.clear();
+    }
+
+    /// Blocks until the flag is true or the timeout passes; returns the flag.
+    #[pyo3(signature = (timeout = None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let Some(ticket) = self.inner.begin_wait() else {
+            return Ok(true);
+        };
+        let timeout = cond_timeout(timeout)?;
+        if let Timeout::NonBlocking = timeout {
+            return Ok(self.inner.signaled(ticket));
+        }
+        let inner = &self.inner;
+        Ok(wait(py, timeout, |until| inner.wait_until(ticket, until).then_some(()))?.is_some())
+    }
+
+    fn _at_fork_reinit(&self) {
+        self.inner.reinit();
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let status = if slf.get().inner.is_set() { "set" } else { "unset" };
+        // SAFETY: `slf` is a live object.
+        let name = if unsafe { pyo3::ffi::Py_TYPE(slf.as_ptr()) } == Event::type_object_raw(py) {
+            "rthreading.Event".to_owned()
+        } else {
+            let ty = slf.get_type();
+            format!("{}.{}", ty.getattr(pyo3::intern!(py, "__module__"))?, ty.qualname()?)
+        };
+        Ok(format!("<{name} at {:#x}: {status}>", slf.as_ptr() as usize))
     }
 }

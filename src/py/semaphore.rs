@@ -1,16 +1,178 @@
-//! `rthreading.Semaphore` (placeholder until implemented).
+//! `rthreading.Semaphore` and `rthreading.BoundedSemaphore`: wrappers over
+//! `sync::semaphore::Semaphore`, following the stdlib's Python classes: the state is set by
+//! `__init__` (so Python subclasses may take other constructor arguments), `__exit__` calls
+//! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
+//! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
+use super::wait::{wait, wait_for_timeout, Given, Timeout};
+use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyFloat;
+use pyo3::PyTypeInfo;
+
+const TOO_LARGE: &str = "semaphore value too large (the maximum is 2**64-1)";
+
+/// A count argument (`value`, `n`): `None` if it is an integer too large for the counter.
+/// The stdlib's comparison with `min` comes first, so its TypeError for a non-number and its
+/// ValueError (`too_small`) are reproduced. Integral floats are accepted as the stdlib's
+/// arithmetic accepts them; other floats are refused with Python's "cannot be interpreted as
+/// an integer" TypeError.
+fn count_arg(obj: Borrowed<'_, '_, PyAny>, min: u64, too_small: &'static str) -> PyResult<Option<u64>> {
+    let err = match obj.extract::<u64>() {
+        Ok(v) if v >= min => return Ok(Some(v)),
+        Ok(_) => return Err(PyValueError::new_err(too_small)),
+        Err(e) => e,
+    };
+    if obj.lt(min)? {
+        return Err(PyValueError::new_err(too_small));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let x = f.value();
+        if x == f64::INFINITY {
+            return Ok(None);
+        }
+        if x.is_finite() && x.fract() == 0.0 {
+            // x >= min >= 0 here; 2**64 and above do not fit.
+            return Ok((x < 18_446_744_073_709_551_616.0).then_some(x as u64));
+        }
+        return Err(PyTypeError::new_err("'float' object cannot be interpreted as an integer"));
+    }
+    if err.is_instance_of::<PyOverflowError>(obj.py()) {
+        return Ok(None); // a positive integer beyond u64
+    }
+    Err(err)
+}
+
+fn initial_value(value: Given<'_, '_>) -> PyResult<u64> {
+    match value.0 {
+        None => Ok(1),
+        Some(v) => count_arg(v, 0, "semaphore initial value must be >= 0")?.ok_or_else(|| PyOverflowError::new_err(TOO_LARGE)),
+    }
+}
+
+fn release_error(e: ReleaseError) -> PyErr {
+    match e {
+        ReleaseError::TooManyReleases => PyValueError::new_err("Semaphore released too many times"),
+        ReleaseError::Overflow => PyOverflowError::new_err(TOO_LARGE),
+    }
+}
+
+/// `module.qualname` of the object's class, as the stdlib's reprs print it.
+fn class_name(slf: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = slf.py();
+    // SAFETY: `slf` is a live object.
+    let ty = unsafe { pyo3::ffi::Py_TYPE(slf.as_ptr()) };
+    if ty == Semaphore::type_object_raw(py) {
+        return Ok("rthreading.Semaphore".to_owned());
+    }
+    if ty == BoundedSemaphore::type_object_raw(py) {
+        return Ok("rthreading.BoundedSemaphore".to_owned());
+    }
+    let ty = slf.get_type();
+    Ok(format!("{}.{}", ty.getattr(pyo3::intern!(py, "__module__"))?, ty.qualname()?))
+}
+
+/// True if the object's class is one of ours, not a Python subclass.
+#[inline]
+fn exact(slf: &Bound<'_, PyAny>) -> bool {
+    let py = slf.py();
+    // SAFETY: `slf` is a live object.
+    let ty = unsafe { pyo3::ffi::Py_TYPE(slf.as_ptr()) };
+    ty == Semaphore::type_object_raw(py) || ty == BoundedSemaphore::type_object_raw(py)
+}
 
 #[pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref)]
-pub struct Semaphore {}
+pub struct Semaphore {
+    inner: CoreSemaphore,
+}
+
+impl Semaphore {
+    fn acquire_impl(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let blocking = match blocking.0 {
+            None => true,
+            Some(b) => b.is_truthy()?,
+        };
+        if !blocking && timeout.is_some() {
+            return Err(PyValueError::new_err("can't specify timeout for non-blocking acquire"));
+        }
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
+        if !blocking {
+            return Ok(false);
+        }
+        // The stdlib looks at the timeout only when it has to wait.
+        let timeout = match timeout {
+            None => Timeout::Forever,
+            Some(t) => wait_for_timeout(Some(t))?,
+        };
+        if let Timeout::NonBlocking = timeout {
+            return Ok(self.inner.try_acquire());
+        }
+        let inner = &self.inner;
+        Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
+    }
+
+    #[inline]
+    fn release_n(&self, n: u64) -> PyResult<()> {
+        self.inner.release(n).map_err(release_error)
+    }
+}
 
 #[pymethods]
 impl Semaphore {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        Semaphore {}
+        Semaphore { inner: CoreSemaphore::new(1, UNBOUNDED) }
+    }
+
+    #[pyo3(signature = (value = Given::MISSING))]
+    fn __init__(&self, value: Given<'_, '_>) -> PyResult<()> {
+        let value = initial_value(value)?;
+        self.inner.reset(value, self.inner.bound());
+        Ok(())
+    }
+
+    /// Decrements the counter, waiting while it is zero; returns whether it was decremented.
+    #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
+    fn acquire(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        self.acquire_impl(py, blocking, timeout)
+    }
+
+    /// Same as `acquire()` (the stdlib's `__enter__ = acquire`).
+    #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
+    fn __enter__(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        self.acquire_impl(py, blocking, timeout)
+    }
+
+    /// Increments the counter by `n`, waking up to `n` waiting threads.
+    #[pyo3(signature = (n = Given::MISSING), text_signature = "($self, /, n=1)")]
+    fn release(&self, n: Given<'_, '_>) -> PyResult<()> {
+        let n = match n.0 {
+            None => 1,
+            Some(n) => match count_arg(n, 1, "n must be one or more")? {
+                Some(n) => n,
+                None if self.inner.bound() == UNBOUNDED => return Err(PyOverflowError::new_err(TOO_LARGE)),
+                None => return Err(release_error(ReleaseError::TooManyReleases)),
+            },
+        };
+        self.release_n(n)
+    }
+
+    fn __exit__(slf: &Bound<'_, Self>, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
+        // The stdlib calls `self.release()`, so a subclass's override runs.
+        if exact(slf.as_any()) {
+            return slf.get().release_n(1);
+        }
+        slf.call_method0(pyo3::intern!(slf.py(), "release"))?;
+        Ok(())
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let name = class_name(slf.as_any())?;
+        Ok(format!("<{name} at {:#x}: value={}>", slf.as_ptr() as usize, slf.get().inner.value()))
     }
 }
 
@@ -20,8 +182,21 @@ pub struct BoundedSemaphore {}
 #[pymethods]
 impl BoundedSemaphore {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Semaphore) {
-        (BoundedSemaphore {}, Semaphore {})
+        (BoundedSemaphore {}, Semaphore { inner: CoreSemaphore::new(1, 1) })
+    }
+
+    #[pyo3(signature = (value = Given::MISSING))]
+    fn __init__(slf: &Bound<'_, Self>, value: Given<'_, '_>) -> PyResult<()> {
+        let value = initial_value(value)?;
+        slf.as_super().get().inner.reset(value, value);
+        Ok(())
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let name = class_name(slf.as_any())?;
+        let inner = &slf.as_super().get().inner;
+        Ok(format!("<{name} at {:#x}: value={}/{}>", slf.as_ptr() as usize, inner.value(), inner.bound()))
     }
 }

@@ -126,7 +126,7 @@ fn bounded(ns: i64) -> PyResult<Timeout> {
 /// TypeError in the stdlib. Use with `signature = (arg = Given::MISSING)`; `get()` gives the
 /// `Option` that `lock_timeout` takes (`None` only when the argument was not passed).
 #[derive(Clone, Copy)]
-pub struct Given<'a, 'py>(Option<Borrowed<'a, 'py, PyAny>>);
+pub struct Given<'a, 'py>(pub Option<Borrowed<'a, 'py, PyAny>>);
 
 impl<'a, 'py> Given<'a, 'py> {
     pub const MISSING: Self = Given(None);
@@ -188,7 +188,8 @@ pub fn cond_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
     }
 }
 
-/// `Condition.wait_for(predicate, timeout)` semantics (the stdlib's `Barrier.wait` waits with
+/// `Condition.wait_for(predicate, timeout)` semantics (the stdlib's `Barrier.wait` and
+/// `Semaphore.acquire` compute their deadlines the same way, `_time() + timeout`, and wait with
 /// it): None waits forever; anything else is first added to a float (`_time() + timeout`, so
 /// that addition's TypeError/OverflowError), then waits as `cond_timeout` except that a NaN,
 /// never found expired there, waits forever.

@@ -4,8 +4,10 @@
 
 pub mod barrier;
 pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
+pub mod semaphore;
 
 /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
 /// (`PyThread_get_thread_ident` is `pthread_self` on POSIX).

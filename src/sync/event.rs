@@ -1,0 +1,212 @@
+//! A flag threads can wait for, as Python's `threading.Event`.
+//!
+//! The whole state is one atomic word: bit 0 is the flag, the bits above count the times the flag
+//! went from clear to set. `is_set` and a `wait` on a set event are a single load. A waiter
+//! remembers the word it saw (flag clear) and waits until the word changes by a `set`: like the
+//! stdlib, every thread already waiting when `set()` runs returns true, even if `clear()`
+//! follows at once, and even if the waiter was between two slices of its wait at the time.
+//!
+//! Wake-ups: a waiter registers (`waiters += 1`) under the mutex and then reads the word; `set`
+//! changes the word and then reads `waiters`, notifying under the mutex if it is non-zero
+//! (all `SeqCst`), so one of the two always sees the other.
+
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use std::time::Instant;
+
+const FLAG: u64 = 1;
+
+pub struct Event {
+    /// `sets << 1 | flag`.
+    state: AtomicU64,
+    waiters: AtomicUsize,
+    mutex: Mutex<()>,
+    cond: Condvar,
+}
+
+/// What a waiter saw when its wait began: the state word with the flag clear.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket(u64);
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Event {
+    pub const fn new() -> Self {
+        Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+    }
+
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.state.load(Acquire) & FLAG != 0
+    }
+
+    /// Sets the flag and wakes every waiting thread.
+    pub fn set(&self) {
+        let mut s = self.state.load(Relaxed);
+        loop {
+            if s & FLAG != 0 {
+                return; // already set: every waiter was woken by the set() that raised it
+            }
+            // Count the set (wrapping after 2^63 sets, harmless) and raise the flag.
+            match self.state.compare_exchange_weak(s, s.wrapping_add(2) | FLAG, SeqCst, Relaxed) {
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        if self.waiters.load(SeqCst) > 0 {
+            let _g = self.mutex.lock();
+            self.cond.notify_all();
+        }
+    }
+
+    pub fn clear(&self) {
+        self.state.fetch_and(!FLAG, SeqCst);
+    }
+
+    /// Starts a wait: `None` if the flag is already set, else the ticket to wait with.
+    #[inline]
+    pub fn begin_wait(&self) -> Option<Ticket> {
+        let s = self.state.load(Acquire);
+        if s & FLAG != 0 {
+            None
+        } else {
+            Some(Ticket(s))
+        }
+    }
+
+    /// True if the flag is set or was set after the ticket was taken.
+    #[inline]
+    pub fn signaled(&self, ticket: Ticket) -> bool {
+        self.state.load(SeqCst) != ticket.0
+    }
+
+    /// Blocks until `signaled(ticket)` or until `deadline` (None: forever); returns
+    /// `signaled(ticket)`. May be called again with the same ticket after a timeout.
+    pub fn wait_until(&self, ticket: Ticket, deadline: Option<Instant>) -> bool {
+        if self.signaled(ticket) {
+            return true;
+        }
+        let mut guard = self.mutex.lock();
+        self.waiters.fetch_add(1, SeqCst);
+        let got = loop {
+            if self.signaled(ticket) {
+                break true;
+            }
+            match deadline {
+                None => self.cond.wait(&mut guard),
+                Some(d) => {
+                    if self.cond.wait_until(&mut guard, d).timed_out() {
+                        break self.signaled(ticket);
+                    }
+                }
+            }
+        };
+        self.waiters.fetch_sub(1, SeqCst);
+        got
+    }
+
+    /// Forgets waiters and internal lock state: for a fork child, where no other thread exists.
+    /// The flag is kept, as the stdlib keeps it.
+    pub fn reinit(&self) {
+        self.waiters.store(0, SeqCst);
+        if self.mutex.is_locked() {
+            // SAFETY: only called in a fork child, where the thread that held the mutex at the
+            // fork does not exist; no guard for it can be used in this process again.
+            unsafe { self.mutex.force_unlock() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn set_clear() {
+        let e = Event::new();
+        assert!(!e.is_set());
+        e.set();
+        assert!(e.is_set());
+        assert!(e.begin_wait().is_none());
+        e.set();
+        assert!(e.is_set());
+        e.clear();
+        assert!(!e.is_set());
+        e.clear();
+        assert!(!e.is_set());
+    }
+
+    #[test]
+    fn timed_wait_times_out() {
+        let e = Event::new();
+        let t = e.begin_wait().unwrap();
+        let t0 = Instant::now();
+        assert!(!e.wait_until(t, Some(t0 + Duration::from_millis(30))));
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+        assert!(!e.wait_until(t, Some(Instant::now())));
+        assert_eq!(e.waiters.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn pulse_between_slices_is_seen() {
+        let e = Event::new();
+        let t = e.begin_wait().unwrap();
+        assert!(!e.wait_until(t, Some(Instant::now())));
+        e.set();
+        e.clear();
+        assert!(e.wait_until(t, Some(Instant::now())));
+        // A wait that starts after the pulse does not see it.
+        let t2 = e.begin_wait().unwrap();
+        assert!(!e.wait_until(t2, Some(Instant::now())));
+    }
+
+    #[test]
+    fn set_then_clear_wakes_every_waiter() {
+        let e = Arc::new(Event::new());
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let e = e.clone();
+                let t = e.begin_wait().unwrap();
+                std::thread::spawn(move || e.wait_until(t, None))
+            })
+            .collect();
+        while e.waiters.load(SeqCst) < 4 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        e.set();
+        e.clear();
+        assert!(hs.into_iter().all(|h| h.join().unwrap()));
+        assert!(!e.is_set());
+    }
+
+    #[test]
+    fn many_rounds() {
+        // Ping-pong through two events; a lost wake-up would hang.
+        let ping = Arc::new(Event::new());
+        let pong = Arc::new(Event::new());
+        let (p2, q2) = (ping.clone(), pong.clone());
+        let h = std::thread::spawn(move || {
+            for _ in 0..5_000 {
+                if let Some(t) = p2.begin_wait() {
+                    assert!(p2.wait_until(t, None));
+                }
+                p2.clear();
+                q2.set();
+            }
+        });
+        for _ in 0..5_000 {
+            ping.set();
+            if let Some(t) = pong.begin_wait() {
+                assert!(pong.wait_until(t, None));
+            }
+            pong.clear();
+        }
+        h.join().unwrap();
+    }
+}

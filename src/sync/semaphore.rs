@@ -1,0 +1,247 @@
+//! A counting semaphore, optionally bounded, as Python's `threading.Semaphore` and
+//! `threading.BoundedSemaphore`.
+//!
+//! The count is an atomic, so an uncontended acquire or release is one compare-and-swap. Threads
+//! that must wait park on a condition variable; a release only takes the internal mutex (to
+//! notify) when some thread is registered as waiting. Lost wake-ups are excluded by the usual
+//! store/load pairing, all `SeqCst`: a waiter registers (`waiters += 1`) and then reads the
+//! count; a releaser adds to the count and then reads `waiters`. Either the waiter sees the new
+//! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
+//! until it is parked.
+
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use std::time::Instant;
+
+/// The bound of a plain (unbounded) semaphore: the largest count it can hold.
+pub const UNBOUNDED: u64 = u64::MAX;
+
+pub struct Semaphore {
+    value: AtomicU64,
+    /// The largest value `release` may reach: the initial value of a bounded semaphore,
+    /// `UNBOUNDED` otherwise.
+    bound: AtomicU64,
+    /// Threads inside `acquire_until` (registered under `mutex`).
+    waiters: AtomicUsize,
+    mutex: Mutex<()>,
+    cond: Condvar,
+}
+
+/// Why a release was refused; the count is unchanged.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReleaseError {
+    /// A bounded semaphore would exceed its initial value.
+    TooManyReleases,
+    /// An unbounded semaphore would exceed `UNBOUNDED`.
+    Overflow,
+}
+
+impl Semaphore {
+    /// A semaphore holding `value`; `bound` is `UNBOUNDED` or, for a bounded one, `value`.
+    pub const fn new(value: u64, bound: u64) -> Self {
+        Semaphore {
+            value: AtomicU64::new(value),
+            bound: AtomicU64::new(bound),
+            waiters: AtomicUsize::new(0),
+            mutex: Mutex::new(()),
+            cond: Condvar::new(),
+        }
+    }
+
+    /// Sets the count and the bound (Python's `__init__`, which may run on a live object).
+    pub fn reset(&self, value: u64, bound: u64) {
+        self.bound.store(bound, SeqCst);
+        self.value.store(value, SeqCst);
+        if self.waiters.load(SeqCst) > 0 {
+            let _g = self.mutex.lock();
+            self.cond.notify_all();
+        }
+    }
+
+    #[inline]
+    pub fn value(&self) -> u64 {
+        self.value.load(Relaxed)
+    }
+
+    #[inline]
+    pub fn bound(&self) -> u64 {
+        self.bound.load(Relaxed)
+    }
+
+    /// Takes one unit if the count is positive; never blocks.
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        let mut v = self.value.load(Relaxed);
+        while v > 0 {
+            match self.value.compare_exchange_weak(v, v - 1, SeqCst, Relaxed) {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+        }
+        false
+    }
+
+    /// Blocks until one unit is taken or until `deadline` (None: forever); returns whether it
+    /// was taken. Always tries at least once, even with a deadline in the past.
+    pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
+        if self.try_acquire() {
+            return true;
+        }
+        let mut guard = self.mutex.lock();
+        self.waiters.fetch_add(1, SeqCst);
+        let got = loop {
+            // Try before looking at the clock: a thread woken by a release must not let the
+            // unit meant for it sit unclaimed while other waiters sleep.
+            if self.try_acquire() {
+                break true;
+            }
+            match deadline {
+                None => self.cond.wait(&mut guard),
+                Some(d) => {
+                    if Instant::now() >= d {
+                        break false;
+                    }
+                    let _ = self.cond.wait_until(&mut guard, d);
+                }
+            }
+        };
+        self.waiters.fetch_sub(1, SeqCst);
+        got
+    }
+
+    /// Adds `n` units and wakes up to `n` waiting threads.
+    pub fn release(&self, n: u64) -> Result<(), ReleaseError> {
+        let bound = self.bound.load(Relaxed);
+        let mut v = self.value.load(Relaxed);
+        loop {
+            let new = match v.checked_add(n) {
+                Some(new) if new <= bound => new,
+                _ if bound == UNBOUNDED => return Err(ReleaseError::Overflow),
+                _ => return Err(ReleaseError::TooManyReleases),
+            };
+            match self.value.compare_exchange_weak(v, new, SeqCst, Relaxed) {
+                Ok(_) => break,
+                Err(now) => v = now,
+            }
+        }
+        if self.waiters.load(SeqCst) > 0 {
+            let _g = self.mutex.lock();
+            let mut n = n;
+            while n > 0 && self.cond.notify_one() {
+                n -= 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn counts() {
+        let s = Semaphore::new(2, UNBOUNDED);
+        assert!(s.try_acquire());
+        assert!(s.try_acquire());
+        assert!(!s.try_acquire());
+        assert_eq!(s.value(), 0);
+        s.release(3).unwrap();
+        assert_eq!(s.value(), 3);
+    }
+
+    #[test]
+    fn zero_initial_value_blocks() {
+        let s = Semaphore::new(0, UNBOUNDED);
+        assert!(!s.try_acquire());
+        assert!(!s.acquire_until(Some(Instant::now())));
+    }
+
+    #[test]
+    fn bounded_refuses_over_release() {
+        let s = Semaphore::new(1, 1);
+        assert_eq!(s.release(1), Err(ReleaseError::TooManyReleases));
+        assert!(s.try_acquire());
+        assert_eq!(s.release(2), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.value(), 0);
+        s.release(1).unwrap();
+        assert_eq!(s.value(), 1);
+        assert_eq!(s.release(u64::MAX), Err(ReleaseError::TooManyReleases));
+    }
+
+    #[test]
+    fn unbounded_overflow_is_an_error() {
+        let s = Semaphore::new(u64::MAX - 1, UNBOUNDED);
+        s.release(1).unwrap();
+        assert_eq!(s.release(1), Err(ReleaseError::Overflow));
+        assert_eq!(s.value(), u64::MAX);
+    }
+
+    #[test]
+    fn timed_acquire_times_out() {
+        let s = Semaphore::new(0, UNBOUNDED);
+        let t0 = Instant::now();
+        assert!(!s.acquire_until(Some(t0 + Duration::from_millis(30))));
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+        assert_eq!(s.waiters.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn release_n_wakes_n_waiters() {
+        let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+        let done = Arc::new(AtomicUsize::new(0));
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let (s, done) = (s.clone(), done.clone());
+                std::thread::spawn(move || {
+                    assert!(s.acquire_until(None));
+                    done.fetch_add(1, SeqCst);
+                })
+            })
+            .collect();
+        while s.waiters.load(SeqCst) < 4 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        s.release(3).unwrap();
+        while done.load(SeqCst) < 3 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(done.load(SeqCst), 3);
+        s.release(1).unwrap();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(s.value(), 0);
+    }
+
+    #[test]
+    fn limits_concurrency_and_loses_no_units() {
+        let s = Arc::new(Semaphore::new(2, 2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
+        let hs: Vec<_> = (0..6)
+            .map(|i| {
+                let (s, inside, max) = (s.clone(), inside.clone(), max.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..2_000 {
+                        // Mix short timed waits (main-thread slices) with untimed ones.
+                        if i % 2 == 0 {
+                            while !s.acquire_until(Some(Instant::now() + Duration::from_micros(50))) {}
+                        } else {
+                            assert!(s.acquire_until(None));
+                        }
+                        let now = inside.fetch_add(1, SeqCst) + 1;
+                        max.fetch_max(now, SeqCst);
+                        inside.fetch_sub(1, SeqCst);
+                        s.release(1).unwrap();
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert!(max.load(SeqCst) <= 2);
+        assert_eq!(s.value(), 2);
+    }
+}
