@@ -18,10 +18,12 @@ ft-python:
 cargo-test:
 	cargo test --no-default-features --quiet
 
-# The free-threaded interpreter, then the machine's GIL python3 (3.11 here).
+# The free-threaded interpreter (once as usual, once with every thread-safe test run by 4
+# threads at once, by pytest-run-parallel), then the machine's GIL python3 (3.11 here).
 test-ft:
 	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
-	"$$py" -m pytest $(PYTEST_ARGS)
+	"$$py" -m pytest $(PYTEST_ARGS); \
+	"$$py" -m pytest --parallel-threads=4 -q $(PYTEST_ARGS)
 
 test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
