@@ -5,7 +5,7 @@
 use super::lock::Lock;
 use super::rlock::RLock;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{cond_timeout, wait, wait_uninterruptibly, Timeout};
+use super::wait::{cond_timeout, wait, wait_uninterruptibly, Attached, Timeout};
 use crate::sync::condition::WaitQueue;
 use crate::sync::current_thread_ident;
 use pyo3::exceptions::PyRuntimeError;
@@ -182,18 +182,18 @@ impl Condition {
     fn wait(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         self.check_owned(py, "wait")?;
         let timeout = cond_timeout(timeout)?;
-        let waiter = self.waiters.enqueue();
+        let waiter = self.waiters.enqueue(Attached(py));
         let saved = match self.release_save(py) {
             Ok(s) => s,
             Err(e) => {
-                self.waiters.remove(&waiter);
+                self.waiters.remove(&waiter, Attached(py));
                 return Err(e);
             }
         };
         let outcome = wait(py, timeout, |until| waiter.wait_until(until).then_some(()));
         let restored = self.acquire_restore(py, saved);
         // A waiter no longer queued was notified, even if its wait timed out at the same time.
-        let notified = matches!(outcome, Ok(Some(()))) || !self.waiters.remove(&waiter);
+        let notified = matches!(outcome, Ok(Some(()))) || !self.waiters.remove(&waiter, Attached(py));
         restored?;
         outcome?;
         Ok(notified)
@@ -239,13 +239,13 @@ impl Condition {
             None => 1,
             Some(n) => Self::notify_count(n, waiting)?,
         };
-        self.waiters.notify(k);
+        self.waiters.notify(k, Attached(py));
         Ok(())
     }
 
     fn notify_all(&self, py: Python<'_>) -> PyResult<()> {
         self.check_owned(py, "notify")?;
-        self.waiters.notify(usize::MAX);
+        self.waiters.notify(usize::MAX, Attached(py));
         Ok(())
     }
 

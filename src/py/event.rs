@@ -2,7 +2,7 @@
 //! atomic load before anything else; blocking waits go through `wait` with the stdlib's
 //! `Condition.wait` timeout semantics (`cond_timeout`).
 
-use super::wait::{cond_timeout, wait, Timeout};
+use super::wait::{cond_timeout, wait, Attached, Timeout};
 use crate::sync::event::Event as CoreEvent;
 use pyo3::exceptions::PyDeprecationWarning;
 use pyo3::prelude::*;
@@ -39,8 +39,8 @@ impl Event {
     }
 
     /// Sets the internal flag to true, waking every waiting thread.
-    fn set(&self) {
-        self.inner.set();
+    fn set(&self, py: Python<'_>) {
+        self.inner.set(Attached(py));
     }
 
     /// Resets the internal flag to false.

@@ -4,7 +4,7 @@
 //! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
-use super::wait::{wait, wait_for_timeout, Given, Timeout};
+use super::wait::{wait, wait_for_timeout, Attached, Given, Timeout};
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -115,8 +115,8 @@ impl Semaphore {
     }
 
     #[inline]
-    fn release_n(&self, n: u64) -> PyResult<()> {
-        self.inner.release(n).map_err(release_error)
+    fn release_n(&self, py: Python<'_>, n: u64) -> PyResult<()> {
+        self.inner.release(n, Attached(py)).map_err(release_error)
     }
 }
 
@@ -129,9 +129,9 @@ impl Semaphore {
     }
 
     #[pyo3(signature = (value = Given::MISSING))]
-    fn __init__(&self, value: Given<'_, '_>) -> PyResult<()> {
+    fn __init__(&self, py: Python<'_>, value: Given<'_, '_>) -> PyResult<()> {
         let value = initial_value(value)?;
-        self.inner.reset(value, self.inner.bound());
+        self.inner.reset(value, self.inner.bound(), Attached(py));
         Ok(())
     }
 
@@ -149,7 +149,7 @@ impl Semaphore {
 
     /// Increments the counter by `n`, waking up to `n` waiting threads.
     #[pyo3(signature = (n = Given::MISSING), text_signature = "($self, /, n=1)")]
-    fn release(&self, n: Given<'_, '_>) -> PyResult<()> {
+    fn release(&self, py: Python<'_>, n: Given<'_, '_>) -> PyResult<()> {
         let n = match n.0 {
             None => 1,
             Some(n) => match count_arg(n, 1, "n must be one or more")? {
@@ -158,13 +158,13 @@ impl Semaphore {
                 None => return Err(release_error(ReleaseError::TooManyReleases)),
             },
         };
-        self.release_n(n)
+        self.release_n(py, n)
     }
 
     fn __exit__(slf: &Bound<'_, Self>, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
         // The stdlib calls `self.release()`, so a subclass's override runs.
         if exact(slf.as_any()) {
-            return slf.get().release_n(1);
+            return slf.get().release_n(slf.py(), 1);
         }
         slf.call_method0(pyo3::intern!(slf.py(), "release"))?;
         Ok(())
@@ -190,7 +190,7 @@ impl BoundedSemaphore {
     #[pyo3(signature = (value = Given::MISSING))]
     fn __init__(slf: &Bound<'_, Self>, value: Given<'_, '_>) -> PyResult<()> {
         let value = initial_value(value)?;
-        slf.as_super().get().inner.reset(value, value);
+        slf.as_super().get().inner.reset(value, value, Attached(slf.py()));
         Ok(())
     }
 

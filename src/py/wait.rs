@@ -214,6 +214,19 @@ pub fn wait_for_timeout(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout>
     cond_timeout(Some(t))
 }
 
+/// The core's `Locker` for code running attached: tries the mutex first and, only if it is
+/// held, detaches while it waits for it (PyO3's `lock_py_attached`).
+#[derive(Clone, Copy)]
+pub struct Attached<'py>(pub Python<'py>);
+
+impl crate::sync::Locker for Attached<'_> {
+    #[inline]
+    fn lock<'a, T>(self, m: &'a parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'a, T> {
+        use pyo3::sync::MutexExt;
+        m.lock_py_attached(self.0)
+    }
+}
+
 /// True on the thread that runs Python's signal handlers. On Linux that is the thread whose
 /// id is the process id (also in a fork child, where the forking thread becomes the main one).
 #[inline]

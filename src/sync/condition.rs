@@ -7,6 +7,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use super::Locker;
 use std::time::Instant;
 
 /// One waiting thread's wake-up flag.
@@ -52,17 +53,17 @@ impl WaitQueue {
     }
 
     /// Registers a new waiter at the back; call before releasing the user's lock.
-    pub fn enqueue(&self) -> Arc<Waiter> {
+    pub fn enqueue(&self, locker: impl Locker) -> Arc<Waiter> {
         let w = Arc::new(Waiter::default());
-        let mut q = self.waiters.lock();
+        let mut q = locker.lock(&self.waiters);
         q.push_back(w.clone());
         self.len.store(q.len(), Ordering::Release);
         w
     }
 
     /// Removes `w` if still queued; false means it was notified meanwhile.
-    pub fn remove(&self, w: &Arc<Waiter>) -> bool {
-        let mut q = self.waiters.lock();
+    pub fn remove(&self, w: &Arc<Waiter>, locker: impl Locker) -> bool {
+        let mut q = locker.lock(&self.waiters);
         let Some(i) = q.iter().position(|x| Arc::ptr_eq(x, w)) else {
             return false;
         };
@@ -82,12 +83,12 @@ impl WaitQueue {
     }
 
     /// Wakes up to `n` of the oldest waiters; returns how many were woken.
-    pub fn notify(&self, n: usize) -> usize {
+    pub fn notify(&self, n: usize, locker: impl Locker) -> usize {
         if n == 0 || self.is_empty() {
             return 0;
         }
         let woken: Vec<Arc<Waiter>> = {
-            let mut q = self.waiters.lock();
+            let mut q = locker.lock(&self.waiters);
             let k = n.min(q.len());
             let woken = q.drain(..k).collect();
             self.len.store(q.len(), Ordering::Release);
@@ -107,38 +108,39 @@ impl WaitQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::Blocking;
     use std::time::Duration;
 
     #[test]
     fn notify_wakes_oldest_first() {
         let q = WaitQueue::new();
-        let a = q.enqueue();
-        let b = q.enqueue();
-        assert_eq!(q.notify(1), 1);
+        let a = q.enqueue(Blocking);
+        let b = q.enqueue(Blocking);
+        assert_eq!(q.notify(1, Blocking), 1);
         assert!(a.wait_until(Some(Instant::now())));
         assert!(!b.wait_until(Some(Instant::now())));
         assert_eq!(q.len(), 1);
-        assert!(q.remove(&b));
-        assert!(!q.remove(&a));
-        assert_eq!(q.notify(5), 0);
+        assert!(q.remove(&b, Blocking));
+        assert!(!q.remove(&a, Blocking));
+        assert_eq!(q.notify(5, Blocking), 0);
     }
 
     #[test]
     fn timed_wait_times_out() {
         let q = WaitQueue::new();
-        let w = q.enqueue();
+        let w = q.enqueue(Blocking);
         let t0 = Instant::now();
         assert!(!w.wait_until(Some(t0 + Duration::from_millis(20))));
         assert!(t0.elapsed() >= Duration::from_millis(20));
-        assert!(q.remove(&w));
+        assert!(q.remove(&w, Blocking));
     }
 
     #[test]
     fn notify_from_another_thread() {
         let q = Arc::new(WaitQueue::new());
-        let ws: Vec<_> = (0..4).map(|_| q.enqueue()).collect();
+        let ws: Vec<_> = (0..4).map(|_| q.enqueue(Blocking)).collect();
         let q2 = q.clone();
-        let t = std::thread::spawn(move || q2.notify(usize::MAX));
+        let t = std::thread::spawn(move || q2.notify(usize::MAX, Blocking));
         for w in &ws {
             assert!(w.wait_until(None));
         }

@@ -12,6 +12,7 @@
 
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::Locker;
 use std::time::Instant;
 
 const FLAG: u64 = 1;
@@ -45,7 +46,7 @@ impl Event {
     }
 
     /// Sets the flag and wakes every waiting thread.
-    pub fn set(&self) {
+    pub fn set(&self, locker: impl Locker) {
         let mut s = self.state.load(Relaxed);
         loop {
             if s & FLAG != 0 {
@@ -58,7 +59,7 @@ impl Event {
             }
         }
         if self.waiters.load(SeqCst) > 0 {
-            let _g = self.mutex.lock();
+            let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
         }
     }
@@ -124,6 +125,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::Blocking;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -131,10 +133,10 @@ mod tests {
     fn set_clear() {
         let e = Event::new();
         assert!(!e.is_set());
-        e.set();
+        e.set(Blocking);
         assert!(e.is_set());
         assert!(e.begin_wait().is_none());
-        e.set();
+        e.set(Blocking);
         assert!(e.is_set());
         e.clear();
         assert!(!e.is_set());
@@ -158,7 +160,7 @@ mod tests {
         let e = Event::new();
         let t = e.begin_wait().unwrap();
         assert!(!e.wait_until(t, Some(Instant::now())));
-        e.set();
+        e.set(Blocking);
         e.clear();
         assert!(e.wait_until(t, Some(Instant::now())));
         // A wait that starts after the pulse does not see it.
@@ -179,7 +181,7 @@ mod tests {
         while e.waiters.load(SeqCst) < 4 {
             std::thread::sleep(Duration::from_millis(1));
         }
-        e.set();
+        e.set(Blocking);
         e.clear();
         assert!(hs.into_iter().all(|h| h.join().unwrap()));
         assert!(!e.is_set());
@@ -197,11 +199,11 @@ mod tests {
                     assert!(p2.wait_until(t, None));
                 }
                 p2.clear();
-                q2.set();
+                q2.set(Blocking);
             }
         });
         for _ in 0..5_000 {
-            ping.set();
+            ping.set(Blocking);
             if let Some(t) = pong.begin_wait() {
                 assert!(pong.wait_until(t, None));
             }

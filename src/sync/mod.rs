@@ -9,6 +9,25 @@ pub mod lock;
 pub mod rlock;
 pub mod semaphore;
 
+/// How the core takes an internal mutex on a path that may run attached to a Python interpreter
+/// (waking waiters, registering a condition's waiter). The Python layer passes a locker that
+/// tries first and detaches only if it must wait, so it never blocks attached; Rust callers and
+/// tests pass `Blocking`. Paths that only run detached (the waits themselves) lock directly.
+pub trait Locker: Copy {
+    fn lock<'a, T>(self, m: &'a parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'a, T>;
+}
+
+/// Takes the mutex, blocking the thread as long as it takes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Blocking;
+
+impl Locker for Blocking {
+    #[inline]
+    fn lock<'a, T>(self, m: &'a parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'a, T> {
+        m.lock()
+    }
+}
+
 /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
 /// (`PyThread_get_thread_ident` is `pthread_self` on POSIX).
 #[inline]

@@ -11,6 +11,7 @@
 
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::Locker;
 use std::time::Instant;
 
 /// The bound of a plain (unbounded) semaphore: the largest count it can hold.
@@ -49,11 +50,11 @@ impl Semaphore {
     }
 
     /// Sets the count and the bound (Python's `__init__`, which may run on a live object).
-    pub fn reset(&self, value: u64, bound: u64) {
+    pub fn reset(&self, value: u64, bound: u64, locker: impl Locker) {
         self.bound.store(bound, SeqCst);
         self.value.store(value, SeqCst);
         if self.waiters.load(SeqCst) > 0 {
-            let _g = self.mutex.lock();
+            let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
         }
     }
@@ -110,7 +111,7 @@ impl Semaphore {
     }
 
     /// Adds `n` units and wakes up to `n` waiting threads.
-    pub fn release(&self, n: u64) -> Result<(), ReleaseError> {
+    pub fn release(&self, n: u64, locker: impl Locker) -> Result<(), ReleaseError> {
         let bound = self.bound.load(Relaxed);
         let mut v = self.value.load(Relaxed);
         loop {
@@ -125,7 +126,7 @@ impl Semaphore {
             }
         }
         if self.waiters.load(SeqCst) > 0 {
-            let _g = self.mutex.lock();
+            let _g = locker.lock(&self.mutex);
             let mut n = n;
             while n > 0 && self.cond.notify_one() {
                 n -= 1;
@@ -138,6 +139,7 @@ impl Semaphore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::Blocking;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
     use std::time::Duration;
@@ -149,7 +151,7 @@ mod tests {
         assert!(s.try_acquire());
         assert!(!s.try_acquire());
         assert_eq!(s.value(), 0);
-        s.release(3).unwrap();
+        s.release(3, Blocking).unwrap();
         assert_eq!(s.value(), 3);
     }
 
@@ -163,20 +165,20 @@ mod tests {
     #[test]
     fn bounded_refuses_over_release() {
         let s = Semaphore::new(1, 1);
-        assert_eq!(s.release(1), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(1, Blocking), Err(ReleaseError::TooManyReleases));
         assert!(s.try_acquire());
-        assert_eq!(s.release(2), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(2, Blocking), Err(ReleaseError::TooManyReleases));
         assert_eq!(s.value(), 0);
-        s.release(1).unwrap();
+        s.release(1, Blocking).unwrap();
         assert_eq!(s.value(), 1);
-        assert_eq!(s.release(u64::MAX), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(u64::MAX, Blocking), Err(ReleaseError::TooManyReleases));
     }
 
     #[test]
     fn unbounded_overflow_is_an_error() {
         let s = Semaphore::new(u64::MAX - 1, UNBOUNDED);
-        s.release(1).unwrap();
-        assert_eq!(s.release(1), Err(ReleaseError::Overflow));
+        s.release(1, Blocking).unwrap();
+        assert_eq!(s.release(1, Blocking), Err(ReleaseError::Overflow));
         assert_eq!(s.value(), u64::MAX);
     }
 
@@ -205,13 +207,13 @@ mod tests {
         while s.waiters.load(SeqCst) < 4 {
             std::thread::sleep(Duration::from_millis(1));
         }
-        s.release(3).unwrap();
+        s.release(3, Blocking).unwrap();
         while done.load(SeqCst) < 3 {
             std::thread::sleep(Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(done.load(SeqCst), 3);
-        s.release(1).unwrap();
+        s.release(1, Blocking).unwrap();
         hs.into_iter().for_each(|h| h.join().unwrap());
         assert_eq!(s.value(), 0);
     }
@@ -235,7 +237,7 @@ mod tests {
                         let now = inside.fetch_add(1, SeqCst) + 1;
                         max.fetch_max(now, SeqCst);
                         inside.fetch_sub(1, SeqCst);
-                        s.release(1).unwrap();
+                        s.release(1, Blocking).unwrap();
                     }
                 })
             })
