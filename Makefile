@@ -29,9 +29,10 @@ test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
+# Every benchmark in benches/, stdlib and rthreading timed in the same run.
 bench:
 	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
-	"$$py" benches/bench_primitives.py $(BENCH_ARGS)
+	for b in benches/bench_*.py; do "$$py" "$$b" $(BENCH_ARGS); done
 
 clean:
 	rm -rf target .venv-ft .venv-gil dist
