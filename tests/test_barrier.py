@@ -3,7 +3,6 @@ fixture) or compares both directly (`raises_same`, `both`)."""
 
 import gc
 import inspect
-import math
 import re
 import sys
 import threading
@@ -15,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import MODULES, raises_same, run_python
+from conftest import MODULES, both, raises_same, run_python, wait_until
 
 SHORT = 0.02  # a timeout that is meant to expire
 LONG = 10.0  # a bound for waits that are meant to succeed
@@ -46,18 +45,6 @@ class Party:
         """('ok', index) or the exception's type (types are the same across modules)."""
         self.join()
         return ("ok", self.result) if self.error is None else type(self.error)
-
-
-def until(pred):
-    deadline = time.monotonic() + LONG
-    while not pred():
-        assert time.monotonic() < deadline, "condition never reached"
-        time.sleep(0.001)
-
-
-def both(fn):
-    """fn(module) for the stdlib and for rthreading."""
-    return fn(threading), fn(rthreading)
 
 
 def shape(text, mod):
@@ -123,7 +110,7 @@ def test_repr(mod):
     b = mod.Barrier(2)
     assert repr(b) == f"<{mod.__name__}.Barrier at {id(b):#x}: waiters=0/2>"
     p = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     waiting = repr(b)
     b.abort()
     assert p.outcome() is threading.BrokenBarrierError
@@ -234,9 +221,9 @@ def test_n_waiting_counts_arrivals(mod):
     b = mod.Barrier(3)
     seen = [b.n_waiting]
     p1 = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     p2 = Party(b.wait)
-    until(lambda: b.n_waiting == 2)
+    wait_until(lambda: b.n_waiting == 2)
     seen.append(b.n_waiting)
     assert b.wait() == 2
     assert sorted([p1.outcome(), p2.outcome()]) == [("ok", 0), ("ok", 1)]
@@ -248,7 +235,7 @@ def test_action_sees_a_full_unbroken_barrier(mod):
     seen = []
     b = mod.Barrier(2, action=lambda: seen.append((b.n_waiting, b.broken)))
     p = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     assert b.wait() == 1
     assert p.outcome() == ("ok", 0)
     assert seen == [(2, False)]
@@ -260,7 +247,7 @@ def test_action_raising_breaks_the_barrier(mod):
 
     b = mod.Barrier(3, action=boom)
     waiting = [Party(b.wait) for _ in range(2)]
-    until(lambda: b.n_waiting == 2)
+    wait_until(lambda: b.n_waiting == 2)
     with pytest.raises(ValueError, match="^boom$"):
         b.wait()
     assert [p.outcome() for p in waiting] == [threading.BrokenBarrierError] * 2
@@ -304,14 +291,14 @@ def test_arrivals_wait_for_the_action(mod):
 
     b = mod.Barrier(2, action=action)
     first = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     last = Party(b.wait)
     assert started.wait(LONG)
     late = Party(lambda: (b.wait(LONG), order.append("late"))[0])
     time.sleep(SHORT)
     go.set()
     assert sorted([first.outcome(), last.outcome()]) == [("ok", 0), ("ok", 1)]
-    until(lambda: b.n_waiting == 1)  # the late party starts the next round
+    wait_until(lambda: b.n_waiting == 1)  # the late party starts the next round
     assert b.wait() == 1
     assert late.outcome() == ("ok", 0)
     assert order == ["action", "action", "late"]  # round 1, then round 2 with the late party
@@ -321,7 +308,7 @@ def test_timeout_during_the_action_does_not_break(mod):
     go = threading.Event()
     b = mod.Barrier(2, action=lambda: go.wait(LONG))
     waiter = Party(b.wait, SHORT)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     last = Party(b.wait)
     time.sleep(3 * SHORT)  # the waiter's timeout passes while the action runs
     go.set()
@@ -356,7 +343,7 @@ def test_abort_from_another_thread_waits_for_the_action(mod):
 def test_timeout_breaks_the_barrier(mod):
     b = mod.Barrier(3)
     other = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     t0 = time.monotonic()
     with pytest.raises(threading.BrokenBarrierError):
         b.wait(SHORT)
@@ -379,7 +366,7 @@ def test_default_timeout(mod):
 def test_explicit_timeout_overrides_default(mod):
     b = mod.Barrier(2, timeout=0)
     p = Party(b.wait, LONG)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     assert b.wait(LONG) == 1
     assert p.outcome() == ("ok", 0)
 
@@ -395,7 +382,7 @@ def test_non_positive_timeout_breaks_at_once(mod, timeout):
 def test_nan_timeout_waits_for_the_others(mod):
     b = mod.Barrier(2)
     p = Party(b.wait, float("nan"))
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     time.sleep(SHORT)
     assert b.wait() == 1
     assert p.outcome() == ("ok", 0)
@@ -433,7 +420,7 @@ def test_last_party_never_reads_the_timeout(mod):
     assert mod.Barrier(1, timeout=[]).wait() == 0
     b = mod.Barrier(2)
     p = Party(b.wait, LONG)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     assert b.wait(2**1100) == 1
     assert p.outcome() == ("ok", 0)
 
@@ -454,14 +441,14 @@ def test_broken_checked_before_the_timeout():
 def test_reset_while_threads_wait(mod):
     b = mod.Barrier(3)
     waiting = [Party(b.wait) for _ in range(2)]
-    until(lambda: b.n_waiting == 2)
+    wait_until(lambda: b.n_waiting == 2)
     b.reset()
     assert [p.outcome() for p in waiting] == [threading.BrokenBarrierError] * 2
-    until(lambda: b.n_waiting == 0)
+    wait_until(lambda: b.n_waiting == 0)
     assert not b.broken
     # usable again: a whole round
     again = [Party(b.wait, LONG) for _ in range(2)]
-    until(lambda: b.n_waiting == 2)
+    wait_until(lambda: b.n_waiting == 2)
     assert b.wait() == 2
     assert sorted(p.outcome() for p in again) == [("ok", 0), ("ok", 1)]
 
@@ -479,7 +466,7 @@ def test_reset_idle_and_broken(mod):
 def test_abort_while_threads_wait(mod):
     b = mod.Barrier(3)
     waiting = [Party(b.wait) for _ in range(2)]
-    until(lambda: b.n_waiting == 2)
+    wait_until(lambda: b.n_waiting == 2)
     b.abort()
     assert [p.outcome() for p in waiting] == [threading.BrokenBarrierError] * 2
     assert (b.broken, b.n_waiting) == (True, 0)
@@ -492,12 +479,12 @@ def test_abort_while_threads_wait(mod):
 def test_reset_of_a_broken_barrier_with_waiters_refills_after_they_leave(mod):
     b = mod.Barrier(2)
     p = Party(b.wait)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     b.abort()
     assert p.outcome() is threading.BrokenBarrierError
     b.reset()
     q = Party(b.wait, LONG)
-    until(lambda: b.n_waiting == 1)
+    wait_until(lambda: b.n_waiting == 1)
     assert b.wait(LONG) == 1
     assert q.outcome() == ("ok", 0)
 

@@ -7,7 +7,7 @@ import weakref
 import pytest
 
 import rthreading
-from conftest import MODULES, raises_same
+from conftest import raises_same, wait_until
 
 LOCK_FACTORIES = {
     "default": lambda: None,
@@ -23,13 +23,6 @@ def make_cond(request, mod):
     """A Condition factory of module `mod` over one kind of lock."""
     factory = LOCK_FACTORIES[request.param]
     return lambda: mod.Condition(factory())
-
-
-def wait_until(pred, timeout=5.0):
-    end = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < end, "condition never became true"
-        time.sleep(0.001)
 
 
 @pytest.mark.parametrize("call", [

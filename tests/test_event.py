@@ -1,7 +1,6 @@
 """Event: differential against the stdlib's threading."""
 
 import os
-import re
 import signal
 import threading
 import time
@@ -13,21 +12,7 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import raises_same, run_python
-
-
-def norm(text):
-    return re.sub(r" at 0x[0-9a-f]+", " at ADDR", text).replace("rthreading.", "threading.")
-
-
-def same(fn):
-    return fn(threading), fn(rthreading)
-
-
-def start(fn, *args):
-    t = threading.Thread(target=fn, args=args, daemon=True)
-    t.start()
-    return t
+from conftest import both, norm, raises_same, run_python, sigusr1_after, start
 
 
 def test_set_clear_is_set():
@@ -44,7 +29,7 @@ def test_set_clear_is_set():
         out.append(e.is_set())
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours == [False, None, True, True, None, False, False]
 
 
@@ -74,7 +59,7 @@ def test_repr():
         out.append(norm(repr(e)))
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours == ["<threading.Event at ADDR: unset>", "<threading.Event at ADDR: set>"]
     e = rthreading.Event()
     assert repr(e) == f"<rthreading.Event at {id(e):#x}: unset>"
@@ -111,7 +96,7 @@ def test_wait_no_argument_on_set(mod):
 
 @pytest.mark.parametrize("timeout", [0, 0.0, -1, -0.5, float("-inf"), float("nan"), False, Fraction(-1, 2), -(10**400)], ids=repr)
 def test_non_positive_timeout_returns_false_at_once(timeout):
-    std, ours = same(lambda m: m.Event().wait(timeout))
+    std, ours = both(lambda m: m.Event().wait(timeout))
     assert std is ours is False
 
 
@@ -233,7 +218,7 @@ def test_subclass():
         r += [e.is_set(), e.wait(), e.calls, norm(repr(e)), isinstance(e, m.Event)]
         return r
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
     assert "Named at ADDR: set>" in std[-2]
 
@@ -258,7 +243,7 @@ def test_at_fork_reinit_keeps_flag():
         out.append(e.wait())
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours == [True, True, False, False, True]
 
 
@@ -292,25 +277,10 @@ def test_usable_in_fork_child():
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
 @pytest.mark.parametrize("timeout", [None, 10])
 def test_signal_interrupts_wait(mod, timeout):
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals run on the main thread")
-
-    class Interrupted(Exception):
-        pass
-
-    def handler(signum, frame):
-        raise Interrupted
-
-    old = signal.signal(signal.SIGUSR1, handler)
-    try:
-        e = mod.Event()
-        timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1))
-        timer.start()
+    e = mod.Event()
+    with sigusr1_after(0.05) as Interrupted:
         with pytest.raises(Interrupted):
             e.wait(timeout)
-        timer.join()
         assert e.is_set() is False
         e.set()
         assert e.wait(timeout) is True
-    finally:
-        signal.signal(signal.SIGUSR1, old)

@@ -4,132 +4,15 @@ import gc
 import os
 import re
 import signal
-import sys
 import threading
 import time
 import weakref
 
 import pytest
 
-from conftest import MODULES, raises_same
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-
-def outcome(fn):
-    """('ok', value) or (exception type, message): what calling fn() did."""
-    try:
-        return ("ok", fn())
-    except Exception as e:  # noqa: BLE001 - compared as a whole
-        return (type(e), str(e))
-
-
-def outcome_when_held(make_lock, call, limit=2.0):
-    """What `call(lock)` does in another thread while this thread holds the lock; 'blocked' if
-    it has not returned within `limit` (the lock is then released so the thread can finish)."""
-    lock = make_lock()
-    lock.acquire()
-    box = []
-    t = threading.Thread(target=lambda: box.append(outcome(lambda: call(lock))), daemon=True)
-    t.start()
-    t.join(limit)
-    if t.is_alive():
-        lock.release()
-        t.join(5)
-        return "blocked"
-    lock.release()
-    return box[0]
-
-
-class Index:
-    """Not an int, but has __index__ (read as an integer number of seconds)."""
-
-    def __init__(self, v):
-        self.v = v
-
-    def __index__(self):
-        return self.v
-
-
-class Seconds(float):
-    pass
-
-
-NAN = float("nan")
-INF = float("inf")
-
-# acquire() arguments that return at once (or raise) even when the lock is held by another
-# thread: checked on a held and on a free lock.
-NON_BLOCKING_ARGS = [
-    pytest.param((), {"blocking": False}, id="blocking=False"),
-    pytest.param((False,), {}, id="positional-False"),
-    pytest.param((0,), {}, id="blocking=0"),
-    pytest.param((None,), {}, id="blocking=None"),
-    pytest.param(((),), {}, id="blocking=()"),
-    pytest.param((), {"blocking": False, "timeout": -1}, id="nonblocking-timeout=-1"),
-    pytest.param((), {"blocking": False, "timeout": -1.0}, id="nonblocking-timeout=-1.0"),
-    pytest.param((), {"timeout": 0}, id="timeout=0"),
-    pytest.param((), {"timeout": 0.0}, id="timeout=0.0"),
-    pytest.param((True, 0.001), {}, id="positional-timeout"),
-    pytest.param((), {"timeout": 1e-9}, id="timeout=1ns"),
-    pytest.param((), {"timeout": Index(0)}, id="timeout=__index__"),
-    pytest.param((), {"timeout": Seconds(0.001)}, id="timeout=float-subclass"),
-    pytest.param((), {"timeout": False}, id="timeout=False"),
-    # errors
-    pytest.param((), {"timeout": -2}, id="timeout=-2"),
-    pytest.param((), {"timeout": -0.5}, id="timeout=-0.5"),
-    pytest.param((), {"timeout": -1e-10}, id="timeout=-1e-10"),
-    pytest.param((), {"timeout": -(2**40)}, id="timeout=-2**40"),
-    pytest.param((), {"blocking": False, "timeout": 1}, id="nonblocking-with-timeout"),
-    pytest.param((), {"blocking": False, "timeout": 0}, id="nonblocking-timeout=0"),
-    pytest.param((), {"blocking": False, "timeout": -2}, id="nonblocking-timeout=-2"),
-    pytest.param((0, 0.5), {}, id="positional-nonblocking-with-timeout"),
-    pytest.param((), {"timeout": NAN}, id="timeout=nan"),
-    pytest.param((), {"timeout": INF}, id="timeout=inf"),
-    pytest.param((), {"timeout": -INF}, id="timeout=-inf"),
-    pytest.param((), {"timeout": 1e300}, id="timeout=1e300"),
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX * 2}, id="timeout=2*TIMEOUT_MAX"),
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 1}, id="timeout=TIMEOUT_MAX+1"),
-    pytest.param((), {"timeout": 2**62}, id="timeout=2**62"),
-    pytest.param((), {"timeout": 2**63}, id="timeout=2**63"),
-    pytest.param((), {"timeout": 2**70}, id="timeout=2**70"),
-    pytest.param((), {"timeout": -(2**70)}, id="timeout=-2**70"),
-    pytest.param((), {"timeout": 10**100}, id="timeout=10**100"),
-    pytest.param((), {"timeout": "1"}, id="timeout=str"),
-    pytest.param((), {"timeout": None}, id="timeout=None"),
-    pytest.param((), {"timeout": b"1"}, id="timeout=bytes"),
-    pytest.param((), {"timeout": 1j}, id="timeout=complex"),
-    pytest.param((), {"timeout": []}, id="timeout=list"),
-    pytest.param((), {"timeout": Index(-5)}, id="timeout=__index__-negative"),
-    pytest.param((), {"blocking": False, "timeout": None}, id="nonblocking-timeout=None"),
-    pytest.param((), {"blocking": False, "timeout": NAN}, id="nonblocking-timeout=nan"),
-]
-
-# Arguments that wait forever (or for ages) on a held lock: checked on a free lock only.
-BLOCKING_ARGS = [
-    pytest.param((), {}, id="no-args"),
-    pytest.param((True,), {}, id="blocking=True"),
-    pytest.param((1,), {}, id="blocking=1"),
-    pytest.param((), {"blocking": True, "timeout": -1}, id="timeout=-1"),
-    pytest.param((), {"timeout": -1.0}, id="timeout=-1.0"),
-    pytest.param((), {"timeout": 5}, id="timeout=5"),
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX}, id="timeout=TIMEOUT_MAX"),
-    # above TIMEOUT_MAX (a float) but within PY_TIMEOUT_MAX (microseconds): accepted
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 0.5}, id="timeout=TIMEOUT_MAX+0.5"),
-    pytest.param((), {"timeout": 2**33}, id="timeout=2**33"),
-    pytest.param((), {"timeout": True}, id="timeout=True"),
-]
-
-# Behaviour that changed in CPython 3.13 (rthreading follows the newest): before it, `blocking`
-# had to be an int, so `acquire(None)` / `acquire(())` raised TypeError.
-OLD_BLOCKING_PARSE = sys.version_info < (3, 13)
-
-
-def _skip_old_blocking(args, kwargs):
-    b = args[0] if args else kwargs.get("blocking", True)
-    if OLD_BLOCKING_PARSE and not isinstance(b, int):
-        pytest.skip("CPython < 3.13 parsed `blocking` as an int; rthreading follows 3.13+")
-
+from _acquire_args import (BLOCKING_ARGS, ERROR_KWARGS, NON_BLOCKING_ARGS, outcome_when_held,
+                           skip_old_blocking)
+from conftest import MODULES, both, in_thread, outcome, raises_same
 
 # ---------------------------------------------------------------------------------------------
 # acquire() arguments: same result or same exception (type and message) as the stdlib
@@ -137,28 +20,26 @@ def _skip_old_blocking(args, kwargs):
 
 @pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS)
 def test_acquire_args_on_held_lock(args, kwargs):
-    _skip_old_blocking(args, kwargs)
-    std = outcome_when_held(threading.Lock, lambda l: l.acquire(*args, **kwargs))
-    ours = outcome_when_held(MODULES["rthreading"].Lock, lambda l: l.acquire(*args, **kwargs))
+    skip_old_blocking(args, kwargs)
+    std, ours = both(lambda m: outcome_when_held(m.Lock, lambda l: l.acquire(*args, **kwargs)))
     assert ours == std
     assert std != "blocked"
 
 
 @pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS + BLOCKING_ARGS)
 def test_acquire_args_on_free_lock(args, kwargs):
-    _skip_old_blocking(args, kwargs)
+    skip_old_blocking(args, kwargs)
 
     def run(m):
         lock = m.Lock()
         got = outcome(lambda: lock.acquire(*args, **kwargs))
         return got, lock.locked()
 
-    assert run(MODULES["rthreading"]) == run(threading)
+    std, ours = both(run)
+    assert ours == std
 
 
-@pytest.mark.parametrize("kwargs", [{"timeout": -2}, {"blocking": False, "timeout": 1},
-                                    {"timeout": NAN}, {"timeout": 2**70}, {"timeout": 1e300},
-                                    {"timeout": "x"}, {"timeout": None}])
+@pytest.mark.parametrize("kwargs", ERROR_KWARGS)
 def test_acquire_errors_raises_same(kwargs):
     std, ours = raises_same(lambda m: m.Lock().acquire(**kwargs))
     assert std is not None
@@ -279,11 +160,7 @@ def test_exit_of_unlocked_lock(mod):
 def test_release_from_another_thread(mod):
     lock = mod.Lock()
     lock.acquire()
-    out = []
-    t = threading.Thread(target=lambda: out.append(outcome(lock.release)))
-    t.start()
-    t.join(10)
-    assert out == [("ok", None)]
+    assert in_thread(lock.release) == ("ok", None)
     assert not lock.locked()
 
 

@@ -3,100 +3,40 @@ Condition uses, every acquire() argument and error."""
 
 import gc
 import re
-import sys
 import threading
 import time
 import weakref
 
 import pytest
 
-from conftest import MODULES, raises_same
+import _acquire_args as shared
+from _acquire_args import ERROR_KWARGS, outcome_when_held, pick, skip_old_blocking
+from conftest import MODULES, both, in_thread, outcome, raises_same
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def outcome(fn):
-    """('ok', value) or (exception type, message): what calling fn() did."""
-    try:
-        return ("ok", fn())
-    except Exception as e:  # noqa: BLE001 - compared as a whole
-        return (type(e), str(e))
-
-
-def in_thread(fn, limit=10.0):
-    """outcome(fn) in a new thread (joined); 'blocked' if it did not finish within `limit`."""
-    box = []
-    t = threading.Thread(target=lambda: box.append(outcome(fn)), daemon=True)
-    t.start()
-    t.join(limit)
-    return box[0] if box else "blocked"
-
-
-def outcome_when_held(make_lock, call, limit=2.0):
-    """What `call(lock)` does in another thread while this thread holds the lock (twice)."""
-    lock = make_lock()
-    lock.acquire()
-    lock.acquire()
-    box = []
-    t = threading.Thread(target=lambda: box.append(outcome(lambda: call(lock))), daemon=True)
-    t.start()
-    t.join(limit)
-    blocked = t.is_alive()
-    lock.release()
-    lock.release()
-    if blocked:
-        t.join(5)
-        return "blocked"
-    return box[0]
 
 
 def has_locked(m):
     return hasattr(m.RLock(), "locked")
 
 
-NAN = float("nan")
+# The Lock tests' acquire() arguments that the RLock tests check too, and a few of their own.
+NON_BLOCKING_ARGS = pick(
+    shared.NON_BLOCKING_ARGS, "blocking=False", "positional-False", "blocking=0", "blocking=None",
+    "timeout=0", "timeout=1ns", "positional-timeout", "nonblocking-timeout=-1", "timeout=-2",
+    "nonblocking-with-timeout", "positional-nonblocking-with-timeout", "timeout=nan",
+    "timeout=inf", "timeout=1e300", "timeout=2*TIMEOUT_MAX", "timeout=2**63", "timeout=2**70",
+    "timeout=-2**70", "timeout=str", "timeout=None", "timeout=complex",
+) + [pytest.param((), {"timeout": -0.25}, id="timeout=-0.25")]
 
-NON_BLOCKING_ARGS = [
-    pytest.param((), {"blocking": False}, id="blocking=False"),
-    pytest.param((False,), {}, id="positional-False"),
-    pytest.param((0,), {}, id="blocking=0"),
-    pytest.param((None,), {}, id="blocking=None"),
-    pytest.param((), {"timeout": 0}, id="timeout=0"),
-    pytest.param((), {"timeout": 1e-9}, id="timeout=1ns"),
-    pytest.param((True, 0.001), {}, id="positional-timeout"),
-    pytest.param((), {"blocking": False, "timeout": -1}, id="nonblocking-timeout=-1"),
-    pytest.param((), {"timeout": -2}, id="timeout=-2"),
-    pytest.param((), {"timeout": -0.25}, id="timeout=-0.25"),
-    pytest.param((), {"blocking": False, "timeout": 1}, id="nonblocking-with-timeout"),
-    pytest.param((0, 0.5), {}, id="positional-nonblocking-with-timeout"),
-    pytest.param((), {"timeout": NAN}, id="timeout=nan"),
-    pytest.param((), {"timeout": float("inf")}, id="timeout=inf"),
-    pytest.param((), {"timeout": 1e300}, id="timeout=1e300"),
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX * 2}, id="timeout=2*TIMEOUT_MAX"),
-    pytest.param((), {"timeout": 2**63}, id="timeout=2**63"),
-    pytest.param((), {"timeout": 2**70}, id="timeout=2**70"),
-    pytest.param((), {"timeout": -(2**70)}, id="timeout=-2**70"),
-    pytest.param((), {"timeout": "1"}, id="timeout=str"),
-    pytest.param((), {"timeout": None}, id="timeout=None"),
-    pytest.param((), {"timeout": 1j}, id="timeout=complex"),
-]
-
-BLOCKING_ARGS = [
-    pytest.param((), {}, id="no-args"),
-    pytest.param((True,), {}, id="blocking=True"),
-    pytest.param((), {"timeout": -1}, id="timeout=-1"),
+BLOCKING_ARGS = pick(
+    shared.BLOCKING_ARGS, "no-args", "blocking=True", "timeout=TIMEOUT_MAX",
+    "timeout=TIMEOUT_MAX+0.5",
+) + [
+    pytest.param((), {"timeout": -1}, id="timeout=-1"),  # the Lock's passes blocking=True too
     pytest.param((), {"timeout": 5.5}, id="timeout=5.5"),
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX}, id="timeout=TIMEOUT_MAX"),
-    # above TIMEOUT_MAX (a float) but within PY_TIMEOUT_MAX (microseconds): accepted
-    pytest.param((), {"timeout": threading.TIMEOUT_MAX + 0.5}, id="timeout=TIMEOUT_MAX+0.5"),
 ]
-
-
-def _skip_old_blocking(args, kwargs):
-    b = args[0] if args else kwargs.get("blocking", True)
-    if sys.version_info < (3, 13) and not isinstance(b, int):
-        pytest.skip("CPython < 3.13 parsed `blocking` as an int; rthreading follows 3.13+")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,9 +45,9 @@ def _skip_old_blocking(args, kwargs):
 
 @pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS)
 def test_acquire_args_when_held_by_another_thread(args, kwargs):
-    _skip_old_blocking(args, kwargs)
-    std = outcome_when_held(threading.RLock, lambda l: l.acquire(*args, **kwargs))
-    ours = outcome_when_held(MODULES["rthreading"].RLock, lambda l: l.acquire(*args, **kwargs))
+    skip_old_blocking(args, kwargs)
+    std, ours = both(lambda m: outcome_when_held(m.RLock, lambda l: l.acquire(*args, **kwargs),
+                                                 depth=2))
     assert ours == std
     assert std != "blocked"
 
@@ -116,7 +56,7 @@ def test_acquire_args_when_held_by_another_thread(args, kwargs):
 @pytest.mark.parametrize("depth", [0, 1], ids=["free", "owned"])
 def test_acquire_args_free_or_owned(args, kwargs, depth):
     """On a free lock, and re-entering one this thread owns: same result, same depth after."""
-    _skip_old_blocking(args, kwargs)
+    skip_old_blocking(args, kwargs)
 
     def run(m):
         lock = m.RLock()
@@ -125,12 +65,11 @@ def test_acquire_args_free_or_owned(args, kwargs, depth):
         got = outcome(lambda: lock.acquire(*args, **kwargs))
         return got, lock._recursion_count(), lock._is_owned()
 
-    assert run(MODULES["rthreading"]) == run(threading)
+    std, ours = both(run)
+    assert ours == std
 
 
-@pytest.mark.parametrize("kwargs", [{"timeout": -2}, {"blocking": False, "timeout": 1},
-                                    {"timeout": NAN}, {"timeout": 2**70}, {"timeout": 1e300},
-                                    {"timeout": "x"}, {"timeout": None}])
+@pytest.mark.parametrize("kwargs", ERROR_KWARGS)
 def test_acquire_errors_raises_same(kwargs):
     std, ours = raises_same(lambda m: m.RLock().acquire(**kwargs))
     assert std is not None
@@ -188,7 +127,8 @@ def test_release_by_non_owner_raises_same():
         finally:
             lock.release()
 
-    assert scenario(MODULES["rthreading"]) == scenario(threading)
+    std, ours = both(scenario)
+    assert ours == std
 
 
 def test_other_thread_sees_no_ownership(mod):
@@ -341,7 +281,8 @@ def test_locked_matches_stdlib_where_it_exists():
         out.append(probe())
         return out
 
-    assert trace(MODULES["rthreading"]) == trace(threading) == [False, True, ("ok", True), False]
+    std, ours = both(trace)
+    assert ours == std == [False, True, ("ok", True), False]
 
 
 # ---------------------------------------------------------------------------------------------

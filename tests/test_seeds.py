@@ -10,8 +10,6 @@ The programs are copied here verbatim (the documents are not part of the reposit
 import ast
 import re
 
-import pytest
-
 from conftest import run_python
 
 
@@ -46,6 +44,14 @@ def max_inside(events, enter, leave):
         elif event.endswith(leave):
             inside -= 1
     return peak
+
+
+def peak_inside(source, mod, pattern, names, enter, leave):
+    """Run a program whose threads print `name + enter` and `name + leave` (matched by `pattern`);
+    check each name printed both once; return the most threads inside at once."""
+    events = run_program_events(source, mod, pattern)
+    assert sorted(events) == sorted([n + enter for n in names] + [n + leave for n in names])
+    return max_inside(events, enter, leave)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,10 +262,9 @@ for t in threads:
 
 
 def test_002_semaphore_limits_to_3(mod):
-    events = run_program_events(SEMAPHORE_3, mod, r"Worker \d+ (?:working|done)")
-    assert sorted(events) == sorted([f"Worker {i} working" for i in range(10)]
-                                   + [f"Worker {i} done" for i in range(10)])
-    assert max_inside(events, " working", " done") == 3
+    peak = peak_inside(SEMAPHORE_3, mod, r"Worker \d+ (?:working|done)",
+                       [f"Worker {i}" for i in range(10)], " working", " done")
+    assert peak == 3
 
 
 # 002 "Event - Thread Signaling"; the setter's 2 s delay -> 0.2 s
@@ -672,7 +677,6 @@ for t in threads:
 
 
 def test_004_semaphore_never_more_than_2(mod):
-    events = run_program_events(SEMAPHORE_2, mod, r"T\d: (?:using|releasing) connection")
-    assert sorted(events) == sorted([f"T{i}: using connection" for i in range(4)]
-                                   + [f"T{i}: releasing connection" for i in range(4)])
-    assert max_inside(events, ": using connection", ": releasing connection") == 2
+    peak = peak_inside(SEMAPHORE_2, mod, r"T\d: (?:using|releasing) connection",
+                       [f"T{i}" for i in range(4)], ": using connection", ": releasing connection")
+    assert peak == 2

@@ -1,7 +1,6 @@
 """Semaphore and BoundedSemaphore: differential against the stdlib's threading."""
 
 import os
-import re
 import signal
 import sys
 import threading
@@ -13,25 +12,9 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import MODULES, raises_same
+from conftest import both, norm, raises_same, run_python, sigusr1_after, start, wait_until
 
 SEMAPHORES = ["Semaphore", "BoundedSemaphore"]
-
-
-def norm(text):
-    """A repr with the address and the module prefix made comparable."""
-    return re.sub(r" at 0x[0-9a-f]+", " at ADDR", text).replace("rthreading.", "threading.")
-
-
-def same(fn):
-    """Run fn(module) for the stdlib and rthreading; return both results."""
-    return fn(threading), fn(rthreading)
-
-
-def start(fn, *args):
-    t = threading.Thread(target=fn, args=args, daemon=True)
-    t.start()
-    return t
 
 
 # --- construction -----------------------------------------------------------------------------
@@ -114,7 +97,7 @@ def test_repr_semaphore():
         out.append(repr(s))
         return [norm(r) for r in out]
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
     assert ours[0].startswith("<threading.Semaphore at ADDR: value=3>")
     assert repr(rthreading.Semaphore()).startswith("<rthreading.Semaphore at 0x")
@@ -129,7 +112,7 @@ def test_repr_bounded():
         out.append(repr(s))
         return [norm(r) for r in out]
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
     assert repr(rthreading.BoundedSemaphore(2)).startswith("<rthreading.BoundedSemaphore at 0x")
 
@@ -164,7 +147,7 @@ def test_blocking_falsy_values_mean_nonblocking(blocking):
         s = m.Semaphore(1)
         return s.acquire(blocking), s.acquire(blocking), s.acquire(blocking, None)
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours == (True, False, False)
 
 
@@ -181,7 +164,7 @@ def test_blocking_bool_error_propagates():
 @pytest.mark.parametrize("timeout", ["a", None, -1, 0, 1.5, float("nan"), 10**400, Decimal(1), object()])
 def test_timeout_not_looked_at_when_available(timeout):
     # The stdlib only does arithmetic on the timeout when it has to wait.
-    std, ours = same(lambda m: m.Semaphore(1).acquire(timeout=timeout))
+    std, ours = both(lambda m: m.Semaphore(1).acquire(timeout=timeout))
     assert std is ours is True
 
 
@@ -267,7 +250,7 @@ def test_release_returns_none_and_counts(cls):
         out.append([s.acquire(False) for _ in range(4)])
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
     assert std[:2] == [None, None]
 
@@ -275,7 +258,7 @@ def test_release_returns_none_and_counts(cls):
 def test_release_integral_float_n():
     if sys.version_info < (3, 12):
         pytest.skip("3.11's stdlib does range(n) with the float")
-    std, ours = same(lambda m: (lambda s: (s.release(2.0), [s.acquire(False) for _ in range(3)]))(m.Semaphore(0)))
+    std, ours = both(lambda m: (lambda s: (s.release(2.0), [s.acquire(False) for _ in range(3)]))(m.Semaphore(0)))
     assert std == ours == (None, [True, True, False])
 
 
@@ -331,9 +314,7 @@ def test_release_n_wakes_n_waiters(mod):
     threads = [start(worker) for _ in range(5)]
     time.sleep(0.05)
     s.release(3)
-    deadline = time.monotonic() + 10
-    while len(got) < 3 and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: len(got) >= 3)
     time.sleep(0.05)
     assert got == [True] * 3
     s.release(2)
@@ -403,7 +384,7 @@ def test_with(cls):
         out.append(s.acquire(False))
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours == [True, False, True, True]
 
 
@@ -452,7 +433,7 @@ def test_subclass_with_own_init_and_release():
         out += [s.released, isinstance(s, m.Semaphore), norm(repr(s))]
         return out
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
     assert "Named at ADDR: value=1>" in std[-1]
 
@@ -471,7 +452,7 @@ def test_subclass_of_bounded():
         except ValueError as e:
             return r, str(e), isinstance(s, m.Semaphore)
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
 
 
@@ -491,7 +472,7 @@ def test_subclass_acquire_override_not_used_by_enter():
         s.acquire()
         return calls
 
-    std, ours = same(scenario)
+    std, ours = both(scenario)
     assert std == ours
 
 
@@ -508,34 +489,17 @@ def test_init_called_again_resets_value(mod):
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
 @pytest.mark.parametrize("timeout", [None, 10])
 def test_signal_interrupts_acquire_nothing_acquired(mod, timeout):
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals run on the main thread")
-
-    class Interrupted(Exception):
-        pass
-
-    def handler(signum, frame):
-        raise Interrupted
-
-    old = signal.signal(signal.SIGUSR1, handler)
-    try:
-        s = mod.Semaphore(0)
-        timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1))
-        timer.start()
+    s = mod.Semaphore(0)
+    with sigusr1_after(0.05) as Interrupted:
         with pytest.raises(Interrupted):
             s.acquire(timeout=timeout)
-        timer.join()
         assert s.acquire(False) is False
         s.release()
         assert s.acquire(False) is True
-    finally:
-        signal.signal(signal.SIGUSR1, old)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_usable_in_fork_child():
-    from conftest import run_python
-
     r = run_python(
         """
         import os, rthreading

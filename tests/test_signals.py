@@ -47,66 +47,43 @@ std.Thread(target=hold, daemon=True).start()
 assert held.wait(10)
 """
 
-# name: (setup, the blocking call, state after the interrupt, expected state)
+# (setup, state after the interrupt, expected state) that several cases share
+LOCK = (
+    "lock = threading.Lock()\nlock.acquire()",
+    "(lock.locked(), lock.release(), lock.acquire(False))",
+    (True, None, True),
+)
+RLOCK = (
+    "lock = threading.RLock()\n" + HOLD_IN_OTHER_THREAD,
+    "(lock._is_owned(), lock._recursion_count(), lock.acquire(False))",
+    (False, 0, False),
+)
+CONDITION_STATE = ("(cond._is_owned(), cond.release(), cond.acquire(False))", (True, None, True))
+
+# name: (the blocking call, setup, state after the interrupt, expected state)
 CASES = {
-    "Lock.acquire": (
-        "lock = threading.Lock()\nlock.acquire()",
-        "lock.acquire()",
-        "(lock.locked(), lock.release(), lock.acquire(False))",
-        (True, None, True),
-    ),
-    "Lock.acquire-timeout": (
-        "lock = threading.Lock()\nlock.acquire()",
-        "lock.acquire(timeout=60)",
-        "(lock.locked(), lock.release(), lock.acquire(False))",
-        (True, None, True),
-    ),
-    "Lock.with": (
-        "lock = threading.Lock()\nlock.acquire()",
-        "with lock: pass",
-        "(lock.locked(), lock.release(), lock.acquire(False))",
-        (True, None, True),
-    ),
-    "RLock.acquire": (
-        "lock = threading.RLock()\n" + HOLD_IN_OTHER_THREAD,
-        "lock.acquire()",
-        "(lock._is_owned(), lock._recursion_count(), lock.acquire(False))",
-        (False, 0, False),
-    ),
-    "RLock.acquire-timeout": (
-        "lock = threading.RLock()\n" + HOLD_IN_OTHER_THREAD,
-        "lock.acquire(True, 60)",
-        "(lock._is_owned(), lock._recursion_count(), lock.acquire(False))",
-        (False, 0, False),
-    ),
+    "Lock.acquire": ("lock.acquire()", *LOCK),
+    "Lock.acquire-timeout": ("lock.acquire(timeout=60)", *LOCK),
+    "Lock.with": ("with lock: pass", *LOCK),
+    "RLock.acquire": ("lock.acquire()", *RLOCK),
+    "RLock.acquire-timeout": ("lock.acquire(True, 60)", *RLOCK),
     "Condition.wait": (
-        "cond = threading.Condition()\ncond.acquire()",
-        "cond.wait()",
-        "(cond._is_owned(), cond.release(), cond.acquire(False))",
-        (True, None, True),
+        "cond.wait()", "cond = threading.Condition()\ncond.acquire()", *CONDITION_STATE,
     ),
     "Condition.wait-timeout": (
-        "cond = threading.Condition(threading.Lock())\ncond.acquire()",
-        "cond.wait(60)",
-        "(cond._is_owned(), cond.release(), cond.acquire(False))",
-        (True, None, True),
+        "cond.wait(60)", "cond = threading.Condition(threading.Lock())\ncond.acquire()",
+        *CONDITION_STATE,
     ),
     "Semaphore.acquire": (
-        "sem = threading.Semaphore(0)",
-        "sem.acquire()",
-        "(sem.acquire(False), sem.release(), sem.acquire(False))",
-        (False, None, True),
+        "sem.acquire()", "sem = threading.Semaphore(0)",
+        "(sem.acquire(False), sem.release(), sem.acquire(False))", (False, None, True),
     ),
     "Event.wait": (
-        "event = threading.Event()",
-        "event.wait()",
-        "(event.is_set(), event.wait(0))",
+        "event.wait()", "event = threading.Event()", "(event.is_set(), event.wait(0))",
         (False, False),
     ),
     "Barrier.wait": (
-        "barrier = threading.Barrier(2)",
-        "barrier.wait()",
-        "(barrier.n_waiting, barrier.broken)",
+        "barrier.wait()", "barrier = threading.Barrier(2)", "(barrier.n_waiting, barrier.broken)",
         (0, False),
     ),
 }
@@ -119,7 +96,7 @@ def _read_line(proc, limit):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_sigint_interrupts_blocking_call(mod, case):
-    setup, call, state, expected = CASES[case]
+    call, setup, state, expected = CASES[case]
     code = CHILD.format(module=mod.__name__, setup=setup, call=call, state=state)
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
