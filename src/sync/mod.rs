@@ -4,6 +4,7 @@
 
 pub mod condition;
 pub mod lock;
+pub mod queue;
 pub mod rlock;
 
 /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
