@@ -1,0 +1,146 @@
+//! `rthreading.queue.SimpleQueue`: the wrapper over `sync::queue::simple::SimpleQueue`, with the
+//! C `_queue.SimpleQueue`'s signatures and argument checks. Reentrant as the stdlib's: nothing
+//! runs Python code (or drops a Python object) while the queue's mutex is held, so a `put` from
+//! a finalizer or a signal handler in the middle of a `get` is safe.
+
+use super::fastcall::{fast_method, install};
+use super::queue::{empty_error, generic_alias, Arg};
+use super::wait::{simple_queue_timeout, wait, Timeout};
+use crate::sync::queue::simple::SimpleQueue as Core;
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
+use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+use std::time::Instant;
+
+#[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
+pub struct SimpleQueue {
+    core: Core<Py<PyAny>>,
+}
+
+impl SimpleQueue {
+    #[inline(always)]
+    fn put_fast(&self, py: Python<'_>, item: &Borrowed<'_, '_, PyAny>) -> Option<Py<PyAny>> {
+        let mut g = self.core.state().try_lock()?;
+        self.core.put_locked(&mut g, (*item).to_owned().unbind());
+        Some(py.None())
+    }
+
+    #[inline(always)]
+    fn get_fast(&self) -> Option<Py<PyAny>> {
+        let mut g = self.core.state().try_lock()?;
+        self.core.get_locked(&mut g)
+    }
+
+    fn put_item(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
+        let mut g = self.core.state().lock_py_attached(py);
+        self.core.put_locked(&mut g, item.unbind());
+    }
+
+    fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {
+        let deadline = timeout.deadline();
+        loop {
+            if let Some(item) = self.core.get_locked(&mut self.core.state().lock_py_attached(py)) {
+                return Ok(item);
+            }
+            let remaining = match (timeout, deadline) {
+                (Timeout::NonBlocking, _) => return Err(empty_error(py)),
+                (_, None) => Timeout::Forever,
+                (_, Some(d)) => Timeout::After(d.saturating_duration_since(Instant::now())),
+            };
+            let core = &self.core;
+            if wait(py, remaining, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
+                return Err(empty_error(py));
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl SimpleQueue {
+    /// `SimpleQueue()` takes no arguments, unless a subclass's `__init__` wants some.
+    #[new]
+    #[classmethod]
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(cls: &Bound<'_, PyType>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = cls.py();
+        let base = py.get_type::<SimpleQueue>();
+        let own_init = !cls.is(&base) && !cls.getattr(intern!(py, "__init__"))?.is(&base.getattr(intern!(py, "__init__"))?);
+        if !own_init {
+            if !args.is_empty() {
+                return Err(PyTypeError::new_err("SimpleQueue() takes no arguments"));
+            }
+            if kwargs.is_some_and(|k| !k.is_empty()) {
+                return Err(PyTypeError::new_err("SimpleQueue() takes no keyword arguments"));
+            }
+        }
+        Ok(SimpleQueue { core: Core::new() })
+    }
+
+    /// Put the item on the queue; `block` and `timeout` are accepted and ignored (never blocks).
+    #[pyo3(signature = (item, block=Arg(None), timeout=None))]
+    fn put(&self, py: Python<'_>, item: Bound<'_, PyAny>, block: Arg<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let _ = timeout;
+        if let Some(b) = block.0 {
+            b.is_truthy()?; // the C signature converts it to a bool
+        }
+        self.put_item(py, item);
+        Ok(())
+    }
+
+    fn put_nowait(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
+        self.put_item(py, item);
+    }
+
+    #[pyo3(signature = (block=Arg(None), timeout=None))]
+    fn get(&self, py: Python<'_>, block: Arg<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let timeout = simple_queue_timeout(block.0.as_ref(), timeout)?;
+        self.get_item(py, timeout)
+    }
+
+    fn get_nowait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.get_item(py, Timeout::NonBlocking)
+    }
+
+    fn empty(&self, py: Python<'_>) -> bool {
+        self.core.state().lock_py_attached(py).is_empty()
+    }
+
+    fn qsize(&self, py: Python<'_>) -> usize {
+        self.core.state().lock_py_attached(py).len()
+    }
+
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(g) = self.core.state().try_lock() {
+            for x in g.iter() {
+                visit.call(x)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let held = self.core.state().try_lock().map(|mut g| g.take_all());
+        drop(held); // unlocked first: a finalizer may use the queue
+    }
+}
+
+fast_method!(PutFast, SimpleQueue, c"put", 1, |q, py, args| q.put_fast(py, &args[0]));
+fast_method!(PutNowaitFast, SimpleQueue, c"put_nowait", 1, |q, py, args| q.put_fast(py, &args[0]));
+fast_method!(GetFast, SimpleQueue, c"get", 0, |q, _py| q.get_fast());
+fast_method!(GetNowaitFast, SimpleQueue, c"get_nowait", 0, |q, _py| q.get_fast());
+
+/// The uncontended put/get skip PyO3's argument handling (see `fastcall`).
+pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    install::<PutFast>(ty)?;
+    install::<PutNowaitFast>(ty)?;
+    install::<GetFast>(ty)?;
+    install::<GetNowaitFast>(ty)
+}
