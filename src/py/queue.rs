@@ -19,12 +19,12 @@ use super::wait::{queue_timeout, queue_wait_timeout, wait, Timeout};
 use crate::sync::current_thread_ident;
 use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use parking_lot::MutexGuard;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::call::PyCallArgs;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
@@ -231,6 +231,34 @@ fn internals<'py>(slf: &Bound<'py, Queue>) -> PyResult<Bound<'py, PyAny>> {
     Ok(s)
 }
 
+/// `Queue.__init__(self, maxsize=0)`'s argument, with the stdlib's messages for bad calls.
+fn init_maxsize<'py>(args: &Bound<'py, PyTuple>, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = args.py();
+    if args.len() > 1 {
+        return Err(PyTypeError::new_err(format!(
+            "Queue.__init__() takes from 1 to 2 positional arguments but {} were given",
+            args.len() + 1
+        )));
+    }
+    let mut maxsize = args.iter().next();
+    if let Some(kwargs) = kwargs {
+        for (k, v) in kwargs.iter() {
+            if k.eq(intern!(py, "maxsize"))? {
+                if maxsize.is_some() {
+                    return Err(PyTypeError::new_err("Queue.__init__() got multiple values for argument 'maxsize'"));
+                }
+                maxsize = Some(v);
+            } else {
+                return Err(PyTypeError::new_err(format!(
+                    "Queue.__init__() got an unexpected keyword argument {}",
+                    k.repr()?
+                )));
+            }
+        }
+    }
+    Ok(maxsize)
+}
+
 /// The native class whose hooks a queue of this order has.
 fn native_type(py: Python<'_>, order: Order) -> Bound<'_, PyType> {
     match order {
@@ -364,17 +392,17 @@ fn get_impl(slf: &Bound<'_, Queue>, block: Option<&Bound<'_, PyAny>>, timeout: O
 #[pymethods]
 impl Queue {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         Queue::with_order(Order::Fifo)
     }
 
     /// `Queue(maxsize=0)`: also run again by a subclass's `super().__init__(...)`.
-    #[pyo3(signature = (maxsize=Arg(None)))]
-    fn __init__(slf: &Bound<'_, Self>, maxsize: Arg<'_>) -> PyResult<()> {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
-        let maxsize = maxsize.0.unwrap_or_else(|| 0i32.into_pyobject(py).expect("int").into_any());
+        let maxsize = init_maxsize(args, kwargs)?.unwrap_or_else(|| 0i32.into_pyobject(py).expect("int").into_any());
         let cap = parse_maxsize(&maxsize);
         let ty = slf.get_type();
         let base = native_type(py, q.order);
@@ -406,7 +434,7 @@ impl Queue {
         Ok(())
     }
 
-    #[pyo3(signature = (item, block=Arg(None), timeout=None))]
+    #[pyo3(signature = (item, block=Arg(None), timeout=None), text_signature = "($self, item, block=True, timeout=None)")]
     fn put(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>, block: Arg<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         put_impl(slf, item, block.0.as_ref(), timeout.as_ref())
     }
@@ -421,7 +449,7 @@ impl Queue {
         put_impl(slf, item, Some(&no), None)
     }
 
-    #[pyo3(signature = (block=Arg(None), timeout=None))]
+    #[pyo3(signature = (block=Arg(None), timeout=None), text_signature = "($self, block=True, timeout=None)")]
     fn get(slf: &Bound<'_, Self>, block: Arg<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         get_impl(slf, block.0.as_ref(), timeout.as_ref())
     }
@@ -497,7 +525,7 @@ impl Queue {
         Ok(PyBool::new(py, g.is_full()).to_owned().into_any().unbind())
     }
 
-    #[pyo3(signature = (immediate=None))]
+    #[pyo3(signature = (immediate=None), text_signature = "($self, immediate=False)")]
     fn shutdown(slf: &Bound<'_, Self>, immediate: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
@@ -723,7 +751,7 @@ pub struct LifoQueue;
 #[pymethods]
 impl LifoQueue {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
         (LifoQueue, Queue::with_order(Order::Lifo))
     }
@@ -751,7 +779,7 @@ pub struct PriorityQueue;
 #[pymethods]
 impl PriorityQueue {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
         (PriorityQueue, Queue::with_order(Order::Priority))
     }

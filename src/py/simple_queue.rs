@@ -70,7 +70,7 @@ impl SimpleQueue {
         let own_init = !cls.is(&base) && !cls.getattr(intern!(py, "__init__"))?.is(&base.getattr(intern!(py, "__init__"))?);
         if !own_init {
             if !args.is_empty() {
-                return Err(PyTypeError::new_err("SimpleQueue() takes no arguments"));
+                return Err(PyTypeError::new_err("SimpleQueue() takes no positional arguments"));
             }
             if kwargs.is_some_and(|k| !k.is_empty()) {
                 return Err(PyTypeError::new_err("SimpleQueue() takes no keyword arguments"));
@@ -80,7 +80,7 @@ impl SimpleQueue {
     }
 
     /// Put the item on the queue; `block` and `timeout` are accepted and ignored (never blocks).
-    #[pyo3(signature = (item, block=Arg(None), timeout=None))]
+    #[pyo3(signature = (item, block=Arg(None), timeout=None), text_signature = "($self, /, item, block=True, timeout=None)")]
     fn put(&self, py: Python<'_>, item: Bound<'_, PyAny>, block: Arg<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let _ = timeout;
         if let Some(b) = block.0 {
@@ -94,7 +94,7 @@ impl SimpleQueue {
         self.put_item(py, item);
     }
 
-    #[pyo3(signature = (block=Arg(None), timeout=None))]
+    #[pyo3(signature = (block=Arg(None), timeout=None), text_signature = "($self, /, block=True, timeout=None)")]
     fn get(&self, py: Python<'_>, block: Arg<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let timeout = simple_queue_timeout(block.0.as_ref(), timeout)?;
         self.get_item(py, timeout)
