@@ -42,6 +42,29 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Arg<'py> {
     }
 }
 
+/// Takes a queue's mutex while attached: it is only ever held for a few instructions, so look
+/// for it a few times (spinning, not blocking) before detaching to wait for it.
+#[inline]
+pub(crate) fn lock_attached<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
+    if let Some(g) = m.try_lock() {
+        return g;
+    }
+    lock_contended(m, py)
+}
+
+#[cold]
+fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
+    for round in 0..3 {
+        for _ in 0..1u32 << round {
+            std::hint::spin_loop();
+        }
+        if let Some(g) = m.try_lock() {
+            return g;
+        }
+    }
+    m.lock_py_attached(py)
+}
+
 /// `rthreading.queue`: the exception classes and the compatibility mode's Python half.
 pub(crate) fn queue_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -127,7 +150,7 @@ impl Queue {
                 "PriorityQueue used from the comparison of its own items (the stdlib's would deadlock)",
             ));
         }
-        Ok(self.core.state().lock_py_attached(py))
+        Ok(lock_attached(self.core.state(), py))
     }
 
     /// Runs `f` (which compares items with Python's `<`) marked as this thread's comparison.

@@ -4,13 +4,12 @@
 //! a finalizer or a signal handler in the middle of a `get` is safe.
 
 use super::fastcall::{fast_method, install};
-use super::queue::{empty_error, generic_alias, Arg};
+use super::queue::{empty_error, generic_alias, lock_attached, Arg};
 use super::wait::{simple_queue_timeout, wait, Timeout};
 use crate::sync::queue::simple::SimpleQueue as Core;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::MutexExt;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::time::Instant;
@@ -35,14 +34,14 @@ impl SimpleQueue {
     }
 
     fn put_item(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
-        let mut g = self.core.state().lock_py_attached(py);
+        let mut g = lock_attached(self.core.state(), py);
         self.core.put_locked(&mut g, item.unbind());
     }
 
     fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {
         let deadline = timeout.deadline();
         loop {
-            if let Some(item) = self.core.get_locked(&mut self.core.state().lock_py_attached(py)) {
+            if let Some(item) = self.core.get_locked(&mut lock_attached(self.core.state(), py)) {
                 return Ok(item);
             }
             let remaining = match (timeout, deadline) {
@@ -105,11 +104,11 @@ impl SimpleQueue {
     }
 
     fn empty(&self, py: Python<'_>) -> bool {
-        self.core.state().lock_py_attached(py).is_empty()
+        lock_attached(self.core.state(), py).is_empty()
     }
 
     fn qsize(&self, py: Python<'_>) -> usize {
-        self.core.state().lock_py_attached(py).len()
+        lock_attached(self.core.state(), py).len()
     }
 
     #[classmethod]

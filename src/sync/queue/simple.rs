@@ -77,6 +77,9 @@ impl<T> SimpleQueue<T> {
 
     /// Blocks (call detached) until the queue holds an item or `deadline` passes.
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
+        if super::spin_until(&self.state, deadline, |s| !s.is_empty()) {
+            return true;
+        }
         let mut s = self.state.lock();
         if !s.is_empty() {
             return true;
