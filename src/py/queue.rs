@@ -442,7 +442,7 @@ impl Queue {
             flags |= GET_OVERRIDDEN;
         }
         q.flags.store(flags, Relaxed);
-        let old_maxsize = q.maxsize.lock().replace(maxsize.clone().unbind());
+        let old_maxsize = lock_attached(&q.maxsize, py).replace(maxsize.clone().unbind());
         drop(old_maxsize);
         let held = {
             let mut g = q.lock(py)?;
@@ -577,7 +577,7 @@ impl Queue {
 
     #[getter]
     fn get_maxsize(&self, py: Python<'_>) -> Py<PyAny> {
-        match &*self.maxsize.lock() {
+        match &*lock_attached(&self.maxsize, py) {
             Some(m) => m.clone_ref(py),
             None => 0i32.into_pyobject(py).expect("int").into_any().unbind(),
         }
@@ -588,7 +588,7 @@ impl Queue {
         let py = slf.py();
         let q = slf.get();
         let cap = parse_maxsize(&value);
-        let old = q.maxsize.lock().replace(value.unbind());
+        let old = lock_attached(&q.maxsize, py).replace(value.unbind());
         drop(old);
         match cap {
             Some(cap) => {

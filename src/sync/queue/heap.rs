@@ -90,6 +90,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::nonminimal_bool)] // `not a < b`, as heapq writes it
     fn reference_pop(heap: &mut Vec<(i64, usize)>) -> Option<(i64, usize)> {
         let last = heap.pop()?;
         if heap.is_empty() {
