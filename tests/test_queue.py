@@ -205,6 +205,7 @@ def bombs():
     Bomb.armed = False
 
 
+@pytest.mark.thread_unsafe  # Bomb.armed is shared
 def test_priority_comparison_error_leaves_queue_consistent(bombs):
     q = rt_queue.PriorityQueue(10)
     for v in [5, 3, 8, 1, 9, 2]:
@@ -222,6 +223,7 @@ def test_priority_comparison_error_leaves_queue_consistent(bombs):
     assert q.get().v == 4
 
 
+@pytest.mark.thread_unsafe  # Bomb.armed is shared
 def test_priority_comparison_error_propagates_like_stdlib(bombs):
     def scenario(m):
         q = m.PriorityQueue()

@@ -202,6 +202,7 @@ def test_seed_join_waits_for_processing(mods):
 
 # --- stress -----------------------------------------------------------------------------------
 
+@pytest.mark.thread_unsafe  # heavy already: 8 threads of its own
 @pytest.mark.timeout(120)
 def test_stress_4x4_million_items_bounded():
     """4 producers x 4 consumers, 10**6 items through Queue(maxsize=256): each exactly once."""
@@ -399,3 +400,51 @@ def test_ctrl_c_interrupts_blocked_call(make, prepare, call, after):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("interrupted after 0.")
     assert r.stdout.splitlines()[-1] == "ok"
+
+
+@pytest.mark.parametrize("cls", ["Queue", "LifoQueue", "PriorityQueue"])
+@pytest.mark.timeout(60)
+def test_switch_to_compatibility_mode_under_load(cls):
+    """Producers and consumers keep going, nothing lost or duplicated, while another thread
+    reaches for q.mutex (moving the queue to the stdlib's representation) mid-stream."""
+    n_items, n_threads = 20_000, 3
+    q = getattr(rt_queue, cls)(maxsize=8)
+    per = n_items // n_threads
+    got = []
+
+    midway = std_threading.Event()
+
+    def producer(p):
+        for i in range(p * per, (p + 1) * per):
+            q.put(i)
+            if i == per // 3:
+                midway.set()
+
+    def consumer():
+        mine = []
+        while True:
+            x = q.get()
+            q.task_done()
+            if x is None or x == float("inf"):
+                break
+            mine.append(x)
+        got.append(mine)
+
+    consumers = [rthreading.Thread(target=consumer, daemon=True) for _ in range(n_threads)]
+    producers = [rthreading.Thread(target=producer, args=(p,), daemon=True)
+                 for p in range(n_threads)]
+    for t in consumers + producers:
+        t.start()
+    assert midway.wait(30)
+    with q.mutex:  # the switch, then the stdlib's own lock held for a moment
+        time.sleep(0.005)
+    for t in producers:
+        t.join()
+    q.join()  # drained: a LifoQueue's sentinels would otherwise overtake the last items
+    for _ in consumers:  # a PriorityQueue cannot compare None with ints: +inf sorts last
+        q.put(float("inf") if cls == "PriorityQueue" else None)
+    for t in consumers:
+        t.join(30)
+    items = sorted(x for mine in got for x in mine)
+    assert items == list(range(per * n_threads))
+    assert q.unfinished_tasks == 0
