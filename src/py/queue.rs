@@ -24,7 +24,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::call::PyCallArgs;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
+use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
@@ -119,6 +119,9 @@ fn parse_maxsize(obj: &Bound<'_, PyAny>) -> Option<Option<usize>> {
 const PUT_OVERRIDDEN: u8 = 1;
 const GET_OVERRIDDEN: u8 = 2;
 
+/// Create a queue object with a given maximum size.
+///
+/// If maxsize is <= 0, the queue size is infinite.
 #[pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref)]
 pub struct Queue {
     core: Core<Py<PyAny>>,
@@ -457,11 +460,24 @@ impl Queue {
         Ok(())
     }
 
+    /// Put an item into the queue.
+    ///
+    /// If optional args 'block' is true and 'timeout' is None (the default), block if necessary
+    /// until a free slot is available. If 'timeout' is a non-negative number, it blocks at most
+    /// 'timeout' seconds and raises the Full exception if no free slot was available within
+    /// that time. Otherwise ('block' is false), put an item on the queue if a free slot is
+    /// immediately available, else raise the Full exception ('timeout' is ignored in that case).
+    ///
+    /// Raises ShutDown if the queue has been shut down.
     #[pyo3(signature = (item, block=Arg(None), timeout=None), text_signature = "($self, item, block=True, timeout=None)")]
     fn put(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>, block: Arg<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         put_impl(slf, item, block.0.as_ref(), timeout.as_ref())
     }
 
+    /// Put an item into the queue without blocking.
+    ///
+    /// Only enqueue the item if a free slot is immediately available.
+    /// Otherwise raise the Full exception.
     fn put_nowait(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
         let no = PyBool::new(py, false).to_owned().into_any();
@@ -472,11 +488,24 @@ impl Queue {
         put_impl(slf, item, Some(&no), None)
     }
 
+    /// Remove and return an item from the queue.
+    ///
+    /// If optional args 'block' is true and 'timeout' is None (the default), block if necessary
+    /// until an item is available. If 'timeout' is a non-negative number, it blocks at most
+    /// 'timeout' seconds and raises the Empty exception if no item was available within that
+    /// time. Otherwise ('block' is false), return an item if one is immediately available, else
+    /// raise the Empty exception ('timeout' is ignored in that case).
+    ///
+    /// Raises ShutDown if the queue has been shut down and is empty, or if the queue has been
+    /// shut down immediately.
     #[pyo3(signature = (block=Arg(None), timeout=None), text_signature = "($self, block=True, timeout=None)")]
     fn get(slf: &Bound<'_, Self>, block: Arg<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         get_impl(slf, block.0.as_ref(), timeout.as_ref())
     }
 
+    /// Remove and return an item from the queue without blocking.
+    ///
+    /// Only get an item if one is immediately available. Otherwise raise the Empty exception.
     fn get_nowait(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let no = PyBool::new(py, false).to_owned().into_any();
@@ -487,6 +516,12 @@ impl Queue {
         get_impl(slf, Some(&no), None)
     }
 
+    /// Indicate that a formerly enqueued task is complete.
+    ///
+    /// Used by Queue consumer threads. For each get() used to fetch a task, a subsequent call to
+    /// task_done() tells the queue that the processing on the task is complete.
+    ///
+    /// Raises a ValueError if called more times than there were items placed in the queue.
     fn task_done(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
@@ -500,6 +535,7 @@ impl Queue {
             .map_err(|_| PyValueError::new_err("task_done() called too many times"))
     }
 
+    /// Blocks until all items in the Queue have been gotten and processed.
     fn join(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
@@ -518,6 +554,7 @@ impl Queue {
         }
     }
 
+    /// Return the approximate size of the queue (not reliable!).
     fn qsize(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -528,6 +565,7 @@ impl Queue {
         Ok(g.len().into_pyobject(py)?.into_any().unbind())
     }
 
+    /// Return True if the queue is empty, False otherwise (not reliable!).
     fn empty(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -538,6 +576,7 @@ impl Queue {
         Ok(PyBool::new(py, g.is_empty()).to_owned().into_any().unbind())
     }
 
+    /// Return True if the queue is full, False otherwise (not reliable!).
     fn full(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -548,6 +587,12 @@ impl Queue {
         Ok(PyBool::new(py, g.is_full()).to_owned().into_any().unbind())
     }
 
+    /// Shut-down the queue, making queue gets and puts raise ShutDown.
+    ///
+    /// By default, gets will only raise once the queue is empty. Set 'immediate' to True to make
+    /// gets raise immediately instead. All blocked callers of put() and get() will be unblocked.
+    /// If 'immediate', the queue is drained and unfinished tasks is reduced by the number of
+    /// drained tasks; if it reaches zero, callers of join() are unblocked.
     #[pyo3(signature = (immediate=None), text_signature = "($self, immediate=False)")]
     fn shutdown(slf: &Bound<'_, Self>, immediate: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let py = slf.py();
@@ -766,8 +811,8 @@ pub(crate) fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyA
     py.import(intern!(py, "types"))?.getattr(intern!(py, "GenericAlias"))?.call1((cls, item))
 }
 
-use pyo3::types::IntoPyDict;
 
+/// Variant of Queue that retrieves most recently added entries first.
 #[pyclass(module = "rthreading.queue", name = "LifoQueue", extends = Queue, frozen, subclass)]
 pub struct LifoQueue;
 
@@ -796,6 +841,9 @@ impl LifoQueue {
     }
 }
 
+/// Variant of Queue that retrieves open entries in priority order (lowest first).
+///
+/// Entries are typically tuples of the form:  (priority number, data).
 #[pyclass(module = "rthreading.queue", name = "PriorityQueue", extends = Queue, frozen, subclass)]
 pub struct PriorityQueue;
 

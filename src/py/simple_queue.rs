@@ -14,6 +14,7 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::time::Instant;
 
+/// Simple, unbounded, reentrant FIFO queue.
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
 pub struct SimpleQueue {
     core: Core<Py<PyAny>>,
@@ -89,24 +90,29 @@ impl SimpleQueue {
         Ok(())
     }
 
+    /// Put an item into the queue without blocking (the same as put(item)).
     fn put_nowait(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
         self.put_item(py, item);
     }
 
+    /// Remove and return an item from the queue (the arguments as for Queue.get).
     #[pyo3(signature = (block=Arg(None), timeout=None), text_signature = "($self, /, block=True, timeout=None)")]
     fn get(&self, py: Python<'_>, block: Arg<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let timeout = simple_queue_timeout(block.0.as_ref(), timeout)?;
         self.get_item(py, timeout)
     }
 
+    /// Remove and return an item from the queue without blocking (Empty if none).
     fn get_nowait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.get_item(py, Timeout::NonBlocking)
     }
 
+    /// Return True if the queue is empty, False otherwise (not reliable!).
     fn empty(&self, py: Python<'_>) -> bool {
         lock_attached(self.core.state(), py).is_empty()
     }
 
+    /// Return the approximate size of the queue (not reliable!).
     fn qsize(&self, py: Python<'_>) -> usize {
         lock_attached(self.core.state(), py).len()
     }
