@@ -52,6 +52,29 @@ pub(crate) fn lock_attached<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>)
     lock_contended(m, py)
 }
 
+/// The fast paths' lock: the mutex if it is free or freed within a few pauses, else None (the
+/// caller then takes the full path, which waits for it detached).
+#[inline(always)]
+pub(crate) fn try_lock_briefly<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    if let Some(g) = m.try_lock() {
+        return Some(g);
+    }
+    try_lock_spinning(m)
+}
+
+#[cold]
+fn try_lock_spinning<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    for round in 0..3 {
+        for _ in 0..1u32 << round {
+            std::hint::spin_loop();
+        }
+        if let Some(g) = m.try_lock() {
+            return Some(g);
+        }
+    }
+    None
+}
+
 #[cold]
 fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
     for round in 0..3 {
@@ -173,7 +196,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         if g.retired().is_some() || g.is_shutdown() || g.is_full() {
             return None;
         }
@@ -187,7 +210,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         if g.retired().is_some() {
             return None;
         }
