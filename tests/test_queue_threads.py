@@ -448,3 +448,36 @@ def test_switch_to_compatibility_mode_under_load(cls):
     items = sorted(x for mine in got for x in mine)
     assert items == list(range(per * n_threads))
     assert q.unfinished_tasks == 0
+
+
+@pytest.mark.timeout(60)
+def test_blocked_calls_do_not_stall_the_collector():
+    """Threads blocked in get/put/join wait detached: a collection (which stops the world on
+    the free-threaded build) still completes, and so does every other thread's work."""
+    empty, full, pending, simple = (rt_queue.Queue(), rt_queue.PriorityQueue(1),
+                                    rt_queue.LifoQueue(), rt_queue.SimpleQueue())
+    full.put(0)
+    pending.put(0)
+    blocked = [rthreading.Thread(target=f, daemon=True)
+               for f in (empty.get, lambda: full.put(1), pending.join, simple.get)]
+    for t in blocked:
+        t.start()
+    time.sleep(0.05)
+    done = std_threading.Event()
+
+    def collect():
+        for _ in range(3):
+            gc.collect()
+        done.set()
+
+    std_threading.Thread(target=collect, daemon=True).start()
+    assert done.wait(20), "gc.collect() stalled by a blocked queue call"
+    assert all(t.is_alive() for t in blocked)
+    empty.put(1)
+    assert full.get() == 0
+    pending.get()
+    pending.task_done()
+    simple.put(1)
+    for t in blocked:
+        t.join(10)
+        assert not t.is_alive()
