@@ -22,8 +22,8 @@ use parking_lot::MutexGuard;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::call::PyCallArgs;
+use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::convert::Infallible;
@@ -77,15 +77,7 @@ fn try_lock_spinning<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> 
 
 #[cold]
 fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
-    for round in 0..3 {
-        for _ in 0..1u32 << round {
-            std::hint::spin_loop();
-        }
-        if let Some(g) = m.try_lock() {
-            return g;
-        }
-    }
-    m.lock_py_attached(py)
+    try_lock_spinning(m).unwrap_or_else(|| m.lock_py_attached(py))
 }
 
 /// `rthreading.queue`: the exception classes and the compatibility mode's Python half.
@@ -336,11 +328,11 @@ fn put_impl(slf: &Bound<'_, Queue>, item: Bound<'_, PyAny>, block: Option<&Bound
             drop(g);
             return to_compat(s, item);
         }
-        if g.is_shutdown() {
+        let (shutdown, bounded) = (g.is_shutdown(), g.cap().is_some());
+        drop(g); // before making an exception: that may run Python code
+        if shutdown {
             return Err(shutdown_error(py));
         }
-        let bounded = g.cap().is_some();
-        drop(g);
         if bounded {
             timeout_parsed = queue_timeout(block, timeout)?;
         }
@@ -353,22 +345,13 @@ fn put_impl(slf: &Bound<'_, Queue>, item: Bound<'_, PyAny>, block: Option<&Bound
             drop(g);
             return to_compat(s, item.into_bound(py));
         }
-        match q.put_locked(py, &mut g, item) {
+        let put = q.put_locked(py, &mut g, item);
+        drop(g); // before dropping a returned item or making an exception
+        match put {
             Ok(()) => return Ok(()),
-            Err(PutError::Full(back)) => {
-                drop(g);
-                item = back;
-            }
-            Err(PutError::ShutDown(back)) => {
-                drop(g);
-                drop(back);
-                return Err(shutdown_error(py));
-            }
-            Err(PutError::Compare(back, e)) => {
-                drop(g);
-                drop(back);
-                return Err(e);
-            }
+            Err(PutError::Full(back)) => item = back,
+            Err(PutError::ShutDown(_)) => return Err(shutdown_error(py)),
+            Err(PutError::Compare(_, e)) => return Err(e),
         }
         let Some(remaining) = remaining(py, timeout_parsed, &mut deadline)? else {
             return Err(full_error(py));
@@ -409,10 +392,11 @@ fn get_impl(slf: &Bound<'_, Queue>, block: Option<&Bound<'_, PyAny>>, timeout: O
             drop(g);
             return to_compat(s);
         }
-        if g.is_shutdown() && g.is_empty() {
+        let drained = g.is_shutdown() && g.is_empty();
+        drop(g);
+        if drained {
             return Err(shutdown_error(py));
         }
-        drop(g);
         timeout_parsed = queue_timeout(block, timeout)?;
     }
     let mut deadline: Option<Option<Instant>> = None;
@@ -422,9 +406,11 @@ fn get_impl(slf: &Bound<'_, Queue>, block: Option<&Bound<'_, PyAny>>, timeout: O
             drop(g);
             return to_compat(s);
         }
-        match q.get_locked(py, &mut g) {
+        let got = q.get_locked(py, &mut g);
+        drop(g);
+        match got {
             Ok(item) => return Ok(item),
-            Err(GetError::Empty) => drop(g),
+            Err(GetError::Empty) => {}
             Err(GetError::ShutDown) => return Err(shutdown_error(py)),
             Err(GetError::Compare(e)) => return Err(e),
         }
@@ -553,9 +539,9 @@ impl Queue {
             drop(g);
             return compat(py, "_task_done", (slf, s)).map(drop);
         }
-        q.core
-            .task_done_locked(&mut g)
-            .map_err(|_| PyValueError::new_err("task_done() called too many times"))
+        let done = q.core.task_done_locked(&mut g);
+        drop(g);
+        done.map_err(|_| PyValueError::new_err("task_done() called too many times"))
     }
 
     /// Blocks until all items in the Queue have been gotten and processed.

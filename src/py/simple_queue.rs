@@ -42,7 +42,8 @@ impl SimpleQueue {
     fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {
         let deadline = timeout.deadline();
         loop {
-            if let Some(item) = self.core.get_locked(&mut lock_attached(self.core.state(), py)) {
+            let got = self.core.get_locked(&mut lock_attached(self.core.state(), py));
+            if let Some(item) = got {
                 return Ok(item);
             }
             let remaining = match (timeout, deadline) {
