@@ -52,16 +52,7 @@ pub(crate) fn lock_attached<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>)
     lock_contended(m, py)
 }
 
-/// The fast paths' lock: the mutex if it is free or freed within a few pauses, else None (the
-/// caller then takes the full path, which waits for it detached).
-#[inline(always)]
-pub(crate) fn try_lock_briefly<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    if let Some(g) = m.try_lock() {
-        return Some(g);
-    }
-    try_lock_spinning(m)
-}
-
+/// A few tries, pausing in between, for a mutex held briefly by another thread.
 #[cold]
 fn try_lock_spinning<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
     for round in 0..3 {
@@ -188,7 +179,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = self.core.state().try_lock()?;
         if g.retired().is_some() || g.is_shutdown() || g.is_full() {
             return None;
         }
@@ -202,7 +193,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = self.core.state().try_lock()?;
         if g.retired().is_some() {
             return None;
         }

@@ -4,7 +4,7 @@
 //! a finalizer or a signal handler in the middle of a `get` is safe.
 
 use super::fastcall::{fast_method, install};
-use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly, Arg};
+use super::queue::{empty_error, generic_alias, lock_attached, Arg};
 use super::wait::{simple_queue_timeout, wait, Timeout};
 use crate::sync::queue::simple::SimpleQueue as Core;
 use pyo3::exceptions::PyTypeError;
@@ -23,14 +23,14 @@ pub struct SimpleQueue {
 impl SimpleQueue {
     #[inline(always)]
     fn put_fast(&self, py: Python<'_>, item: &Borrowed<'_, '_, PyAny>) -> Option<Py<PyAny>> {
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = self.core.state().try_lock()?;
         self.core.put_locked(&mut g, (*item).to_owned().unbind());
         Some(py.None())
     }
 
     #[inline(always)]
     fn get_fast(&self) -> Option<Py<PyAny>> {
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = self.core.state().try_lock()?;
         self.core.get_locked(&mut g)
     }
 
