@@ -29,4 +29,15 @@ for _name in _threading.__all__:
 
 __all__ = sorted(set(_threading.__all__) | set(_NATIVE))
 
+# The queue module's classes, at the top level too (``rthreading.Queue``): see rthreading.queue.
+from rthreading.queue import (  # noqa: E402
+    Empty,
+    Full,
+    LifoQueue,
+    PriorityQueue,
+    Queue,
+    ShutDown,
+    SimpleQueue,
+)
+
 del _name

@@ -8,8 +8,10 @@ mod condition;
 mod event;
 mod fastcall;
 mod lock;
+mod queue;
 mod rlock;
 mod semaphore;
+mod simple_queue;
 pub(crate) mod wait;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -24,5 +26,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::BoundedSemaphore>()?;
     m.add_class::<event::Event>()?;
     m.add_class::<barrier::Barrier>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<queue::LifoQueue>()?;
+    m.add_class::<queue::PriorityQueue>()?;
+    queue::install_fast_paths(&m.py().get_type::<queue::Queue>())?;
+    m.add_class::<simple_queue::SimpleQueue>()?;
+    simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     Ok(())
 }

@@ -96,13 +96,18 @@ fn pytime_range_error(obj: &Bound<'_, PyAny>) -> PyErr {
 /// Seconds as CPython's `_PyTime_FromSecondsObject(obj, ROUND_TIMEOUT)` reads them: a float
 /// (NaN refused) or an integer (anything with `__index__`), in nanoseconds rounded away from 0.
 fn pytime_ns(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    pytime_ns_rounded(obj, false)
+}
+
+/// `pytime_ns`, rounding toward +infinity when `ceiling` (`_PyTime_ROUND_CEILING`).
+fn pytime_ns_rounded(obj: &Bound<'_, PyAny>, ceiling: bool) -> PyResult<i64> {
     if let Ok(f) = obj.cast::<PyFloat>() {
         let secs = f.value();
         if secs.is_nan() {
             return Err(PyValueError::new_err("Invalid value NaN (not a number)"));
         }
         let ns = secs * 1e9;
-        let ns = if ns >= 0.0 { ns.ceil() } else { ns.floor() };
+        let ns = if ns >= 0.0 || ceiling { ns.ceil() } else { ns.floor() };
         if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&ns) {
             return Err(pytime_range_error(obj));
         }
@@ -231,6 +236,71 @@ impl crate::sync::Locker for Attached<'_> {
         use pyo3::sync::MutexExt;
         m.lock_py_attached(self.0)
     }
+}
+
+/// `queue.Queue.get/put(block=True, timeout=None)` arguments, read as the stdlib's queue.py reads
+/// them: a false `block` ignores `timeout`; otherwise `timeout < 0` (Python's comparison, with its
+/// errors) is refused and the timeout is added to a float (`time() + timeout`, with its errors).
+/// NaN waits forever (the stdlib spins forever). A timeout too large for a lock is refused only
+/// when the call must wait: see `queue_wait_timeout`.
+pub fn queue_timeout(block: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
+    if let Some(b) = block {
+        if !b.is_truthy()? {
+            return Ok(Timeout::NonBlocking);
+        }
+    }
+    let Some(t) = timeout.filter(|t| !t.is_none()) else {
+        return Ok(Timeout::Forever);
+    };
+    let secs = match t.cast_exact::<PyFloat>() {
+        Ok(f) => f.value(),
+        Err(_) => {
+            if t.lt(0)? {
+                return Err(queue_negative_timeout());
+            }
+            PyFloat::new(t.py(), 0.0).add(t)?.extract::<f64>()?
+        }
+    };
+    if secs < 0.0 {
+        return Err(queue_negative_timeout());
+    }
+    if secs.is_nan() {
+        return Ok(Timeout::Forever);
+    }
+    Ok(Timeout::After(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)))
+}
+
+fn queue_negative_timeout() -> PyErr {
+    PyValueError::new_err("'timeout' must be a non-negative number")
+}
+
+/// The timeout of a queue's wait about to start: refused as the stdlib's `Condition.wait`
+/// refuses it (its lock's `acquire(True, remaining)`) when too large.
+pub fn queue_wait_timeout(py: Python<'_>, timeout: Timeout) -> PyResult<Timeout> {
+    match timeout {
+        Timeout::After(d) if d.as_secs() >= TIMEOUT_MAX_US.load(Relaxed) as u64 / 1_000_000 => {
+            bounded(pytime_ns(PyFloat::new(py, d.as_secs_f64()).as_any())?)
+        }
+        t => Ok(t),
+    }
+}
+
+/// `SimpleQueue.get(block=True, timeout=None)` arguments, as the C `_queue` module reads them:
+/// `timeout` in seconds rounded up to nanoseconds, negative refused, no upper limit.
+pub fn simple_queue_timeout(block: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Timeout> {
+    if let Some(b) = block {
+        if !b.is_truthy()? {
+            return Ok(Timeout::NonBlocking);
+        }
+    }
+    let Some(t) = timeout.filter(|t| !t.is_none()) else {
+        return Ok(Timeout::Forever);
+    };
+    let ns = pytime_ns_rounded(t, true)?;
+    if ns < 0 {
+        return Err(queue_negative_timeout());
+    }
+    Ok(Timeout::After(Duration::from_nanos(ns as u64)))
 }
 
 /// True on the thread that runs Python's signal handlers. On Linux that is the thread whose

@@ -1,0 +1,613 @@
+//! The state machine behind `queue.Queue`, `LifoQueue` and `PriorityQueue`: items, the bound, the
+//! count of unfinished tasks and the shutdown flag under one short mutex, with a condition
+//! variable for each thing a thread can wait for (an item, a free slot, all tasks done).
+//!
+//! The Python layer takes the mutex itself (attached, try first) to do an operation in one go
+//! (`put_locked`, `get_locked`, ...). When the operation must wait, it lets the mutex go and
+//! waits detached with `wait_not_empty`/`wait_not_full`/`wait_all_done`, which return as soon as
+//! retrying may succeed (or must fail: shutdown), then retries attached. Nothing here calls
+//! Python: a priority queue's comparison is a fallible closure the caller passes in, run while
+//! the caller holds the guard (as the stdlib runs `heappush` under its mutex).
+//!
+//! Condition variables are notified only when someone waits (the waiter counts are kept under
+//! the mutex), so an uncontended put or get is a lock, a push or pop and an unlock.
+//!
+//! A queue can be *retired*: its items are handed over to other storage (the Python layer's
+//! compatibility mode, for code that uses the stdlib's internals); every waiter wakes up and
+//! every later operation is expected to go there instead.
+
+pub mod chunked;
+pub mod heap;
+pub mod simple;
+
+use chunked::Chunked;
+use parking_lot::{Condvar, Mutex};
+use std::time::Instant;
+
+/// Which item a get takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Fifo,
+    Lifo,
+    /// Smallest first, by the caller's comparison (heapq's layout and order).
+    Priority,
+}
+
+enum Items<T> {
+    Deque(Chunked<T>),
+    Heap(Vec<T>),
+}
+
+impl<T> Items<T> {
+    fn new(order: Order) -> Self {
+        match order {
+            Order::Fifo | Order::Lifo => Items::Deque(Chunked::new()),
+            Order::Priority => Items::Heap(Vec::new()),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Items::Deque(d) => d.len(),
+            Items::Heap(h) => h.len(),
+        }
+    }
+
+    fn take_all(&mut self) -> Vec<T> {
+        match self {
+            Items::Deque(d) => d.take_all(),
+            Items::Heap(h) => std::mem::take(h),
+        }
+    }
+}
+
+/// Why a put did not happen; the item comes back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PutError<T, E> {
+    Full(T),
+    ShutDown(T),
+    /// The comparison failed; the queue is unchanged.
+    Compare(T, E),
+}
+
+/// Why a get did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GetError<E> {
+    Empty,
+    ShutDown,
+    /// The comparison failed; the queue is unchanged.
+    Compare(E),
+}
+
+/// `task_done()` was called more times than items were put.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooManyTaskDone;
+
+pub struct State<T> {
+    items: Items<T>,
+    order: Order,
+    /// `Some(n)`: bounded, full at n items (`usize::MAX`: bounded but never full).
+    cap: Option<usize>,
+    unfinished: usize,
+    shutdown: bool,
+    /// Where the items went, once retired (see the module notes).
+    retired: Option<T>,
+    getters: usize,
+    putters: usize,
+    joiners: usize,
+}
+
+impl<T> State<T> {
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.cap.is_some_and(|c| self.len() >= c)
+    }
+
+    pub fn cap(&self) -> Option<usize> {
+        self.cap
+    }
+
+    pub fn set_cap(&mut self, cap: Option<usize>) {
+        self.cap = cap;
+    }
+
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
+    #[inline]
+    pub fn is_shutdown(&self) -> bool {
+        self.shutdown
+    }
+
+    pub fn set_shutdown(&mut self, shutdown: bool) {
+        self.shutdown = shutdown;
+    }
+
+    pub fn unfinished(&self) -> usize {
+        self.unfinished
+    }
+
+    #[inline]
+    pub fn retired(&self) -> Option<&T> {
+        self.retired.as_ref()
+    }
+
+    /// Every item, in storage order (for the garbage collector), and the retired-to object.
+    pub fn for_each(&self, mut f: impl FnMut(&T)) {
+        match &self.items {
+            Items::Deque(d) => d.iter().for_each(&mut f),
+            Items::Heap(h) => h.iter().for_each(&mut f),
+        }
+        if let Some(r) = &self.retired {
+            f(r);
+        }
+    }
+
+    /// Empties the queue for the garbage collector: everything it holds, to drop unlocked.
+    pub fn clear(&mut self) -> (Vec<T>, Option<T>) {
+        (self.items.take_all(), self.retired.take())
+    }
+}
+
+pub struct Queue<T> {
+    state: Mutex<State<T>>,
+    not_empty: Condvar,
+    not_full: Condvar,
+    all_done: Condvar,
+}
+
+impl<T> Queue<T> {
+    pub fn new(order: Order, cap: Option<usize>) -> Self {
+        Queue {
+            state: Mutex::new(State {
+                items: Items::new(order),
+                order,
+                cap,
+                unfinished: 0,
+                shutdown: false,
+                retired: None,
+                getters: 0,
+                putters: 0,
+                joiners: 0,
+            }),
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
+            all_done: Condvar::new(),
+        }
+    }
+
+    /// The mutex; the Python layer locks it attached (try first) and calls the `_locked` methods.
+    #[inline]
+    pub fn state(&self) -> &Mutex<State<T>> {
+        &self.state
+    }
+
+    /// `put` without waiting. `lt` orders a priority queue's items (unused otherwise).
+    #[inline]
+    pub fn put_locked<E>(
+        &self,
+        s: &mut State<T>,
+        item: T,
+        lt: impl FnMut(&T, &T) -> Result<bool, E>,
+    ) -> Result<(), PutError<T, E>> {
+        if s.shutdown {
+            return Err(PutError::ShutDown(item));
+        }
+        if s.is_full() {
+            return Err(PutError::Full(item));
+        }
+        match &mut s.items {
+            Items::Deque(d) => d.push_back(item),
+            Items::Heap(h) => {
+                if let Err((item, e)) = heap::push(h, item, lt) {
+                    self.pass_on_free_slot(s);
+                    return Err(PutError::Compare(item, e));
+                }
+            }
+        }
+        s.unfinished += 1;
+        if s.getters > 0 {
+            self.not_empty.notify_one();
+        }
+        Ok(())
+    }
+
+    /// `get` without waiting (a shut-down queue still hands out what it holds).
+    #[inline]
+    pub fn get_locked<E>(&self, s: &mut State<T>, lt: impl FnMut(&T, &T) -> Result<bool, E>) -> Result<T, GetError<E>> {
+        let got = match &mut s.items {
+            Items::Deque(d) => match s.order {
+                Order::Lifo => d.pop_back(),
+                _ => d.pop_front(),
+            },
+            Items::Heap(h) => match heap::pop(h, lt) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.pass_on_item(s);
+                    return Err(GetError::Compare(e));
+                }
+            },
+        };
+        match got {
+            Some(item) => {
+                if s.putters > 0 {
+                    self.not_full.notify_one();
+                }
+                Ok(item)
+            }
+            None if s.shutdown => Err(GetError::ShutDown),
+            None => Err(GetError::Empty),
+        }
+    }
+
+    /// A getter that was perhaps woken for an item is leaving without it: wake another.
+    pub fn pass_on_item(&self, s: &State<T>) {
+        if s.getters > 0 && !s.is_empty() {
+            self.not_empty.notify_one();
+        }
+    }
+
+    /// A putter that was perhaps woken for a free slot is leaving without using it: wake another.
+    pub fn pass_on_free_slot(&self, s: &State<T>) {
+        if s.putters > 0 && !s.is_full() {
+            self.not_full.notify_one();
+        }
+    }
+
+    pub fn task_done_locked(&self, s: &mut State<T>) -> Result<(), TooManyTaskDone> {
+        if s.unfinished == 0 {
+            return Err(TooManyTaskDone);
+        }
+        s.unfinished -= 1;
+        if s.unfinished == 0 && s.joiners > 0 {
+            self.all_done.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Sets the count of unfinished tasks (the stdlib's attribute is writable).
+    pub fn set_unfinished_locked(&self, s: &mut State<T>, n: usize) {
+        s.unfinished = n;
+        if n == 0 && s.joiners > 0 {
+            self.all_done.notify_all();
+        }
+    }
+
+    /// `shutdown(immediate)`: returns the items removed (to be dropped once unlocked).
+    pub fn shutdown_locked(&self, s: &mut State<T>, immediate: bool) -> Vec<T> {
+        s.shutdown = true;
+        let drained = if immediate {
+            let drained = s.items.take_all();
+            // The stdlib decrements per removed item, never below zero.
+            s.unfinished = s.unfinished.saturating_sub(drained.len());
+            if s.unfinished == 0 {
+                self.all_done.notify_all();
+            }
+            drained
+        } else {
+            Vec::new()
+        };
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        drained
+    }
+
+    /// Hands the queue over to `to`: returns its items (in storage order), wakes every waiter.
+    /// Counts and flags stay readable for the caller to carry over.
+    pub fn retire_locked(&self, s: &mut State<T>, to: T) -> Vec<T> {
+        s.retired = Some(to);
+        let items = s.items.take_all();
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        self.all_done.notify_all();
+        items
+    }
+
+    /// Back to a fresh, empty, unretired queue (`__init__` called again); returns what it held.
+    pub fn reset_locked(&self, s: &mut State<T>, cap: Option<usize>) -> (Vec<T>, Option<T>) {
+        let held = s.clear();
+        s.items = Items::new(s.order);
+        s.cap = cap;
+        s.unfinished = 0;
+        s.shutdown = false;
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        self.all_done.notify_all();
+        held
+    }
+
+    /// Blocks (call detached) until a get may succeed or must fail (an item, shutdown,
+    /// retirement) or `deadline` passes; returns false on timeout.
+    pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
+        let ready = |s: &State<T>| !s.is_empty() || s.shutdown || s.retired.is_some();
+        if spin_until(&self.state, deadline, ready) {
+            return true;
+        }
+        let mut s = self.state.lock();
+        if ready(&s) {
+            return true;
+        }
+        s.getters += 1;
+        let ok = wait_until(&self.not_empty, &mut s, deadline, ready);
+        s.getters -= 1;
+        ok
+    }
+
+    /// Blocks (call detached) until a put may succeed or must fail, or `deadline` passes.
+    pub fn wait_not_full(&self, deadline: Option<Instant>) -> bool {
+        let ready = |s: &State<T>| !s.is_full() || s.shutdown || s.retired.is_some();
+        if spin_until(&self.state, deadline, ready) {
+            return true;
+        }
+        let mut s = self.state.lock();
+        if ready(&s) {
+            return true;
+        }
+        s.putters += 1;
+        let ok = wait_until(&self.not_full, &mut s, deadline, ready);
+        s.putters -= 1;
+        ok
+    }
+
+    /// Blocks (call detached) until no task is unfinished (or retirement), or `deadline` passes.
+    pub fn wait_all_done(&self, deadline: Option<Instant>) -> bool {
+        let ready = |s: &State<T>| s.unfinished == 0 || s.retired.is_some();
+        let mut s = self.state.lock();
+        if ready(&s) {
+            return true;
+        }
+        s.joiners += 1;
+        let ok = wait_until(&self.all_done, &mut s, deadline, ready);
+        s.joiners -= 1;
+        ok
+    }
+}
+
+/// A spinning waiter's rounds: a few busy ones (round i pauses 2^i times), then ones that
+/// yield the CPU. Yielding serves both cases on few cores: the other side runs on this core
+/// (it gets the CPU at once) or on another (the yield returns at once and the check repeats).
+/// Measured on 2 cores (benches/bench_queue.py): ping-pong and producers/consumers both gain
+/// several times over parking at once, and over longer busy spinning.
+const SPIN_BUSY: u32 = 3;
+const SPIN_YIELDS: u32 = 20;
+
+/// A waiter's first phase: the other side of a queue usually acts within microseconds, much
+/// sooner than a parked thread can be woken, so look a few times (taking the lock only when it
+/// is free) before parking. True if `ready` held; never spins past `deadline`.
+pub(crate) fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return false;
+    }
+    for round in 0..SPIN_BUSY + SPIN_YIELDS {
+        if round < SPIN_BUSY {
+            for _ in 0..1u32 << round {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        if let Some(s) = m.try_lock() {
+            if ready(&s) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Waits on `cv` until `ready` or the deadline; the final check is made after the last wake-up,
+/// so a notification that races with the deadline is not lost.
+fn wait_until<S>(
+    cv: &Condvar,
+    guard: &mut parking_lot::MutexGuard<'_, S>,
+    deadline: Option<Instant>,
+    ready: impl Fn(&S) -> bool,
+) -> bool {
+    loop {
+        if ready(guard) {
+            return true;
+        }
+        match deadline {
+            None => cv.wait(guard),
+            Some(d) => {
+                if cv.wait_until(guard, d).timed_out() {
+                    return ready(guard);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn no_cmp(_: &u64, _: &u64) -> Result<bool, Infallible> {
+        unreachable!("FIFO and LIFO queues never compare")
+    }
+
+    fn lt(a: &u64, b: &u64) -> Result<bool, Infallible> {
+        Ok(a < b)
+    }
+
+    fn put(q: &Queue<u64>, x: u64) -> Result<(), PutError<u64, Infallible>> {
+        let mut s = q.state().lock();
+        q.put_locked(&mut s, x, lt)
+    }
+
+    fn get(q: &Queue<u64>) -> Result<u64, GetError<Infallible>> {
+        let mut s = q.state().lock();
+        q.get_locked(&mut s, lt)
+    }
+
+    /// A blocking put as the Python layer does it: try, wait, retry.
+    fn put_blocking(q: &Queue<u64>, mut x: u64) {
+        loop {
+            match put(q, x) {
+                Ok(()) => return,
+                Err(PutError::Full(back)) => x = back,
+                Err(e) => panic!("{e:?}"),
+            }
+            q.wait_not_full(None);
+        }
+    }
+
+    fn get_blocking(q: &Queue<u64>) -> Option<u64> {
+        loop {
+            match get(q) {
+                Ok(x) => return Some(x),
+                Err(GetError::ShutDown) => return None,
+                Err(_) => {}
+            }
+            q.wait_not_empty(None);
+        }
+    }
+
+    #[test]
+    fn orders() {
+        for (order, expect) in [
+            (Order::Fifo, vec![3, 1, 2]),
+            (Order::Lifo, vec![2, 1, 3]),
+            (Order::Priority, vec![1, 2, 3]),
+        ] {
+            let q = Queue::new(order, None);
+            for x in [3, 1, 2] {
+                put(&q, x).unwrap();
+            }
+            assert_eq!(q.state().lock().unfinished(), 3);
+            let got: Vec<u64> = (0..3).map(|_| get(&q).unwrap()).collect();
+            assert_eq!(got, expect, "{order:?}");
+            assert_eq!(get(&q), Err(GetError::Empty));
+        }
+    }
+
+    #[test]
+    fn bounded_full_and_task_done() {
+        let q = Queue::new(Order::Fifo, Some(2));
+        put(&q, 1).unwrap();
+        put(&q, 2).unwrap();
+        assert_eq!(put(&q, 3), Err(PutError::Full(3)));
+        assert!(!q.wait_not_full(Some(Instant::now() + Duration::from_millis(10))));
+        let mut s = q.state().lock();
+        assert_eq!(q.get_locked(&mut s, no_cmp), Ok(1));
+        assert!(q.task_done_locked(&mut s).is_ok());
+        assert!(q.task_done_locked(&mut s).is_ok());
+        assert_eq!(q.task_done_locked(&mut s), Err(TooManyTaskDone));
+        assert_eq!(s.unfinished(), 0);
+    }
+
+    #[test]
+    fn shutdown_semantics() {
+        let q = Queue::new(Order::Fifo, None);
+        put(&q, 1).unwrap();
+        put(&q, 2).unwrap();
+        let mut s = q.state().lock();
+        assert!(q.shutdown_locked(&mut s, false).is_empty());
+        assert!(matches!(q.put_locked(&mut s, 3, no_cmp), Err(PutError::ShutDown(3))));
+        assert_eq!(q.get_locked(&mut s, no_cmp), Ok(1));
+        assert_eq!(q.shutdown_locked(&mut s, true), vec![2]);
+        assert_eq!(s.unfinished(), 1); // the item got but not task_done'd
+        assert_eq!(q.get_locked(&mut s, no_cmp), Err(GetError::ShutDown));
+    }
+
+    #[test]
+    fn shutdown_wakes_waiters() {
+        let q = Arc::new(Queue::<u64>::new(Order::Fifo, None));
+        let q2 = q.clone();
+        let t = std::thread::spawn(move || get_blocking(&q2));
+        std::thread::sleep(Duration::from_millis(20));
+        let mut s = q.state().lock();
+        q.shutdown_locked(&mut s, false);
+        drop(s);
+        assert_eq!(t.join().unwrap(), None);
+    }
+
+    #[test]
+    fn join_waits_for_task_done() {
+        let q = Arc::new(Queue::<u64>::new(Order::Fifo, None));
+        put(&q, 1).unwrap();
+        assert!(!q.wait_all_done(Some(Instant::now() + Duration::from_millis(10))));
+        let q2 = q.clone();
+        let t = std::thread::spawn(move || q2.wait_all_done(None));
+        std::thread::sleep(Duration::from_millis(10));
+        get(&q).unwrap();
+        q.task_done_locked(&mut q.state().lock()).unwrap();
+        assert!(t.join().unwrap());
+    }
+
+    #[test]
+    fn retire_wakes_everyone() {
+        let q = Arc::new(Queue::<u64>::new(Order::Fifo, Some(1)));
+        put(&q, 7).unwrap();
+        let waiters: Vec<_> = (0..3)
+            .map(|i| {
+                let q = q.clone();
+                std::thread::spawn(move || match i {
+                    0 => q.wait_not_full(None),
+                    1 => q.wait_all_done(None),
+                    _ => {
+                        // an empty queue's getter: make it empty first from this thread's view
+                        q.wait_not_empty(None)
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+        let mut s = q.state().lock();
+        assert_eq!(q.retire_locked(&mut s, 99), vec![7]);
+        assert_eq!(s.retired(), Some(&99));
+        drop(s);
+        for w in waiters {
+            assert!(w.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn producers_consumers_bounded() {
+        const PER: u64 = 20_000;
+        let q = Arc::new(Queue::<u64>::new(Order::Fifo, Some(8)));
+        let producers: Vec<_> = (0..4)
+            .map(|p| {
+                let q = q.clone();
+                std::thread::spawn(move || (0..PER).for_each(|i| put_blocking(&q, p * PER + i + 1)))
+            })
+            .collect();
+        let consumers: Vec<_> = (0..4)
+            .map(|_| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    let (mut n, mut sum) = (0u64, 0u64);
+                    while let Some(x) = get_blocking(&q) {
+                        n += 1;
+                        sum += x;
+                    }
+                    (n, sum)
+                })
+            })
+            .collect();
+        producers.into_iter().for_each(|p| p.join().unwrap());
+        q.shutdown_locked(&mut q.state().lock(), false);
+        let (n, sum) = consumers
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+        let total = 4 * PER;
+        assert_eq!(n, total);
+        assert_eq!(sum, total * (total + 1) / 2);
+    }
+}

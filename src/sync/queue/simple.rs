@@ -1,0 +1,148 @@
+//! The state machine behind `queue.SimpleQueue`: an unbounded FIFO with no task accounting and
+//! no shutdown. A put never blocks; a getter waits detached (`wait_not_empty`) and retries.
+
+use super::chunked::Chunked;
+use parking_lot::{Condvar, Mutex};
+use std::time::Instant;
+
+pub struct SimpleState<T> {
+    items: Chunked<T>,
+    getters: usize,
+}
+
+impl<T> SimpleState<T> {
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
+    /// Everything, for the garbage collector (to be dropped once unlocked).
+    pub fn take_all(&mut self) -> Vec<T> {
+        self.items.take_all()
+    }
+}
+
+pub struct SimpleQueue<T> {
+    state: Mutex<SimpleState<T>>,
+    not_empty: Condvar,
+}
+
+impl<T> Default for SimpleQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> SimpleQueue<T> {
+    pub const fn new() -> Self {
+        SimpleQueue {
+            state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
+            not_empty: Condvar::new(),
+        }
+    }
+
+    #[inline]
+    pub fn state(&self) -> &Mutex<SimpleState<T>> {
+        &self.state
+    }
+
+    #[inline]
+    pub fn put_locked(&self, s: &mut SimpleState<T>, item: T) {
+        s.items.push_back(item);
+        if s.getters > 0 {
+            self.not_empty.notify_one();
+        }
+    }
+
+    #[inline]
+    pub fn get_locked(&self, s: &mut SimpleState<T>) -> Option<T> {
+        s.items.pop_front()
+    }
+
+    /// A getter that was perhaps woken for an item is leaving without it: wake another.
+    pub fn pass_on_item(&self, s: &SimpleState<T>) {
+        if s.getters > 0 && !s.is_empty() {
+            self.not_empty.notify_one();
+        }
+    }
+
+    /// Blocks (call detached) until the queue holds an item or `deadline` passes.
+    pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
+        if super::spin_until(&self.state, deadline, |s| !s.is_empty()) {
+            return true;
+        }
+        let mut s = self.state.lock();
+        if !s.is_empty() {
+            return true;
+        }
+        s.getters += 1;
+        let ok = loop {
+            if !s.is_empty() {
+                break true;
+            }
+            match deadline {
+                None => self.not_empty.wait(&mut s),
+                Some(d) => {
+                    if self.not_empty.wait_until(&mut s, d).timed_out() {
+                        break !s.is_empty();
+                    }
+                }
+            }
+        };
+        s.getters -= 1;
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn fifo_and_timeout() {
+        let q = SimpleQueue::new();
+        let mut s = q.state().lock();
+        q.put_locked(&mut s, 1);
+        q.put_locked(&mut s, 2);
+        assert_eq!(q.get_locked(&mut s), Some(1));
+        assert_eq!(q.get_locked(&mut s), Some(2));
+        assert_eq!(q.get_locked(&mut s), None);
+        drop(s);
+        let t0 = Instant::now();
+        assert!(!q.wait_not_empty(Some(t0 + Duration::from_millis(20))));
+        assert!(t0.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn handoff_between_threads() {
+        let q = Arc::new(SimpleQueue::<u64>::new());
+        let q2 = q.clone();
+        let consumer = std::thread::spawn(move || {
+            let mut sum = 0;
+            let mut n = 0;
+            while n < 10_000 {
+                q2.wait_not_empty(None);
+                if let Some(x) = q2.get_locked(&mut q2.state().lock()) {
+                    sum += x;
+                    n += 1;
+                }
+            }
+            sum
+        });
+        for i in 1..=10_000 {
+            q.put_locked(&mut q.state().lock(), i);
+        }
+        assert_eq!(consumer.join().unwrap(), 10_000 * 10_001 / 2);
+    }
+}
