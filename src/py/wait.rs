@@ -12,12 +12,6 @@ use std::time::{Duration, Instant};
 /// How long a wait on the main thread sleeps before it re-attaches to run signal handlers.
 const SLICE: Duration = Duration::from_millis(20);
 
-/// How many times a blocking wait retries, yielding the CPU in between, before it parks.
-/// Waking a parked thread costs tens of microseconds here; in a hand-off between two threads
-/// the other side usually answers within a few yields, so neither falls asleep. CPython's own
-/// locks spin the same way (40 yields, `MAX_SPIN_COUNT` in Python/lock.c).
-const SPINS: u32 = 40;
-
 /// CPython's `PY_TIMEOUT_MAX` in microseconds, set at import.
 static TIMEOUT_MAX_US: AtomicI64 = AtomicI64::new(i64::MAX);
 
@@ -333,7 +327,6 @@ where
         return Ok(py.detach(|| attempt(deadline)));
     }
     let main = on_main_thread();
-    let mut spins = SPINS;
     loop {
         let until = if main {
             let slice_end = Instant::now() + SLICE;
@@ -341,19 +334,7 @@ where
         } else {
             deadline
         };
-        let got = py.detach(|| {
-            // Before parking, retry a few times, giving the CPU away in between: the thread
-            // that will release us is often just about to (see SPINS).
-            while spins > 0 && deadline.is_none_or(|d| Instant::now() < d) {
-                spins -= 1;
-                if let Some(r) = attempt(Some(Instant::now())) {
-                    return Some(r);
-                }
-                std::thread::yield_now();
-            }
-            attempt(until)
-        });
-        if let Some(r) = got {
+        if let Some(r) = py.detach(|| attempt(until)) {
             return Ok(Some(r));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {

@@ -118,6 +118,10 @@ impl Barrier {
     /// Waits on the condition while `blocked`, until `until` (None: no limit); false if it
     /// was still blocked at the deadline.
     fn wait_while(&self, g: &mut MutexGuard<'_, State>, until: Option<Instant>, blocked: impl Fn(&State) -> bool) -> bool {
+        if blocked(g) {
+            // The shared spin before parking, with the mutex let go meanwhile.
+            MutexGuard::unlocked(g, || super::spin::spin_until(until, || self.state.try_lock().is_some_and(|s| !blocked(&s))));
+        }
         while blocked(g) {
             match until {
                 None => self.cond.wait(g),

@@ -20,6 +20,9 @@ pub struct Waiter {
 impl Waiter {
     /// Sleeps until notified or `deadline` (None: no limit); returns whether notified.
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        if super::spin::spin_until(deadline, || self.notified.try_lock().is_some_and(|n| *n)) {
+            return true;
+        }
         let mut notified = self.notified.lock();
         while !*notified {
             match deadline {

@@ -88,7 +88,7 @@ impl Event {
     /// Blocks until `signaled(ticket)` or until `deadline` (None: forever); returns
     /// `signaled(ticket)`. May be called again with the same ticket after a timeout.
     pub fn wait_until(&self, ticket: Ticket, deadline: Option<Instant>) -> bool {
-        if self.signaled(ticket) {
+        if self.signaled(ticket) || super::spin::spin_until(deadline, || self.signaled(ticket)) {
             return true;
         }
         let mut guard = self.mutex.lock();

@@ -375,36 +375,9 @@ impl<T> Queue<T> {
     }
 }
 
-/// A spinning waiter's rounds: a few busy ones (round i pauses 2^i times), then ones that
-/// yield the CPU. Yielding serves both cases on few cores: the other side runs on this core
-/// (it gets the CPU at once) or on another (the yield returns at once and the check repeats).
-/// Measured on 2 cores (benches/bench_queue.py): ping-pong and producers/consumers both gain
-/// several times over parking at once, and over longer busy spinning.
-const SPIN_BUSY: u32 = 3;
-const SPIN_YIELDS: u32 = 20;
-
-/// A waiter's first phase: the other side of a queue usually acts within microseconds, much
-/// sooner than a parked thread can be woken, so look a few times (taking the lock only when it
-/// is free) before parking. True if `ready` held; never spins past `deadline`.
-pub(crate) fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return false;
-    }
-    for round in 0..SPIN_BUSY + SPIN_YIELDS {
-        if round < SPIN_BUSY {
-            for _ in 0..1u32 << round {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-        if let Some(s) = m.try_lock() {
-            if ready(&s) {
-                return true;
-            }
-        }
-    }
-    false
+/// The shared spin, probing the state only when its mutex is free.
+fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
+    super::spin::spin_until(deadline, || m.try_lock().is_some_and(|s| ready(&s)))
 }
 
 /// Waits on `cv` until `ready` or the deadline; the final check is made after the last wake-up,

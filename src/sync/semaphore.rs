@@ -85,7 +85,7 @@ impl Semaphore {
     /// Blocks until one unit is taken or until `deadline` (None: forever); returns whether it
     /// was taken. Always tries at least once, even with a deadline in the past.
     pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        if self.try_acquire() {
+        if self.try_acquire() || super::spin::spin_until(deadline, || self.try_acquire()) {
             return true;
         }
         let mut guard = self.mutex.lock();
