@@ -10,6 +10,8 @@ mod fastcall;
 mod lock;
 mod rlock;
 mod semaphore;
+mod thread;
+mod trace;
 pub(crate) mod wait;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -24,5 +26,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::BoundedSemaphore>()?;
     m.add_class::<event::Event>()?;
     m.add_class::<barrier::Barrier>()?;
+    m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::_settraceallthreads, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::_setprofileallthreads, m)?)?;
     Ok(())
 }
