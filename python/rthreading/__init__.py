@@ -113,4 +113,8 @@ def __getattr__(name):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
+def __dir__():
+    return sorted(set(globals()) | {"excepthook"})
+
+
 _sys.modules[__name__].__class__ = _Module
