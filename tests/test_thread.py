@@ -227,6 +227,11 @@ def test_join_current_thread_raises():
         return run_in_thread(m, lambda: outcome_of(lambda: m.current_thread().join()))
     std, ours = both(join_self)
     assert std == ours == (RuntimeError, "cannot join current thread")
+
+
+def test_join_main_thread_on_itself_raises():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("joining the main thread from another thread waits for it")
     std, ours = raises_same(lambda m: m.main_thread().join())
     assert std == ours == (RuntimeError, "cannot join current thread")
 
