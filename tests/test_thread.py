@@ -11,6 +11,7 @@ import contextlib
 import inspect
 import io
 import logging
+import os
 import re
 import sys
 import threading
@@ -564,6 +565,36 @@ def test_an_unjoined_daemon_thread_does_not_keep_the_process_alive(mod):
         print("bye")
     """, timeout=30)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "bye\n", "")
+
+
+FORK_CHILD = """\
+import os
+import {module} as threading
+
+box = []
+t = threading.Thread(target=box.append, args=(1,))
+t.start()
+t.join()
+pid = os.fork()
+if pid == 0:
+    u = threading.Thread(target=box.append, args=(2,))
+    u.start()
+    u.join()
+    timer = threading.Timer(0, box.append, args=(3,))
+    timer.start()
+    timer.join()
+    ok = (box == [1, 2, 3] and not u.is_alive() and threading.active_count() == 1
+          and threading.current_thread() is threading.main_thread())
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), box, t.is_alive())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_threads_start_and_join_in_a_fork_child(mod):
+    proc = run_python(FORK_CHILD.format(module=mod.__name__))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "0 [1] False\n", "")
 
 
 # ---------------------------------------------------------------------------------------------
