@@ -21,7 +21,7 @@ import weakref
 import pytest
 
 import rthreading
-from conftest import both, raises_same, run_python, sigusr1_after, wait_until
+from conftest import both, raises_same, run_python, sigusr1_after
 
 LEGACY = sys.version_info < (3, 13)
 STDLIB_LOSES_INTERRUPTED_THREAD = pytest.mark.xfail(
