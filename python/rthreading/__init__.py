@@ -3,12 +3,20 @@
 Use it in place of the stdlib module: ``import rthreading as threading``. Every wait releases
 the interpreter; on the main thread every wait is interrupted by Ctrl-C.
 
-The synchronisation primitives are native. The rest of the ``threading`` namespace (Thread,
-Timer, local, current_thread, ...) is the stdlib's own, re-exported so that every program
-written for ``threading`` runs unchanged.
+The synchronisation primitives are native. The rest of the ``threading`` namespace is the
+stdlib's own objects, re-exported where the stdlib is already native and right: ``local``,
+``get_ident``, ``get_native_id``, ``stack_size`` and ``excepthook`` are C; ``Thread`` starts and
+(from 3.13) joins threads in C, waiting detached and interruptibly, and its bookkeeping is what
+``current_thread()``, ``enumerate()``, ``excepthook``, ``logging`` and the exit-time join of
+non-daemon threads rely on, so an rthreading ``Thread`` *is* a ``threading.Thread``. Before
+3.13, ``Thread`` and ``Timer`` are subclasses that fix an interrupted ``join()`` (see
+``rthreading._legacy_thread``). Any other attribute of ``threading`` (deprecated aliases such
+as ``currentThread``, private helpers) is read from the stdlib module.
 """
 
+import sys as _sys
 import threading as _threading
+import types as _types
 
 from rthreading._core import (
     Barrier,
@@ -19,15 +27,66 @@ from rthreading._core import (
     RLock,
     Semaphore,
 )
+from threading import (
+    TIMEOUT_MAX,
+    BrokenBarrierError,
+    ExceptHookArgs,
+    ThreadError,
+    __excepthook__,
+    active_count,
+    current_thread,
+    enumerate,
+    get_ident,
+    get_native_id,
+    getprofile,
+    gettrace,
+    local,
+    main_thread,
+    setprofile,
+    settrace,
+    stack_size,
+)
 
-_NATIVE = ["Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]
+if _sys.version_info >= (3, 13):
+    from threading import Thread, Timer
+else:
+    from rthreading._legacy_thread import Thread, Timer
 
-# Everything else in the running interpreter's threading namespace, from the stdlib.
-for _name in _threading.__all__:
-    if _name not in _NATIVE:
-        globals()[_name] = getattr(_threading, _name)
+if _sys.version_info >= (3, 12):
+    from threading import setprofile_all_threads, settrace_all_threads
+else:
+    from rthreading._legacy_trace import setprofile_all_threads, settrace_all_threads
 
-__all__ = sorted(set(_threading.__all__) | set(_NATIVE))
+__all__ = [
+    "Barrier",
+    "BoundedSemaphore",
+    "BrokenBarrierError",
+    "Condition",
+    "Event",
+    "ExceptHookArgs",
+    "Lock",
+    "RLock",
+    "Semaphore",
+    "TIMEOUT_MAX",
+    "Thread",
+    "ThreadError",
+    "Timer",
+    "active_count",
+    "current_thread",
+    "enumerate",
+    "excepthook",
+    "get_ident",
+    "get_native_id",
+    "getprofile",
+    "gettrace",
+    "local",
+    "main_thread",
+    "setprofile",
+    "setprofile_all_threads",
+    "settrace",
+    "settrace_all_threads",
+    "stack_size",
+]
 
 # The queue module's classes, at the top level too (``rthreading.Queue``): see rthreading.queue.
 from rthreading.queue import (  # noqa: E402
@@ -40,4 +99,33 @@ from rthreading.queue import (  # noqa: E402
     SimpleQueue,
 )
 
-del _name
+
+class _Module(_types.ModuleType):
+    """rthreading's module type. ``excepthook`` is the stdlib module's attribute, read and
+    written through: the threads' machinery calls ``threading.excepthook``, so a program that
+    installs its hook with ``rthreading.excepthook = hook`` must set that one."""
+
+    @property
+    def excepthook(self):
+        return _threading.excepthook
+
+    @excepthook.setter
+    def excepthook(self, hook):
+        _threading.excepthook = hook
+
+
+def __getattr__(name):
+    # The rest of the stdlib module (deprecated aliases, private helpers some libraries use).
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return getattr(_threading, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | {"excepthook"})
+
+
+_sys.modules[__name__].__class__ = _Module

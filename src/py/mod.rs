@@ -12,6 +12,8 @@ mod queue;
 mod rlock;
 mod semaphore;
 mod simple_queue;
+mod thread;
+mod trace;
 pub(crate) mod wait;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -32,5 +34,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     queue::install_fast_paths(&m.py().get_type::<queue::Queue>())?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
+    m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::_settraceallthreads, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::_setprofileallthreads, m)?)?;
     Ok(())
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Benchmark rthreading's Thread, Timer and local against the stdlib's, in the same run.
+
+    python benches/bench_thread.py [--quick] [--repeat N] [--json PATH] [-k FILTER]
+
+Measured as benches/bench_primitives.py measures (its helpers run this: same interleaving,
+same report). From CPython 3.13 on rthreading.Thread and Timer *are* the stdlib's (threads are
+started and joined in C there, detached and interruptibly), so the ratios show that rthreading
+adds nothing on the way; before 3.13 they are subclasses whose join() is one native call
+(rthreading._legacy_thread), and the ratios show what that costs. Thread start+join is
+dominated by the interpreter's own per-thread set-up and tear-down: the last row times the
+bare C calls (no Thread object), the floor under any Thread class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bench_primitives import (
+    MODULES,
+    Side,
+    environment,
+    environment_line,
+    markdown_table,
+    progress,
+    run_scenario,
+)
+
+START_JOIN = "t = mod.Thread(target=target); t.start(); t.join()"
+
+# The floor: an OS thread and its interpreter state started and waited for, no Thread object
+# (the same statement for both sides). From 3.13 on, the C calls Thread.start()/join() make.
+if sys.version_info >= (3, 13):
+    FLOOR = ("floor: _thread.start_joinable_thread(f).join()",
+             "import _thread\nf = lambda: None", "_thread.start_joinable_thread(f).join()")
+else:
+    FLOOR = ("floor: _thread.start_new_thread + lock hand-off",
+             "import _thread\nlock = _thread.allocate_lock()",
+             "lock.acquire(); _thread.start_new_thread(lock.release, ()); lock.acquire();"
+             " lock.release()")
+
+# (name, setup, statement); `mod` is threading or rthreading
+TIMEIT = [
+    ("Thread: start(); join()", "target = lambda: None", START_JOIN),
+    ("Thread subclass: start(); join()",
+     "class Worker(mod.Thread):\n    def run(self):\n        self.result = 1",
+     "t = Worker(); t.start(); t.join()"),
+    ("Thread(daemon=True, args): start(); join()", "target = lambda x: x",
+     "t = mod.Thread(target=target, args=(1,), daemon=True); t.start(); t.join()"),
+    ("4 Threads: start all, join all (per 4)", "target = lambda: None",
+     "ts = [mod.Thread(target=target) for _ in range(4)]\n"
+     "for t in ts: t.start()\n"
+     "for t in ts: t.join()"),
+    ("Timer(0, f): start(); join()", "f = lambda: None",
+     "t = mod.Timer(0, f); t.start(); t.join()"),
+    ("Thread: join() when finished", "t = mod.Thread(target=lambda: None); t.start(); t.join()",
+     "t.join()"),
+    ("Thread: is_alive() when finished",
+     "t = mod.Thread(target=lambda: None); t.start(); t.join()", "t.is_alive()"),
+    ("current_thread()", "", "mod.current_thread()"),
+    ("local: set and get an attribute", "data = mod.local()", "data.x = 1; data.x"),
+    FLOOR,
+]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="short samples, 5 repetitions: seconds, not minutes")
+    p.add_argument("--repeat", type=int, help="repetitions per module (default 9, quick 5)")
+    p.add_argument("--json", metavar="PATH", help="also write every sample to PATH as JSON")
+    p.add_argument("-k", metavar="FILTER", default="",
+                   help="only scenarios whose name contains FILTER (case-insensitive; "
+                        "several alternatives separated by commas)")
+    args = p.parse_args(argv)
+    repeat = args.repeat or (5 if args.quick else 9)
+    if repeat < 1:
+        p.error("--repeat must be at least 1")
+    target = 0.03 if args.quick else 0.15  # seconds per sample for the slower module
+
+    scenarios = [(name, {label: Side(mod, setup, stmt) for label, mod in MODULES})
+                 for name, setup, stmt in TIMEIT]
+    wanted = [w.strip().lower() for w in args.k.split(",") if w.strip()]
+    if wanted:
+        scenarios = [(n, s) for n, s in scenarios if any(w in n.lower() for w in wanted)]
+        if not scenarios:
+            p.error(f"no scenario matches -k {args.k!r}")
+
+    env = environment()
+    progress(f"{environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
+             f" ~{target:.2f} s per sample")
+    results = [run_scenario(name, sides, repeat, target) for name, sides in scenarios]
+
+    print(markdown_table(results))
+    print()
+    print(environment_line(env))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"environment": env, "repeat": repeat, "target_seconds": target,
+                       "results": results}, f, indent=1)
+        progress(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
