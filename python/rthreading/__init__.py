@@ -6,6 +6,9 @@ the interpreter; on the main thread every wait is interrupted by Ctrl-C.
 The synchronisation primitives are native. The rest of the ``threading`` namespace (Thread,
 Timer, local, current_thread, ...) is the stdlib's own, re-exported so that every program
 written for ``threading`` runs unchanged.
+
+``rthreading.ThreadPoolExecutor`` is ``rthreading.futures.ThreadPoolExecutor`` (imported on
+first use, as ``threading`` does not import ``concurrent.futures`` either).
 """
 
 import threading as _threading
@@ -30,3 +33,16 @@ for _name in _threading.__all__:
 __all__ = sorted(set(_threading.__all__) | set(_NATIVE))
 
 del _name
+
+
+def __getattr__(name):
+    if name == "ThreadPoolExecutor":
+        from rthreading.futures import ThreadPoolExecutor
+
+        globals()["ThreadPoolExecutor"] = ThreadPoolExecutor
+        return ThreadPoolExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"ThreadPoolExecutor"})

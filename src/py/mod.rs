@@ -7,7 +7,9 @@ mod barrier;
 mod condition;
 mod event;
 mod fastcall;
+pub(crate) mod future;
 mod lock;
+mod pool;
 mod rlock;
 mod semaphore;
 pub(crate) mod wait;
@@ -24,5 +26,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::BoundedSemaphore>()?;
     m.add_class::<event::Event>()?;
     m.add_class::<barrier::Barrier>()?;
+    m.add_class::<future::FutureBase>()?;
+    m.add_function(wrap_pyfunction!(future::_register_future_class, m)?)?;
+    m.add_class::<pool::ThreadPoolBase>()?;
+    m.add_class::<pool::WorkerTicket>()?;
+    m.add_function(wrap_pyfunction!(pool::_python_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::_after_fork_in_child, m)?)?;
     Ok(())
 }
