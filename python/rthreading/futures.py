@@ -57,15 +57,14 @@ __all__ = [
 ]
 
 
-class Future(_core.FutureBase, _base.Future):
+class Future(_core.Future, _base.Future):
     """Represents the result of an asynchronous computation.
 
     A ``concurrent.futures.Future`` whose state is native: ``result()`` and ``exception()``
     wait detached, ``done()`` & co. read one atomic. ``_condition`` and ``_waiters`` (used by
-    the stdlib's ``wait()`` and ``as_completed()``) are made on first use.
+    the stdlib's ``wait()`` and ``as_completed()``) are made on first use. Like the stdlib's,
+    a future takes arbitrary attributes.
     """
-
-    __slots__ = ()
 
 
 _core._register_future_class(Future)
@@ -88,7 +87,7 @@ def _default_max_workers():
     return min(32, (cpus or 1) + 4)
 
 
-class ThreadPoolExecutor(_core.ThreadPoolBase, _thread.ThreadPoolExecutor):
+class ThreadPoolExecutor(_core.ThreadPoolExecutor, _thread.ThreadPoolExecutor):
     """A pool of threads executing calls asynchronously; see ``concurrent.futures``."""
 
     BROKEN = BrokenThreadPool
@@ -121,11 +120,9 @@ class ThreadPoolExecutor(_core.ThreadPoolBase, _thread.ThreadPoolExecutor):
         limit = max_workers if isinstance(max_workers, int) else math.ceil(max_workers)
         self._setup(min(limit, 2**62), "%s" % (self._thread_name_prefix,))
 
-    def _start_worker(self, ticket, name):
-        t = threading.Thread(name=name, target=_worker,
-                             args=(ticket, self._initializer, self._initargs))
-        t.start()
-        return t
+    def _new_worker_thread(self, ticket, name):
+        return threading.Thread(name=name, target=_worker,
+                                args=(ticket, self._initializer, self._initargs))
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).
@@ -158,6 +155,9 @@ class ThreadPoolExecutor(_core.ThreadPoolBase, _thread.ThreadPoolExecutor):
         if buffersize is None:
             return self._map(fn, iterables, end_time)
         return _buffered_map(self, fn, iterables, end_time, buffersize)
+
+    # The stdlib's map is Executor.map: its argument errors name it so.
+    map.__qualname__ = "Executor.map"
 
 
 def _buffered_map(executor, fn, iterables, end_time, buffersize):

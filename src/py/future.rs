@@ -1,6 +1,7 @@
-//! `rthreading._core.FutureBase`: the native half of `rthreading.futures.Future`.
+//! `rthreading._core.Future` (`FutureBase` here): the native half of
+//! `rthreading.futures.Future`.
 //!
-//! `rthreading.futures.Future` is `class Future(FutureBase, concurrent.futures.Future)`, so that
+//! `rthreading.futures.Future` is `class Future(_core.Future, concurrent.futures.Future)`, so that
 //! it *is* a `concurrent.futures.Future` (asyncio's `wrap_future` asserts that) while every
 //! method comes from here: the state machine is `sync::pool::future`, waits go through `wait`.
 //! Creating one costs one object, not the stdlib's `threading.Condition()`.
@@ -83,7 +84,7 @@ struct Extra {
     waiters: Py<PyList>,
 }
 
-#[pyclass(module = "rthreading._core", name = "FutureBase", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading._core", name = "Future", frozen, subclass, weakref)]
 pub struct FutureBase {
     pub(crate) core: Core,
     extra: AtomicPtr<Extra>,
@@ -109,7 +110,7 @@ static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 pub(crate) fn _register_future_class(cls: &Bound<'_, PyType>) -> PyResult<()> {
     let py = cls.py();
     if !cls.is_subclass_of::<FutureBase>()? {
-        return Err(PyTypeError::new_err("the future class must be a subclass of FutureBase"));
+        return Err(PyTypeError::new_err("the future class must be a subclass of rthreading._core.Future"));
     }
     let _ = FUTURE_CLASS.set(py, cls.clone().unbind());
     Ok(())

@@ -1,10 +1,10 @@
-//! `rthreading._core.ThreadPoolBase`: the native half of `rthreading.futures.ThreadPoolExecutor`
-//! (`class ThreadPoolExecutor(ThreadPoolBase, concurrent.futures.ThreadPoolExecutor)`): submit,
-//! map, shutdown. The queue and the workers' bookkeeping are `sync::pool::queue`; the jobs and
+//! `rthreading._core.ThreadPoolExecutor` (`ThreadPoolBase` here): the native half of
+//! `rthreading.futures.ThreadPoolExecutor` (`class ThreadPoolExecutor(_core.ThreadPoolExecutor,
+//! concurrent.futures.ThreadPoolExecutor)`): submit, map, shutdown. The queue and the workers' bookkeeping are `sync::pool::queue`; the jobs and
 //! the worker loop are in `pool/worker.rs`, `map`'s iterator in `pool/map.rs`.
 //!
 //! The Python class keeps the stdlib's attributes (`_max_workers`, `_initializer`, ...) and
-//! starts worker threads (`_start_worker`), which hold only the shared state, never the pool:
+//! makes the worker threads (`_new_worker_thread`), which hold only the shared state, never the pool:
 //! a pool that is no longer referenced lets its workers finish the queue and leave, as the
 //! stdlib's does. `_python_exit` (registered with `threading._register_atexit`) does the same
 //! for every pool when the interpreter exits, and `_after_fork_in_child` forgets the workers
@@ -80,7 +80,7 @@ impl Shared {
     }
 }
 
-#[pyclass(module = "rthreading._core", name = "ThreadPoolBase", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading._core", name = "ThreadPoolExecutor", frozen, subclass, weakref)]
 pub struct ThreadPoolBase {
     shared: OnceLock<Arc<Shared>>,
     /// Worker threads are named `f"{prefix}_{i}"`.
@@ -102,22 +102,24 @@ impl ThreadPoolBase {
         self.shared.get().ok_or_else(|| PyRuntimeError::new_err("ThreadPoolExecutor.__init__() was not called"))
     }
 
-    /// Starts worker number `index` (a slot `push` reserved) through the Python class.
+    /// Starts worker number `index` (a slot `push` reserved): the Python class makes the
+    /// `threading.Thread`, listed before it starts so that a task's `shutdown()` finds it.
     fn start_worker(slf: &Bound<'_, Self>, shared: &Arc<Shared>, index: usize) -> PyResult<()> {
         let py = slf.py();
         let prefix = slf.get().prefix.get().map_or("ThreadPoolExecutor", String::as_str);
         let name = format!("{prefix}_{index}");
         let ticket = Bound::new(py, WorkerTicket::new(shared.clone()))?;
-        match slf.call_method1(intern!(py, "_start_worker"), (&ticket, name)) {
-            Ok(thread) => {
-                shared.threads.lock_py_attached(py).push(thread.unbind());
-                Ok(())
-            }
-            Err(e) => {
-                ticket.get().abandon(py);
-                Err(e)
-            }
+        let started = slf.call_method1(intern!(py, "_new_worker_thread"), (&ticket, name)).and_then(|thread| {
+            shared.threads.lock_py_attached(py).push(thread.clone().unbind());
+            thread.call_method0(intern!(py, "start")).map_err(|e| {
+                shared.threads.lock_py_attached(py).retain(|t| !t.is(&thread));
+                e
+            })
+        });
+        if started.is_err() {
+            ticket.get().abandon(py);
         }
+        started.map(drop)
     }
 
     /// Queues a job; starts a worker if no idle one will take it.

@@ -29,14 +29,15 @@ pub(crate) enum Job {
 
 impl Job {
     /// Runs the job and completes its future; whatever goes wrong is logged, as the stdlib's
-    /// worker logs "Exception in worker" (but this worker lives on).
-    pub(crate) fn run(self, py: Python<'_>) {
-        if let Err(e) = self.run_inner(py) {
+    /// worker logs "Exception in worker" (but this worker lives on). `before_finish` runs
+    /// between the call and the completion of the future.
+    pub(crate) fn run(self, py: Python<'_>, before_finish: impl FnOnce()) {
+        if let Err(e) = self.run_inner(py, before_finish) {
             log_exception(py, "critical", "Exception in worker", None, e.value(py));
         }
     }
 
-    fn run_inner(self, py: Python<'_>) -> PyResult<()> {
+    fn run_inner(self, py: Python<'_>, before_finish: impl FnOnce()) -> PyResult<()> {
         match self {
             Job::Call { future, func, args, kwargs } => {
                 let future = future.bind(py);
@@ -45,6 +46,7 @@ impl Job {
                 }
                 let r = func.bind(py).call(args.bind(py), kwargs.as_ref().map(|k| k.bind(py)));
                 let outcome = Outcome::of(py, r);
+                before_finish();
                 FutureBase::finish(future, outcome)
                 // func, args and kwargs are released after the future is done, as the stdlib
                 // deletes its work item after running it.
@@ -56,6 +58,7 @@ impl Job {
                 let func = func.bind(py);
                 let arg = arg.bind(py);
                 let r = if star { func.call(arg.cast::<PyTuple>()?, None) } else { func.call1((arg,)) };
+                before_finish();
                 if let Finish::Invalid(..) = item.finish(Outcome::of(py, r), Attached(py), false) {
                     return Err(PyRuntimeError::new_err("map item finished twice"));
                 }
@@ -148,18 +151,26 @@ impl WorkerTicket {
         let queue = &self.shared.queue;
         let parker = &self.parker;
         let r = (|| -> PyResult<()> {
+            // Whether this worker released its idle token before completing its last task.
+            let mut token_released = false;
             loop {
                 let job = match queue.try_take() {
                     Some(job) => job,
                     None => {
-                        queue.begin_idle();
+                        queue.begin_idle(token_released);
                         match wait(py, Timeout::Forever, |until| queue.idle_wait(parker, until))? {
                             Some(Next::Job(job)) => job,
                             Some(Next::Exit) | None => return Ok(()),
                         }
                     }
                 };
-                job.run(py);
+                token_released = false;
+                job.run(py, || {
+                    if queue.is_empty() {
+                        queue.release_idle_token();
+                        token_released = true;
+                    }
+                });
             }
         })();
         CURRENT.with(|c| c.set(previous));

@@ -248,11 +248,20 @@ impl<J> WorkQueue<J> {
         self.rx.try_recv().ok()
     }
 
-    /// A worker found the queue empty: it counts as idle (one idle token, as the stdlib's
-    /// worker releases its idle semaphore) and searching. Follow with `idle_wait` until it
-    /// returns `Some`.
-    pub fn begin_idle(&self) {
+    /// A worker about to become idle releases an idle token (the stdlib's worker releases its
+    /// `_idle_semaphore` when it finds the queue empty). A worker calls it before it completes
+    /// a task's future if the queue is empty then, so that a submitter that saw the result finds
+    /// the token and starts no new worker; its next `begin_idle` then releases none.
+    pub fn release_idle_token(&self) {
         self.idle_tokens.fetch_add(1, SeqCst);
+    }
+
+    /// A worker found the queue empty: it counts as searching, and as idle (an idle token)
+    /// unless it released one already. Follow with `idle_wait` until it returns `Some`.
+    pub fn begin_idle(&self, token_released: bool) {
+        if !token_released {
+            self.release_idle_token();
+        }
         self.searching.fetch_add(1, SeqCst);
     }
 
@@ -397,7 +406,7 @@ mod tests {
             let job = match q.try_take() {
                 Some(j) => j,
                 None => {
-                    q.begin_idle();
+                    q.begin_idle(false);
                     match q.idle_wait(&parker, None) {
                         Some(Next::Job(j)) => j,
                         Some(Next::Exit) => break,
@@ -423,7 +432,7 @@ mod tests {
         assert_eq!(q.push(3, Blocking).unwrap(), None); // at max_workers
         assert_eq!(q.spawned(), 2);
         assert_eq!(q.live_workers(), 2);
-        q.begin_idle(); // an idle worker's token: the next submit starts nobody
+        q.release_idle_token(); // an idle worker's token: the next submit starts nobody
         assert_eq!(q.take_idle_token(), true);
         assert_eq!(q.len(), 3);
     }
@@ -521,7 +530,7 @@ mod tests {
     fn idle_wait_times_out_and_can_resume() {
         let q = WorkQueue::<u64>::new(1);
         let p = Parker::new();
-        q.begin_idle();
+        q.begin_idle(false);
         let t0 = Instant::now();
         assert!(q.idle_wait(&p, Some(t0 + Duration::from_millis(20))).is_none());
         assert!(t0.elapsed() >= Duration::from_millis(20));
