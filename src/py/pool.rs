@@ -293,6 +293,9 @@ pub(crate) fn _python_exit(py: Python<'_>) {
     INTERPRETER_EXITING.store(true, SeqCst);
     let pools: Vec<Arc<Shared>> = POOLS.lock_py_attached(py).iter().filter_map(Weak::upgrade).collect();
     for shared in pools {
+        // The stdlib's workers mark their executor shut down when they leave at exit, so a
+        // later submit (from an atexit function) says "after shutdown".
+        shared.shutdown.store(true, SeqCst);
         shared.close_and_exit(py);
     }
 }
