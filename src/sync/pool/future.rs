@@ -244,10 +244,10 @@ impl<T, C> Future<T, C> {
     }
 
     /// Blocks until the future is done or `deadline` passes (None: no limit); returns whether it
-    /// is done. Spins for a few microseconds first: a short task's result arrives sooner than a
-    /// parked thread could be woken.
+    /// is done. Spins for a few microseconds first (`spin::RESULT_WAITS`): a short task's result
+    /// arrives sooner than a parked thread could be woken.
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        if spin::spin_until(deadline, spin::RESULT_SPIN, || self.state().is_done()) {
+        if spin::RESULT_WAITS.spin_until(deadline, || self.state().is_done()) {
             return true;
         }
         let mut inner = self.inner.lock();

@@ -5,7 +5,8 @@
 //! no awake worker is about to take the job (the scheme of tokio's and Go's schedulers):
 //!
 //! - A worker that finds the queue empty is *searching*: it polls the queue for a short while
-//!   (`IDLE_SPIN`), then registers as a *sleeper* (its `Parker` on the idle list), looks at the
+//!   (an adaptive budget up to `IDLE_SPIN`; only one searcher polls, the others park at once),
+//!   then registers as a *sleeper* (its `Parker` on the idle list), looks at the
 //!   queue once more and parks.
 //! - A submit pushes its job, then wakes one sleeper only if nobody is searching. The waker
 //!   counts the woken worker as searching before it returns, so a burst of submits wakes one
@@ -25,7 +26,7 @@
 //! empty releases an *idle token* (its `_idle_semaphore`); a submit that gets no token starts
 //! a new worker while fewer than `max_workers` were started.
 
-use super::spin::{spin_until, IDLE_SPIN};
+use super::spin::{AdaptiveSpin, IDLE_SPIN};
 use crate::sync::Locker;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use parking_lot::{Condvar, Mutex};
@@ -34,6 +35,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// Searching workers that poll the queue before they park; the others park at once.
+const MAX_SPINNERS: usize = 1;
 
 /// Where one worker sleeps. Each worker owns one for its life.
 #[derive(Debug, Default)]
@@ -96,6 +100,8 @@ pub struct WorkQueue<J> {
     max_workers: usize,
     exited_lock: Mutex<()>,
     exited: Condvar,
+    /// How long an idle worker polls before it parks.
+    idle_spin: AdaptiveSpin,
 }
 
 impl<J> WorkQueue<J> {
@@ -115,6 +121,7 @@ impl<J> WorkQueue<J> {
             max_workers,
             exited_lock: Mutex::new(()),
             exited: Condvar::new(),
+            idle_spin: AdaptiveSpin::new(IDLE_SPIN),
         }
     }
 
@@ -286,13 +293,18 @@ impl<J> WorkQueue<J> {
         let locker = crate::sync::Blocking;
         loop {
             let mut found = None;
-            spin_until(deadline, IDLE_SPIN, || match self.rx.try_recv() {
+            // One spinner is enough to catch the next job; more would take the CPU from the
+            // threads making and running jobs.
+            let poll = || match self.rx.try_recv() {
                 Ok(j) => {
                     found = Some(j);
                     true
                 }
                 Err(_) => self.exit.load(Relaxed),
-            });
+            };
+            if self.searching.load(SeqCst) <= MAX_SPINNERS {
+                self.idle_spin.spin_until(deadline, poll);
+            }
             if let Some(job) = found.or_else(|| self.rx.try_recv().ok()) {
                 self.took_job_while_searching(locker);
                 return Some(Next::Job(job));
