@@ -91,6 +91,21 @@ def test_constructor_keywords_and_errors():
     assert std[0] == ours[0] == (TypeError, "initializer must be a callable")
 
 
+@pytest.mark.parametrize("max_workers", [True, 1.5, 2])
+def test_worker_count_limit(max_workers):
+    def scenario(m):
+        ex = m.ThreadPoolExecutor(max_workers)
+        gate = threading.Event()
+        fs = [ex.submit(gate.wait, 10) for _ in range(4)]
+        started = len(ex._threads)
+        gate.set()
+        ex.shutdown()
+        return started, [f.result() for f in fs]
+
+    std, ours = both(scenario)
+    assert std == ours
+
+
 # --- submit --------------------------------------------------------------------------------------
 
 def test_submit_passes_arguments(fm):
@@ -298,6 +313,23 @@ def test_map_buffersize():
     assert outcome(lambda: ex.map(int, [], buffersize=1.0)) == (TypeError, "buffersize must be an integer or None")
     assert list(ex.map(pow, [2, 3], [3, 2], buffersize=1, timeout=10)) == [8, 9]
     ex.shutdown()
+
+
+def test_map_goes_through_a_subclass_submit():
+    def scenario(m):
+        class Counting(m.ThreadPoolExecutor):
+            submitted = 0
+
+            def submit(self, fn, /, *args, **kwargs):
+                type(self).submitted += 1
+                return super().submit(fn, *args, **kwargs)
+
+        with Counting(2) as ex:
+            out = list(ex.map(pow, range(5), [2] * 5))
+        return out, Counting.submitted
+
+    std, ours = both(scenario)
+    assert std == ours == ([0, 1, 4, 9, 16], 5)
 
 
 def test_map_of_100k_items(fm):

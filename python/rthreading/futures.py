@@ -152,31 +152,39 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _thread.ThreadPoolExecutor):
         if buffersize is not None and buffersize < 1:
             raise ValueError("buffersize must be None or > 0")
         end_time = None if timeout is None else timeout + time.monotonic()
-        if buffersize is None:
+        if buffersize is None and type(self).submit is _NATIVE_SUBMIT:
             return self._map(fn, iterables, end_time)
-        return _buffered_map(self, fn, iterables, end_time, buffersize)
+        # A subclass's own submit() sees every item, as with the stdlib's Executor.map.
+        return _map_with_submit(self, fn, iterables, end_time, buffersize)
 
     # The stdlib's map is Executor.map: its argument errors name it so.
     map.__qualname__ = "Executor.map"
 
 
-def _buffered_map(executor, fn, iterables, end_time, buffersize):
-    """``map(..., buffersize=n)``: at most n results not yet yielded; submits as it yields."""
+_NATIVE_SUBMIT = _core.ThreadPoolExecutor.submit
+
+
+def _map_with_submit(executor, fn, iterables, end_time, buffersize):
+    """``map`` through ``executor.submit``: every item at once, or with ``buffersize=n`` at
+    most n results not yet yielded (one more is submitted as each is yielded)."""
     args_iter = zip(*iterables)
-    fs = collections.deque(executor.submit(fn, *args)
-                           for args in itertools.islice(args_iter, buffersize))
+    if buffersize:
+        fs = collections.deque(executor.submit(fn, *args)
+                               for args in itertools.islice(args_iter, buffersize))
+    else:
+        fs = collections.deque(executor.submit(fn, *args) for args in args_iter)
     executor_ref = weakref.ref(executor)
     del executor
 
     def result_iterator():
         try:
             while fs:
-                ex = executor_ref()
-                if ex is not None:
-                    args = next(args_iter, None)
+                if buffersize:
+                    ex = executor_ref()
+                    args = next(args_iter, None) if ex is not None else None
                     if args:
                         fs.append(ex.submit(fn, *args))
-                del ex
+                    del ex
                 fut = fs.popleft()
                 try:
                     if end_time is None:
