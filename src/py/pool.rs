@@ -92,7 +92,9 @@ impl Drop for ThreadPoolBase {
         // Unreferenced: the workers finish what is queued and leave (the stdlib's weakref
         // callback wakes them for the same purpose).
         if let Some(shared) = self.shared.get() {
-            Python::attach(|py| shared.close_and_exit(py));
+            // Nobody can be submitting (nothing refers to the pool): `close` returns at once.
+            shared.queue.close();
+            Python::attach(|py| shared.queue.request_exit(Attached(py)));
         }
     }
 }
