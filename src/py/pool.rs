@@ -113,9 +113,8 @@ impl ThreadPoolBase {
         let ticket = Bound::new(py, WorkerTicket::new(shared.clone()))?;
         let started = slf.call_method1(intern!(py, "_new_worker_thread"), (&ticket, name)).and_then(|thread| {
             shared.threads.lock_py_attached(py).push(thread.clone().unbind());
-            thread.call_method0(intern!(py, "start")).map_err(|e| {
+            thread.call_method0(intern!(py, "start")).inspect_err(|_| {
                 shared.threads.lock_py_attached(py).retain(|t| !t.is(&thread));
-                e
             })
         });
         if started.is_err() {

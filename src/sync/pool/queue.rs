@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(q.spawned(), 2);
         assert_eq!(q.live_workers(), 2);
         q.release_idle_token(); // an idle worker's token: the next submit starts nobody
-        assert_eq!(q.take_idle_token(), true);
+        assert!(q.take_idle_token());
         assert_eq!(q.len(), 3);
     }
 
@@ -490,7 +490,7 @@ mod tests {
         for _ in 0..reserved {
             workers.push(start(&q, &sum));
         }
-        assert!(reserved >= 1 && reserved <= 4);
+        assert!((1..=4).contains(&reserved));
         while !q.is_empty() {
             std::thread::sleep(Duration::from_millis(1));
         }
