@@ -407,6 +407,15 @@ def test_stdlib_wait_sees_cancelled_futures_once_the_worker_has():
         first.result()
 
 
+def test_stdlib_and_rthreading_futures_mix_in_one_wait():
+    ours, theirs = rf.Future(), cf.Future()
+    later(0.02, theirs.set_result, "stdlib")
+    later(0.04, ours.set_result, "rthreading")
+    got = [f.result() for f in cf.as_completed([ours, theirs], timeout=10)]
+    assert got == ["stdlib", "rthreading"]
+    assert cf.wait([ours, theirs], timeout=10).done == {ours, theirs}
+
+
 def test_private_attributes_follow_the_stdlib():
     f = rf.Future()
     assert f._state == cf._base.PENDING
