@@ -9,9 +9,9 @@ spread, and the ratio stdlib / rthreading (>1: rthreading is faster). Pools are 
 (every worker started) before timing. Scenarios with a fixed size (map over 10^5 items, the
 CPU-bound batches) time exactly that many operations per sample.
 
-The CPU-bound scenarios run pure-Python tasks on a pool of 1 and of 2 workers; a second table
-gives each implementation's speed-up from 1 to 2 workers (on a free-threaded interpreter with
-two idle cores, ideally 2x).
+The CPU-bound scenarios run pure-Python tasks on a pool of 1 and of 2 workers, all four
+configurations in every repetition; a second table gives each implementation's speed-up from 1
+to 2 workers (on a free-threaded interpreter with two idle cores, ideally 2x).
 """
 
 from __future__ import annotations
@@ -122,31 +122,62 @@ _calibrate = bp.calibrate
 bp.calibrate = calibrate  # bp.run_scenario looks it up at call time
 
 
-def scenarios(quick):
-    work = 20_000 if quick else 60_000
-    tasks = 8 if quick else 16
+def scenarios():
     out = [(name, {label: bp.Side(mod, setup, stmt) for label, mod in MODULES})
            for name, setup, stmt in TIMEIT]
     out.append((f"ThreadPoolExecutor(4): map over {MAP_ITEMS:,} items, per item",
                 {label: FixedSide(mod, 4, run_map, MAP_ITEMS) for label, mod in MODULES}))
-    for workers in (1, 2):
-        out.append((f"CPU-bound: {tasks} pure-Python tasks on {workers} worker{'s' * (workers > 1)},"
-                    " per task",
-                    {label: FixedSide(mod, workers, cpu_batch(work), tasks) for label, mod in MODULES}))
     return out
 
 
-def speedup_table(results):
-    """Each implementation's speed-up from 1 to 2 workers, from the medians."""
-    cpu = {r["name"]: r for r in results if r["name"].startswith("CPU-bound") and r["status"] == "ok"}
-    one = next((r for n, r in cpu.items() if " on 1 worker," in n), None)
-    two = next((r for n, r in cpu.items() if " on 2 workers," in n), None)
-    if not (one and two):
-        return None, {}
-    speedups = {label: one[label]["median"] / two[label]["median"] for label, _ in MODULES}
-    rows = ["| CPU-bound tasks | stdlib | rthreading |", "|---|---:|---:|",
-            f"| speed-up, 2 workers over 1 | {speedups['stdlib']:.2f}x | {speedups['rthreading']:.2f}x |"]
-    return "\n".join(rows), speedups
+CPU_NAME = "CPU-bound: {tasks} pure-Python tasks on {workers}, per task"
+
+
+def run_cpu_scaling(repeat, quick):
+    """The CPU-bound batch on pools of 1 and 2 workers, both implementations. The four
+    configurations are timed in every repetition (orders alternating), because this machine's
+    single-thread speed drifts over seconds (host frequency): the speed-up is the median of the
+    per-repetition ratios, each from samples taken moments apart."""
+    # Samples of ~0.2 s on one worker (~0.05 s quick): shorter ones measure scheduling noise.
+    work, tasks = (40_000, 16) if quick else (100_000, 32)
+    sides = {(label, w): FixedSide(mod, w, cpu_batch(work), tasks) for label, mod in MODULES for w in (1, 2)}
+    labels = [label for label, _ in MODULES]
+    try:
+        for side in sides.values():
+            side.probe()
+        samples = {key: [] for key in sides}
+        for rep in range(repeat):
+            order = labels if rep % 2 == 0 else labels[::-1]
+            workers = (1, 2) if rep % 2 == 0 else (2, 1)
+            for label in order:
+                for w in workers:
+                    samples[(label, w)].append(sides[(label, w)].sample(tasks) / tasks * 1e9)
+    except bp.Failed as exc:
+        bp.progress(f"CPU-bound scenarios: n/a ({exc})")
+        return [], {}
+    finally:
+        for side in sides.values():
+            side.close()
+    rows = []
+    for w in (1, 2):
+        name = CPU_NAME.format(tasks=tasks, workers=f"{w} worker" + "s" * (w > 1))
+        row = {"name": name, "status": "ok", "number": tasks}
+        for label in labels:
+            row[label] = {**bp.summary(samples[(label, w)]), "samples_ns": samples[(label, w)]}
+        ratios = [a / b for a, b in zip(samples[("stdlib", w)], samples[("rthreading", w)])]
+        row.update(ratio=bp.summary(ratios), ratios=ratios)
+        rows.append(row)
+        bp.progress(f"{name}: stdlib {bp.fmt_ns(row['stdlib'])}, rthreading {bp.fmt_ns(row['rthreading'])}"
+                    f" ns/op, ratio {bp.fmt_ratio(row['ratio'])}")
+    speedups = {label: bp.summary([a / b for a, b in zip(samples[(label, 1)], samples[(label, 2)])])
+                for label in labels}
+    return rows, speedups
+
+
+def speedup_table(speedups):
+    cells = " | ".join(f"{bp.fmt_ratio(speedups[label])}x" for label, _ in MODULES)
+    return "\n".join(["| CPU-bound tasks | stdlib | rthreading |", "|---|---:|---:|",
+                      f"| speed-up, 2 workers over 1 (median of per-repetition ratios) | {cells} |"])
 
 
 def main(argv=None):
@@ -164,15 +195,16 @@ def main(argv=None):
         p.error("--repeat must be at least 1")
     target = 0.03 if args.quick else 0.15
 
-    chosen = scenarios(args.quick)
+    chosen = scenarios()
     wanted = [w.strip().lower() for w in args.k.split(",") if w.strip()]
+    cpu = not wanted or any(w in CPU_NAME.lower() for w in wanted)
     if wanted:
         chosen = [(n, s) for n, s in chosen if any(w in n.lower() for w in wanted)]
-        if not chosen:
+        if not chosen and not cpu:
             p.error(f"no scenario matches -k {args.k!r}")
 
     env = bp.environment()
-    bp.progress(f"{bp.environment_line(env)}\n{len(chosen)} scenarios, {repeat} repetitions,"
+    bp.progress(f"{bp.environment_line(env)}\n{len(chosen) + 2 * cpu} scenarios, {repeat} repetitions,"
                 f" ~{target:.2f} s per calibrated sample")
     results = []
     for name, sides in chosen:
@@ -183,11 +215,14 @@ def main(argv=None):
                 if isinstance(side, FixedSide):
                     side.close()
 
+    speedups = {}
+    if cpu:
+        rows, speedups = run_cpu_scaling(repeat, args.quick)
+        results += rows
     print(bp.markdown_table(results))
-    table, speedups = speedup_table(results)
-    if table:
+    if speedups:
         print()
-        print(table)
+        print(speedup_table(speedups))
     print()
     print(bp.environment_line(env))
     if args.json:
