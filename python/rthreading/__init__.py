@@ -12,6 +12,9 @@ non-daemon threads rely on, so an rthreading ``Thread`` *is* a ``threading.Threa
 3.13, ``Thread`` and ``Timer`` are subclasses that fix an interrupted ``join()`` (see
 ``rthreading._legacy_thread``). Any other attribute of ``threading`` (deprecated aliases such
 as ``currentThread``, private helpers) is read from the stdlib module.
+
+``rthreading.ThreadPoolExecutor`` is ``rthreading.futures.ThreadPoolExecutor`` (imported on
+first use, as ``threading`` does not import ``concurrent.futures`` either).
 """
 
 import sys as _sys
@@ -115,6 +118,11 @@ class _Module(_types.ModuleType):
 
 
 def __getattr__(name):
+    if name == "ThreadPoolExecutor":  # imported on first use, as threading doesn't either
+        from rthreading.futures import ThreadPoolExecutor
+
+        globals()["ThreadPoolExecutor"] = ThreadPoolExecutor
+        return ThreadPoolExecutor
     # The rest of the stdlib module (deprecated aliases, private helpers some libraries use).
     if name.startswith("__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -125,7 +133,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | {"excepthook"})
+    return sorted(set(globals()) | {"excepthook", "ThreadPoolExecutor"})
 
 
 _sys.modules[__name__].__class__ = _Module

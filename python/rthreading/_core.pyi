@@ -20,6 +20,7 @@ __all__ = [
     "BoundedSemaphore",
     "Condition",
     "Event",
+    "Future",
     "LifoQueue",
     "Lock",
     "PriorityQueue",
@@ -27,7 +28,12 @@ __all__ = [
     "RLock",
     "Semaphore",
     "SimpleQueue",
+    "ThreadPoolExecutor",
+    "WorkerTicket",
     "_acquire_and_release",
+    "_after_fork_in_child",
+    "_python_exit",
+    "_register_future_class",
     "_setprofileallthreads",
     "_settraceallthreads",
 ]
@@ -85,3 +91,12 @@ class LifoQueue(Queue[_T], queue.LifoQueue[_T]): ...
 class PriorityQueue(Queue[Any], queue.PriorityQueue[Any]): ...  # typeshed bounds its item type
 @disjoint_base
 class SimpleQueue(queue.SimpleQueue[_T]): ...
+
+# The thread pool's building blocks, used only by rthreading.futures (see futures.pyi).
+class Future: ...
+class ThreadPoolExecutor: ...
+class WorkerTicket: ...
+
+def _register_future_class(cls: type[Any], /) -> None: ...
+def _python_exit() -> None: ...
+def _after_fork_in_child() -> None: ...

@@ -7,8 +7,10 @@ mod barrier;
 mod condition;
 mod event;
 mod fastcall;
+pub(crate) mod future;
 mod lock;
 mod queue;
+mod pool;
 mod rlock;
 mod semaphore;
 mod simple_queue;
@@ -37,5 +39,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_settraceallthreads, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_setprofileallthreads, m)?)?;
+    m.add_class::<future::FutureBase>()?;
+    m.add_function(wrap_pyfunction!(future::_register_future_class, m)?)?;
+    m.add_class::<pool::ThreadPoolBase>()?;
+    m.add_class::<pool::WorkerTicket>()?;
+    m.add_function(wrap_pyfunction!(pool::_python_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::_after_fork_in_child, m)?)?;
     Ok(())
 }

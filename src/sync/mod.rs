@@ -6,6 +6,7 @@ pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod lock;
+pub mod pool;
 pub mod queue;
 pub mod rlock;
 pub mod semaphore;
