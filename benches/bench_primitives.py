@@ -346,8 +346,12 @@ def environment_line(env):
             f" rthreading {env['rthreading']}; {env['system']}, nproc {env['nproc']}, {env['cpu']}")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv=None, timeit_table=None, threaded_table=None, doc=None):
+    """The command line of every benchmark in benches/ built from (name, setup, stmt) timeit
+    rows and (name, make) threaded rows: by default this file's own tables."""
+    timeit_table = TIMEIT if timeit_table is None else timeit_table
+    threaded_table = THREADED if threaded_table is None else threaded_table
+    p = argparse.ArgumentParser(description=(doc or __doc__).split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="short samples, 5 repetitions: seconds, not minutes")
     p.add_argument("--repeat", type=int, help="repetitions per module (default 9, quick 5)")
@@ -362,9 +366,9 @@ def main(argv=None):
     target = 0.03 if args.quick else 0.15  # seconds per sample for the slower module
 
     scenarios = ([(name, {label: Side(mod, setup, stmt) for label, mod in MODULES})
-                  for name, setup, stmt in TIMEIT]
+                  for name, setup, stmt in timeit_table]
                  + [(name, {label: Side(mod, make) for label, mod in MODULES})
-                    for name, make in THREADED])
+                    for name, make in threaded_table])
     wanted = [w.strip().lower() for w in args.k.split(",") if w.strip()]
     if wanted:
         scenarios = [(n, s) for n, s in scenarios if any(w in n.lower() for w in wanted)]

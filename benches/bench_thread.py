@@ -14,19 +14,9 @@ bare C calls (no Thread object), the floor under any Thread class.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
-from bench_primitives import (
-    MODULES,
-    Side,
-    environment,
-    environment_line,
-    markdown_table,
-    progress,
-    run_scenario,
-)
+import bench_primitives
 
 START_JOIN = "t = mod.Thread(target=target); t.start(); t.join()"
 
@@ -66,41 +56,7 @@ TIMEIT = [
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="short samples, 5 repetitions: seconds, not minutes")
-    p.add_argument("--repeat", type=int, help="repetitions per module (default 9, quick 5)")
-    p.add_argument("--json", metavar="PATH", help="also write every sample to PATH as JSON")
-    p.add_argument("-k", metavar="FILTER", default="",
-                   help="only scenarios whose name contains FILTER (case-insensitive; "
-                        "several alternatives separated by commas)")
-    args = p.parse_args(argv)
-    repeat = args.repeat or (5 if args.quick else 9)
-    if repeat < 1:
-        p.error("--repeat must be at least 1")
-    target = 0.03 if args.quick else 0.15  # seconds per sample for the slower module
-
-    scenarios = [(name, {label: Side(mod, setup, stmt) for label, mod in MODULES})
-                 for name, setup, stmt in TIMEIT]
-    wanted = [w.strip().lower() for w in args.k.split(",") if w.strip()]
-    if wanted:
-        scenarios = [(n, s) for n, s in scenarios if any(w in n.lower() for w in wanted)]
-        if not scenarios:
-            p.error(f"no scenario matches -k {args.k!r}")
-
-    env = environment()
-    progress(f"{environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
-             f" ~{target:.2f} s per sample")
-    results = [run_scenario(name, sides, repeat, target) for name, sides in scenarios]
-
-    print(markdown_table(results))
-    print()
-    print(environment_line(env))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"environment": env, "repeat": repeat, "target_seconds": target,
-                       "results": results}, f, indent=1)
-        progress(f"wrote {args.json}")
+    return bench_primitives.main(argv, timeit_table=TIMEIT, threaded_table=[], doc=__doc__)
 
 
 if __name__ == "__main__":
