@@ -4,11 +4,14 @@
 //! the channel itself. Waking is done here, so that a submit wakes a sleeping worker only when
 //! no awake worker is about to take the job (the scheme of tokio's and Go's schedulers):
 //!
-//! - A worker that finds the queue empty is *searching*: if it has just run a job it polls
+//! - A worker that finds the queue empty is *searching*. If it has just run a job it polls
 //!   the queue for a short while (an adaptive budget up to `IDLE_SPIN`; one such worker at a
-//!   time, the others park at once), then registers as a *sleeper* (its `Parker` on the idle list), looks at the
-//!   queue once more and parks.
-//! - A submit pushes its job, then wakes one sleeper only if nobody is searching. The waker
+//!   time); then it registers as a *sleeper* (its `Parker` on the idle list), looks at the
+//!   queue once more and parks. A worker that runs a job while the queue is empty becomes
+//!   searching before it completes the job's future, so that a caller waiting for that result
+//!   finds it searching when it submits again.
+//! - A submit pushes its job, then wakes one sleeper only if nobody is searching and its job is
+//!   still queued (a worker that took it at once has stopped searching already). The waker
 //!   counts the woken worker as searching before it returns, so a burst of submits wakes one
 //!   worker, not one per job.
 //! - A searching worker that takes a job stops searching, and if jobs are left and nobody else
