@@ -22,7 +22,6 @@ import concurrent.futures as stdlib_futures
 import gc
 import json
 import os
-import statistics
 import sys
 import threading
 import time

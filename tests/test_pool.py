@@ -6,7 +6,6 @@ import os
 import re
 import threading
 import time
-import weakref
 
 import pytest
 

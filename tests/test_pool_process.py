@@ -80,6 +80,25 @@ started.wait()
     assert sorted(out.splitlines()) == ["long 0", "long 1", "queued 0", "queued 1", "queued 2"]
 
 
+def test_exit_with_a_pool_made_by_a_daemon_thread(pool_import):
+    """Its workers are daemon threads; exit still waits for its work (the stdlib's exit hook
+    joins every worker), and no worker is left to wake up while the interpreter finalizes."""
+    rc, out, err = run("""
+import sys, threading, time
+pools = []
+def make():
+    ex = ThreadPoolExecutor(2)
+    pools.append(ex)
+    ex.submit(lambda: (time.sleep(0.05), sys.stdout.write("slow task done\\n")))
+    ex.submit(int).result()
+t = threading.Thread(target=make, daemon=True)
+t.start()
+t.join()
+print("daemon workers:", all(w.daemon for w in pools[0]._threads), flush=True)
+""", pool_import)
+    assert (rc, out, err) == (0, "daemon workers: True\nslow task done\n", "")
+
+
 def test_submit_during_interpreter_shutdown(pool_import):
     rc, out, err = run("""
 import atexit

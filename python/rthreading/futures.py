@@ -92,6 +92,8 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _thread.ThreadPoolExecutor):
 
     BROKEN = BrokenThreadPool
 
+    # `_counter`, which numbers the default thread name prefixes, is the stdlib class's: pools
+    # of both kinds get distinct names.
 
     def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
         """Initializes a new ThreadPoolExecutor instance.

@@ -288,17 +288,27 @@ impl ThreadPoolBase {
 }
 
 /// `threading._register_atexit` hook: every pool stops taking work; their workers finish the
-/// queue and leave, so that the interpreter's join of non-daemon threads returns.
+/// queue and leave, and are joined here, as the stdlib's hook joins its workers (also daemon
+/// ones, made by a daemon thread: none is left to wake up while the interpreter finalizes).
 #[pyfunction]
-pub(crate) fn _python_exit(py: Python<'_>) {
+pub(crate) fn _python_exit(py: Python<'_>) -> PyResult<()> {
     INTERPRETER_EXITING.store(true, SeqCst);
     let pools: Vec<Arc<Shared>> = POOLS.lock_py_attached(py).iter().filter_map(Weak::upgrade).collect();
-    for shared in pools {
+    for shared in &pools {
         // The stdlib's workers mark their executor shut down when they leave at exit, so a
         // later submit (from an atexit function) says "after shutdown".
         shared.shutdown.store(true, SeqCst);
         shared.close_and_exit(py);
     }
+    for shared in &pools {
+        let queue = &shared.queue;
+        wait(py, Timeout::Forever, |until| queue.wait_workers(0, until).then_some(()))?;
+        let threads: Vec<Py<PyAny>> = shared.threads.lock_py_attached(py).iter().map(|t| t.clone_ref(py)).collect();
+        for t in threads {
+            t.bind(py).call_method0(intern!(py, "join"))?;
+        }
+    }
+    Ok(())
 }
 
 /// `os.register_at_fork(after_in_child=...)`: the workers do not exist in the child.

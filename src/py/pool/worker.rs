@@ -151,24 +151,37 @@ impl WorkerTicket {
         let queue = &self.shared.queue;
         let parker = &self.parker;
         let r = (|| -> PyResult<()> {
-            // Whether this worker released its idle token before completing its last task.
-            let mut token_released = false;
+            // Whether this worker became idle (`begin_idle`) before completing its last task.
+            let mut idle = false;
             loop {
                 let job = match queue.try_take() {
-                    Some(job) => job,
+                    Some(job) => {
+                        if idle {
+                            queue.stop_searching(Attached(py));
+                        }
+                        job
+                    }
                     None => {
-                        queue.begin_idle(token_released);
-                        match wait(py, Timeout::Forever, |until| queue.idle_wait(parker, until))? {
+                        if !idle {
+                            queue.begin_idle();
+                        }
+                        let mut hot = true;
+                        let next = wait(py, Timeout::Forever, |until| {
+                            let next = queue.idle_wait(parker, until, hot);
+                            hot = false;
+                            next
+                        })?;
+                        match next {
                             Some(Next::Job(job)) => job,
                             Some(Next::Exit) | None => return Ok(()),
                         }
                     }
                 };
-                token_released = false;
+                idle = false;
                 job.run(py, || {
                     if queue.is_empty() {
-                        queue.release_idle_token();
-                        token_released = true;
+                        queue.begin_idle();
+                        idle = true;
                     }
                 });
             }

@@ -247,6 +247,7 @@ impl<T, C> Future<T, C> {
     /// is done. Spins for a few microseconds first (`spin::RESULT_WAITS`): a short task's result
     /// arrives sooner than a parked thread could be woken.
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let start = Instant::now();
         if spin::RESULT_WAITS.spin_until(deadline, || self.state().is_done()) {
             return true;
         }
@@ -269,6 +270,10 @@ impl<T, C> Future<T, C> {
             }
         };
         inner.parked -= 1;
+        drop(inner);
+        if done {
+            spin::RESULT_WAITS.blocked(start.elapsed());
+        }
         done
     }
 

@@ -4,11 +4,14 @@
 //! the channel itself. Waking is done here, so that a submit wakes a sleeping worker only when
 //! no awake worker is about to take the job (the scheme of tokio's and Go's schedulers):
 //!
-//! - A worker that finds the queue empty is *searching*: it polls the queue for a short while
-//!   (an adaptive budget up to `IDLE_SPIN`; only one searcher polls, the others park at once),
-//!   then registers as a *sleeper* (its `Parker` on the idle list), looks at the
-//!   queue once more and parks.
-//! - A submit pushes its job, then wakes one sleeper only if nobody is searching. The waker
+//! - A worker that finds the queue empty is *searching*. If it has just run a job it polls
+//!   the queue for a short while (an adaptive budget up to `IDLE_SPIN`; one such worker at a
+//!   time); then it registers as a *sleeper* (its `Parker` on the idle list), looks at the
+//!   queue once more and parks. A worker that runs a job while the queue is empty becomes
+//!   searching before it completes the job's future, so that a caller waiting for that result
+//!   finds it searching when it submits again.
+//! - A submit pushes its job, then wakes one sleeper only if nobody is searching and its job is
+//!   still queued (a worker that took it at once has stopped searching already). The waker
 //!   counts the woken worker as searching before it returns, so a burst of submits wakes one
 //!   worker, not one per job.
 //! - A searching worker that takes a job stops searching, and if jobs are left and nobody else
@@ -36,7 +39,7 @@ use std::time::Instant;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
-/// Searching workers that poll the queue before they park; the others park at once.
+/// Idle workers that poll the queue at the same time; the others park at once.
 const MAX_SPINNERS: usize = 1;
 
 /// Where one worker sleeps. Each worker owns one for its life.
@@ -90,6 +93,8 @@ pub struct WorkQueue<J> {
     /// Workers leave once the queue is empty.
     exit: AtomicBool,
     searching: AtomicUsize,
+    /// Searching workers polling right now (at most MAX_SPINNERS poll).
+    spinners: AtomicUsize,
     sleepers: AtomicUsize,
     idle: Mutex<Vec<Arc<Parker>>>,
     idle_tokens: AtomicUsize,
@@ -113,6 +118,7 @@ impl<J> WorkQueue<J> {
             gate: AtomicUsize::new(0),
             exit: AtomicBool::new(false),
             searching: AtomicUsize::new(0),
+            spinners: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),
             idle: Mutex::new(Vec::new()),
             idle_tokens: AtomicUsize::new(0),
@@ -156,7 +162,9 @@ impl<J> WorkQueue<J> {
         let spawn = if self.take_idle_token() { None } else { self.reserve_worker() };
         self.gate.fetch_sub(1, SeqCst);
         fence(SeqCst);
-        if self.searching.load(SeqCst) == 0 && self.sleepers.load(SeqCst) > 0 {
+        // Wake a sleeper if nobody searches, unless the job was taken meanwhile (a worker that
+        // took it has stopped searching: that would wake a sleeper for nothing).
+        if self.searching.load(SeqCst) == 0 && self.sleepers.load(SeqCst) > 0 && !self.rx.is_empty() {
             self.wake_one(locker);
         }
         Ok(spawn)
@@ -255,26 +263,22 @@ impl<J> WorkQueue<J> {
         self.rx.try_recv().ok()
     }
 
-    /// A worker about to become idle releases an idle token (the stdlib's worker releases its
-    /// `_idle_semaphore` when it finds the queue empty). A worker calls it before it completes
-    /// a task's future if the queue is empty then, so that a submitter that saw the result finds
-    /// the token and starts no new worker; its next `begin_idle` then releases none.
-    pub fn release_idle_token(&self) {
+    /// A worker that found the queue empty, or is about to (see below), becomes idle: it
+    /// releases an idle token (the stdlib's worker releases its `_idle_semaphore` when it finds
+    /// the queue empty) and counts as searching. Follow with `idle_wait` until it returns
+    /// `Some`, or with `stop_searching` if `try_take` finds a job first.
+    ///
+    /// A worker calls it before it completes a task's future if the queue is empty then: a
+    /// submitter that saw the result and submits again finds a token (it starts no new worker)
+    /// and a searching worker (it wakes no sleeper: this one takes the job).
+    pub fn begin_idle(&self) {
         self.idle_tokens.fetch_add(1, SeqCst);
-    }
-
-    /// A worker found the queue empty: it counts as searching, and as idle (an idle token)
-    /// unless it released one already. Follow with `idle_wait` until it returns `Some`.
-    pub fn begin_idle(&self, token_released: bool) {
-        if !token_released {
-            self.release_idle_token();
-        }
         self.searching.fetch_add(1, SeqCst);
     }
 
-    /// After a searching worker took a job: it stops searching, and wakes the next sleeper if
-    /// jobs are left and nobody else searches.
-    fn took_job_while_searching(&self, locker: impl Locker) {
+    /// A searching worker took a job: it stops searching, and wakes the next sleeper if jobs
+    /// are left and nobody else searches.
+    pub fn stop_searching(&self, locker: impl Locker) {
         self.searching.fetch_sub(1, SeqCst);
         self.fan_out(locker);
     }
@@ -289,8 +293,17 @@ impl<J> WorkQueue<J> {
     /// An idle (searching) worker waits for a job until `deadline` (None: as long as it takes).
     /// `Some(..)`: it is no longer searching. `None`: the deadline passed; it is still
     /// searching and calls again. Runs detached (it blocks); takes its mutexes directly.
-    pub fn idle_wait(&self, parker: &Arc<Parker>, deadline: Option<Instant>) -> Option<Next<J>> {
+    ///
+    /// `hot`: the worker has just run a job. Only a hot worker polls (one at a time), since the
+    /// next job of a caller waiting for a result comes in a moment; a worker woken from sleep
+    /// looks at the queue once (the job it was woken for may be there) and sleeps again.
+    pub fn idle_wait(&self, parker: &Arc<Parker>, deadline: Option<Instant>, hot: bool) -> Option<Next<J>> {
         let locker = crate::sync::Blocking;
+        let start = Instant::now();
+        // Whether this worker polled in this idle period: only a poller's waits teach the
+        // budget (a worker parked at once waits as long as the poller lets it).
+        let mut polled = false;
+        let mut may_poll = hot;
         loop {
             let mut found = None;
             // One spinner is enough to catch the next job; more would take the CPU from the
@@ -302,11 +315,18 @@ impl<J> WorkQueue<J> {
                 }
                 Err(_) => self.exit.load(Relaxed),
             };
-            if self.searching.load(SeqCst) <= MAX_SPINNERS {
-                self.idle_spin.spin_until(deadline, poll);
+            let poller = may_poll && self.spinners.fetch_add(1, SeqCst) < MAX_SPINNERS;
+            let caught = poller && self.idle_spin.spin_until(deadline, poll);
+            if may_poll {
+                self.spinners.fetch_sub(1, SeqCst);
             }
+            polled |= poller;
+            may_poll = false;
             if let Some(job) = found.or_else(|| self.rx.try_recv().ok()) {
-                self.took_job_while_searching(locker);
+                if polled && !caught {
+                    self.idle_spin.blocked(start.elapsed());
+                }
+                self.stop_searching(locker);
                 return Some(Next::Job(job));
             }
             if self.exit.load(SeqCst) {
@@ -330,6 +350,9 @@ impl<J> WorkQueue<J> {
                     drop(idle);
                     return Some(match job {
                         Some(j) => {
+                            if polled {
+                                self.idle_spin.blocked(start.elapsed());
+                            }
                             self.fan_out(locker);
                             Next::Job(j)
                         }
@@ -397,6 +420,7 @@ impl<J> WorkQueue<J> {
         self.idle.lock().clear();
         self.gate.fetch_and(CLOSED, SeqCst);
         self.searching.store(0, SeqCst);
+        self.spinners.store(0, SeqCst);
         self.sleepers.store(0, SeqCst);
         self.idle_tokens.store(0, SeqCst);
         self.spawned.store(0, SeqCst);
@@ -418,8 +442,8 @@ mod tests {
             let job = match q.try_take() {
                 Some(j) => j,
                 None => {
-                    q.begin_idle(false);
-                    match q.idle_wait(&parker, None) {
+                    q.begin_idle();
+                    match q.idle_wait(&parker, None, true) {
                         Some(Next::Job(j)) => j,
                         Some(Next::Exit) => break,
                         None => unreachable!("no deadline"),
@@ -444,7 +468,7 @@ mod tests {
         assert_eq!(q.push(3, Blocking).unwrap(), None); // at max_workers
         assert_eq!(q.spawned(), 2);
         assert_eq!(q.live_workers(), 2);
-        q.release_idle_token(); // an idle worker's token: the next submit starts nobody
+        q.begin_idle(); // an idle worker's token: the next submit starts nobody
         assert!(q.take_idle_token());
         assert_eq!(q.len(), 3);
     }
@@ -542,14 +566,15 @@ mod tests {
     fn idle_wait_times_out_and_can_resume() {
         let q = WorkQueue::<u64>::new(1);
         let p = Parker::new();
-        q.begin_idle(false);
+        q.begin_idle();
         let t0 = Instant::now();
-        assert!(q.idle_wait(&p, Some(t0 + Duration::from_millis(20))).is_none());
+        assert!(q.idle_wait(&p, Some(t0 + Duration::from_millis(20)), true).is_none());
         assert!(t0.elapsed() >= Duration::from_millis(20));
         assert_eq!(q.sleepers.load(SeqCst), 0);
         assert_eq!(q.searching.load(SeqCst), 1);
         q.push(9, Blocking).unwrap();
-        assert!(matches!(q.idle_wait(&p, None), Some(Next::Job(9))));
+        assert!(matches!(q.idle_wait(&p, None, false), Some(Next::Job(9))));
         assert_eq!(q.searching.load(SeqCst), 0);
     }
 }
+

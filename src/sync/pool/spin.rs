@@ -5,11 +5,14 @@
 //! it polls: on a loaded machine `sched_yield` hands the CPU to another process for a whole time
 //! slice (measured here: 1-3 us hand-offs became 70-160 us).
 //!
-//! Spinning only pays when the thread it waits for is running on another CPU. On a machine
-//! whose CPUs are taken (by other processes, or more runnable threads than CPUs) the spinner
-//! delays the very thread it waits for, and a hand-off that takes 1-3 us spinning takes tens of
-//! microseconds. So the budget adapts (`AdaptiveSpin`): it doubles after a spin that caught
-//! what it waited for and halves after one that gave up, between a small floor and its maximum.
+//! Spinning only pays when the thread it waits for is running on another CPU, and only for a
+//! wait shorter than the spin. So the budget adapts (`AdaptiveSpin`), the way KVM adapts its
+//! halt polling: a spin that catches what it waited for keeps (doubles) the budget; after a
+//! spin that gave up, the wait's whole length decides: one that ended within the maximum budget
+//! would have been caught by spinning longer, so the budget doubles; a longer one (a long task,
+//! sparse work, a machine whose CPUs are taken) halves it, down to a small floor. A failed spin
+//! alone says nothing: two threads handing work back and forth would otherwise talk each other
+//! out of spinning after one hiccup (the one parks, so the other's spin fails, ...).
 
 use std::hint::spin_loop;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -25,12 +28,14 @@ const FLOOR: Duration = Duration::from_micros(2);
 /// The spin budget of result waits, shared by every future.
 pub static RESULT_WAITS: AdaptiveSpin = AdaptiveSpin::new(RESULT_SPIN);
 
-/// A spin budget that follows how often spinning succeeds (see the module notes).
+/// A spin budget that follows how long waits take (see the module notes).
 #[derive(Debug)]
 pub struct AdaptiveSpin {
     budget_ns: AtomicU32,
     max_ns: u32,
 }
+
+const FLOOR_NS: u32 = FLOOR.as_nanos() as u32;
 
 impl AdaptiveSpin {
     pub const fn new(max: Duration) -> Self {
@@ -40,23 +45,33 @@ impl AdaptiveSpin {
 
     /// The current budget.
     pub fn budget(&self) -> Duration {
-        Duration::from_nanos(u64::from(self.budget_ns.load(Relaxed).max(FLOOR.as_nanos() as u32)))
+        Duration::from_nanos(u64::from(self.budget_ns.load(Relaxed).max(FLOOR_NS)))
     }
 
-    /// `spin_until` with the current budget, then adapts the budget to the outcome (unless the
-    /// deadline, not the budget, ended the spin).
-    pub fn spin_until(&self, deadline: Option<Instant>, done: impl FnMut() -> bool) -> bool {
-        let budget = self.budget();
-        let ok = spin_until(deadline, budget, done);
+    fn grow(&self) {
         let current = self.budget_ns.load(Relaxed);
+        if current < self.max_ns {
+            self.budget_ns.store(current.saturating_mul(2).clamp(FLOOR_NS, self.max_ns), Relaxed);
+        }
+    }
+
+    /// `spin_until` with the current budget; a success keeps the budget growing.
+    pub fn spin_until(&self, deadline: Option<Instant>, done: impl FnMut() -> bool) -> bool {
+        let ok = spin_until(deadline, self.budget(), done);
         if ok {
-            if current < self.max_ns {
-                self.budget_ns.store(current.saturating_mul(2).clamp(FLOOR.as_nanos() as u32, self.max_ns), Relaxed);
-            }
-        } else if deadline.is_none_or(|d| d > Instant::now()) {
-            self.budget_ns.store(current / 2, Relaxed);
+            self.grow();
         }
         ok
+    }
+
+    /// After a spin that gave up, the wait ended `waited` after it began (spin included).
+    pub fn blocked(&self, waited: Duration) {
+        if waited.as_nanos() <= u128::from(self.max_ns) {
+            self.grow();
+        } else {
+            let current = self.budget_ns.load(Relaxed);
+            self.budget_ns.store((current / 2).max(FLOOR_NS), Relaxed);
+        }
     }
 }
 
@@ -97,22 +112,24 @@ mod tests {
     }
 
     #[test]
-    fn adaptive_budget_halves_on_failure_and_doubles_on_success() {
+    fn adaptive_budget_follows_the_length_of_waits() {
         let a = AdaptiveSpin::new(Duration::from_micros(16));
         assert_eq!(a.budget(), Duration::from_micros(16));
-        assert!(!a.spin_until(None, || false));
+        assert!(!a.spin_until(Some(Instant::now() + Duration::from_micros(1)), || false));
+        assert_eq!(a.budget(), Duration::from_micros(16)); // a failed spin alone changes nothing
+        a.blocked(Duration::from_millis(1)); // long waits: spinning does not pay
         assert_eq!(a.budget(), Duration::from_micros(8));
         for _ in 0..10 {
-            a.spin_until(None, || false);
+            a.blocked(Duration::from_millis(1));
         }
         assert_eq!(a.budget(), FLOOR);
+        a.blocked(Duration::from_micros(10)); // a short wait: a longer spin would have caught it
+        assert_eq!(a.budget(), Duration::from_micros(4));
         assert!(a.spin_until(None, || true));
         assert!(a.spin_until(None, || true));
+        assert_eq!(a.budget(), Duration::from_micros(16));
         assert!(a.spin_until(None, || true));
-        assert_eq!(a.budget(), Duration::from_micros(8));
-        // A spin ended by its deadline says nothing about spinning.
-        assert!(!a.spin_until(Some(Instant::now()), || false));
-        assert_eq!(a.budget(), Duration::from_micros(8));
+        assert_eq!(a.budget(), Duration::from_micros(16));
     }
 
     #[test]
