@@ -10,8 +10,7 @@
 //! the lock themselves and block until their deadline, for those that may.
 
 use super::current_thread_ident;
-use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use super::prim::{const_fn, Condvar, Instant, Mutex, MutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -101,11 +100,13 @@ pub struct Barrier {
 }
 
 impl Barrier {
-    /// A barrier tripping at the `parties`-th arrival (`usize::MAX`: never).
-    pub const fn new(parties: usize) -> Self {
-        Barrier {
-            state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
-            cond: Condvar::new(),
+    const_fn! {
+        /// A barrier tripping at the `parties`-th arrival (`usize::MAX`: never).
+        pub fn new(parties: usize) -> Self {
+            Barrier {
+                state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -282,7 +283,7 @@ impl Barrier {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

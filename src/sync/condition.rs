@@ -3,12 +3,10 @@
 //! releases the user's lock, and sleeps on the waiter; `notify(n)` wakes the n oldest waiters.
 //! The queue is guarded by its own short mutex, so it is correct whatever the user's lock is.
 
-use parking_lot::{Condvar, Mutex};
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use super::prim::atomic::{AtomicUsize, Ordering};
+use super::prim::{Arc, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
+use std::collections::VecDeque;
 
 /// One waiting thread's wake-up flag.
 #[derive(Default)]
@@ -108,7 +106,7 @@ impl WaitQueue {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;

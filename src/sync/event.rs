@@ -10,10 +10,9 @@
 //! changes the word and then reads `waiters`, notifying under the mutex if it is non-zero
 //! (all `SeqCst`), so one of the two always sees the other.
 
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::prim::{const_fn, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
 
 const FLAG: u64 = 1;
 
@@ -36,8 +35,10 @@ impl Default for Event {
 }
 
 impl Event {
-    pub const fn new() -> Self {
-        Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+    const_fn! {
+        pub fn new() -> Self {
+            Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+        }
     }
 
     #[inline]
@@ -122,7 +123,7 @@ impl Event {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;

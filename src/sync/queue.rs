@@ -20,9 +20,8 @@ pub mod chunked;
 pub mod heap;
 pub mod simple;
 
+use super::prim::{Condvar, Instant, Mutex, MutexGuard};
 use chunked::Chunked;
-use parking_lot::{Condvar, Mutex};
-use std::time::Instant;
 
 /// Which item a get takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -384,7 +383,7 @@ fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> 
 /// so a notification that races with the deadline is not lost.
 fn wait_until<S>(
     cv: &Condvar,
-    guard: &mut parking_lot::MutexGuard<'_, S>,
+    guard: &mut MutexGuard<'_, S>,
     deadline: Option<Instant>,
     ready: impl Fn(&S) -> bool,
 ) -> bool {
@@ -403,7 +402,7 @@ fn wait_until<S>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::convert::Infallible;

@@ -1,8 +1,8 @@
 //! A reentrant lock owned by one thread at a time, as Python's `_thread.RLock`.
 
 use super::lock::Lock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::time::Instant;
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use super::prim::{const_fn, Instant};
 
 pub struct RLock {
     lock: Lock,
@@ -24,8 +24,10 @@ impl Default for RLock {
 }
 
 impl RLock {
-    pub const fn new() -> Self {
-        RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+    const_fn! {
+        pub fn new() -> Self {
+            RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+        }
     }
 
     #[inline]
@@ -125,7 +127,7 @@ impl RLock {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::current_thread_ident;

@@ -9,10 +9,9 @@
 //! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
 //! until it is parked.
 
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::prim::{const_fn, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
 
 /// The bound of a plain (unbounded) semaphore: the largest count it can hold.
 pub const UNBOUNDED: u64 = u64::MAX;
@@ -38,14 +37,16 @@ pub enum ReleaseError {
 }
 
 impl Semaphore {
-    /// A semaphore holding `value`; `bound` is `UNBOUNDED` or, for a bounded one, `value`.
-    pub const fn new(value: u64, bound: u64) -> Self {
-        Semaphore {
-            value: AtomicU64::new(value),
-            bound: AtomicU64::new(bound),
-            waiters: AtomicUsize::new(0),
-            mutex: Mutex::new(()),
-            cond: Condvar::new(),
+    const_fn! {
+        /// A semaphore holding `value`; `bound` is `UNBOUNDED` or, for a bounded one, `value`.
+        pub fn new(value: u64, bound: u64) -> Self {
+            Semaphore {
+                value: AtomicU64::new(value),
+                bound: AtomicU64::new(bound),
+                waiters: AtomicUsize::new(0),
+                mutex: Mutex::new(()),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -136,7 +137,7 @@ impl Semaphore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;

@@ -16,10 +16,9 @@
 //! caller takes it and retries. Before that, no observer can have seen the state.
 
 use super::spin;
+use crate::sync::prim::atomic::{AtomicU8, Ordering::{Acquire, Release}};
+use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
 use crate::sync::Locker;
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU8, Ordering::{Acquire, Release}};
-use std::time::Instant;
 
 /// The stdlib's future states (`concurrent.futures._base`).
 #[repr(u8)]
@@ -130,11 +129,13 @@ impl<T, C> Default for Future<T, C> {
 }
 
 impl<T, C> Future<T, C> {
-    pub const fn new() -> Self {
-        Future {
-            state: AtomicU8::new(State::Pending as u8),
-            inner: Mutex::new(Inner { outcome: None, callbacks: Vec::new(), parked: 0, observed: false }),
-            cond: Condvar::new(),
+    const_fn! {
+        pub fn new() -> Self {
+            Future {
+                state: AtomicU8::new(State::Pending as u8),
+                inner: Mutex::new(Inner { outcome: None, callbacks: Vec::new(), parked: 0, observed: false }),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -305,7 +306,7 @@ impl<T, C> std::fmt::Debug for Future<T, C> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;

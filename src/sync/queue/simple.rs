@@ -2,8 +2,7 @@
 //! no shutdown. A put never blocks; a getter waits detached (`wait_not_empty`) and retries.
 
 use super::chunked::Chunked;
-use parking_lot::{Condvar, Mutex};
-use std::time::Instant;
+use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
 
 pub struct SimpleState<T> {
     items: Chunked<T>,
@@ -43,10 +42,12 @@ impl<T> Default for SimpleQueue<T> {
 }
 
 impl<T> SimpleQueue<T> {
-    pub const fn new() -> Self {
-        SimpleQueue {
-            state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
-            not_empty: Condvar::new(),
+    const_fn! {
+        pub fn new() -> Self {
+            SimpleQueue {
+                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
+                not_empty: Condvar::new(),
+            }
         }
     }
 
@@ -103,7 +104,7 @@ impl<T> SimpleQueue<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
