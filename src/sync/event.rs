@@ -11,7 +11,7 @@
 //! (all `SeqCst`), so one of the two always sees the other.
 
 use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
-use super::prim::{const_fn, Condvar, Instant, Mutex};
+use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
 use super::Locker;
 
 const FLAG: u64 = 1;
@@ -59,6 +59,7 @@ impl Event {
                 Err(now) => s = now,
             }
         }
+        loom_seq_cst_fence();
         if self.waiters.load(SeqCst) > 0 {
             let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
@@ -94,6 +95,7 @@ impl Event {
         }
         let mut guard = self.mutex.lock();
         self.waiters.fetch_add(1, SeqCst);
+        loom_seq_cst_fence();
         let got = loop {
             if self.signaled(ticket) {
                 break true;

@@ -21,6 +21,7 @@
 //! - `current_thread_ident`: a per-loom-thread number (from 1; 0 means "no owner" in RLock).
 //! - `yield_now` is loom's, so the spins (spin.rs, pool/spin.rs) make one yield, one check.
 //! - `force_unlock` (fork only) is not modelled and panics.
+//! - `loom_seq_cst_fence()`: nothing normally; a `fence(SeqCst)` under loom, see there.
 
 pub use std::time::Instant;
 
@@ -33,6 +34,10 @@ mod imp {
     pub mod atomic {
         pub use std::sync::atomic::*;
     }
+
+    /// See the loom version: SeqCst accesses already give this order, nothing to do.
+    #[inline(always)]
+    pub fn loom_seq_cst_fence() {}
 
     /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
     /// (`PyThread_get_thread_ident` is `pthread_self` on POSIX).
@@ -54,6 +59,16 @@ mod imp {
 
     pub mod atomic {
         pub use loom::sync::atomic::*;
+    }
+
+    /// Between a SeqCst write and a later SeqCst load of another atomic (the waiter/waker
+    /// "store, then look" pairs of Semaphore and Event). The C++ model orders them already (both
+    /// are in the single total order of SeqCst operations), but loom treats SeqCst accesses as
+    /// AcqRel (its README, "Unsupported features") and would report a lost wake-up that cannot
+    /// happen; `fence(SeqCst)`, which loom does model, stands for that order. It also makes loom
+    /// blind to a Relaxed access in such a pair, so those must stay SeqCst (reviewed by hand).
+    pub fn loom_seq_cst_fence() {
+        loom::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A number per loom thread, from 1 (never 0, RLock's "unowned").
