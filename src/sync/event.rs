@@ -215,3 +215,77 @@ mod tests {
         h.join().unwrap();
     }
 }
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::Arc;
+    use crate::sync::Blocking;
+    use loom::thread;
+
+    /// Waits as the Python layer does: no ticket means already set.
+    fn wait(e: &Event, ticket: Option<Ticket>) -> bool {
+        ticket.is_none_or(|t| e.wait_until(t, None))
+    }
+
+    /// Two waiters that began before `set()` both return true, even though `clear()` follows at
+    /// once (no lost wake-up, no missed pulse).
+    #[test]
+    fn loom_event_set_clear_wakes_earlier_waiters() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let e = e.clone();
+                    let t = e.begin_wait();
+                    assert!(t.is_some());
+                    thread::spawn(move || assert!(wait(&e, t)))
+                })
+                .collect();
+            e.set(Blocking);
+            e.clear();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert!(!e.is_set());
+        });
+    }
+
+    /// A waiter racing with `set()` (it may begin before or after) always returns; two racing
+    /// setters raise the flag once.
+    #[test]
+    fn loom_event_wait_races_set() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            let waiter = {
+                let e = e.clone();
+                thread::spawn(move || assert!(wait(&e, e.begin_wait())))
+            };
+            let setter = {
+                let e = e.clone();
+                thread::spawn(move || e.set(Blocking))
+            };
+            e.set(Blocking);
+            waiter.join().unwrap();
+            setter.join().unwrap();
+            assert!(e.is_set());
+            assert!(e.begin_wait().is_none());
+        });
+    }
+
+    /// A ticket taken after set-and-clear waits for the next set, not the old one; a passed
+    /// deadline reports the flag without waiting.
+    #[test]
+    fn loom_event_next_set() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            e.set(Blocking);
+            e.clear();
+            let t = e.begin_wait().unwrap();
+            assert!(!e.wait_until(t, Some(Instant::now())));
+            let e2 = e.clone();
+            let setter = thread::spawn(move || e2.set(Blocking));
+            assert!(e.wait_until(t, None));
+            setter.join().unwrap();
+        });
+    }
+}

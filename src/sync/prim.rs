@@ -12,12 +12,12 @@
 //!   notification wakes exactly the oldest waiter registered before it (as parking_lot's), never
 //!   a thread that starts waiting later, and never spuriously.
 //! - `RawMutex` (for `Lock`): a flag under a loom mutex, waited for on a loom condvar.
-//! - Timed waits (`Condvar::wait_until`, `RawMutex::try_lock_until`) are UNTIMED: loom has no
-//!   clock and no way to choose "timed out" nondeterministically (its own
-//!   `Condvar::wait_timeout` never times out). A model that passed a future deadline would be
-//!   modelling an infinite one, so the models use `None` deadlines, deadlines already passed
-//!   (which the core turns into one try before it waits) and the `try_` variants. `Instant` is
-//!   std's in both builds.
+//! - Timed waits (`Condvar::wait_until`, `RawMutex::try_lock_until`) with a deadline already
+//!   passed time out at once; with a later deadline they are UNTIMED: loom has no clock and no
+//!   way to choose "timed out" nondeterministically (its own `Condvar::wait_timeout` never times
+//!   out). So the models use `None` deadlines, deadlines already passed and the `try_`
+//!   variants; a timeout racing a wake-up is modelled by the step that follows a timeout (e.g.
+//!   `WaitQueue::remove`, `Barrier::expire`) called directly. `Instant` is std's in both builds.
 //! - `current_thread_ident`: a per-loom-thread number (from 1; 0 means "no owner" in RLock).
 //! - `yield_now` is loom's, so the spins (spin.rs, pool/spin.rs) make one yield, one check.
 //! - `force_unlock` (fork only) is not modelled and panics.
@@ -187,8 +187,13 @@ mod imp {
             g.guard = Some(lock(g.mutex));
         }
 
-        /// Untimed under loom (see the module notes): never reports a timeout.
-        pub fn wait_until<T>(&self, g: &mut MutexGuard<'_, T>, _deadline: Instant) -> WaitTimeoutResult {
+        /// A deadline already passed times out at once (letting the mutex go and taking it
+        /// again, as parking_lot does); any other is untimed (see the module notes).
+        pub fn wait_until<T>(&self, g: &mut MutexGuard<'_, T>, deadline: Instant) -> WaitTimeoutResult {
+            if Instant::now() >= deadline {
+                MutexGuard::unlocked(g, || ());
+                return WaitTimeoutResult(true);
+            }
             self.wait(g);
             WaitTimeoutResult(false)
         }
@@ -239,8 +244,11 @@ mod imp {
             !std::mem::replace(&mut *l, true)
         }
 
-        /// Untimed under loom (see the module notes).
-        pub fn try_lock_until(&self, _deadline: Instant) -> bool {
+        /// One try if the deadline has passed, else untimed (see the module notes).
+        pub fn try_lock_until(&self, deadline: Instant) -> bool {
+            if Instant::now() >= deadline {
+                return self.try_lock();
+            }
             self.lock();
             true
         }
