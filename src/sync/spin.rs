@@ -24,6 +24,7 @@ const SPIN_YIELDS: u32 = 1;
 
 /// Spins until `ready()` (true), the rounds are spent or `deadline` passes (false). `ready`
 /// must be cheap and must not block (e.g. a `try_lock` and a look at the state).
+#[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))] // SPIN_BUSY is 0 under loom
 pub fn spin_until(deadline: Option<Instant>, mut ready: impl FnMut() -> bool) -> bool {
     if deadline.is_some_and(|d| Instant::now() >= d) {
         return false;

@@ -83,6 +83,7 @@ const POLLS_PER_CHECK: u32 = 16;
 /// Polls `done` until it returns true (-> true), `budget` has passed or `deadline` has passed
 /// (-> the last answer of `done`).
 #[inline]
+#[cfg_attr(loom, allow(clippy::needless_return))] // the loom branch returns early
 pub fn spin_until(deadline: Option<Instant>, budget: Duration, mut done: impl FnMut() -> bool) -> bool {
     if done() {
         return true;
