@@ -8,15 +8,22 @@ GIL_PYTHON ?= python3
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: test bench ft-python cargo-test test-ft test-gil clean
+.PHONY: test bench ft-python cargo-test loom test-ft test-gil clean
 
-test: cargo-test test-ft test-gil
+test: cargo-test loom test-ft test-gil
 
 ft-python:
 	@scripts/ft-python.sh
 
 cargo-test:
 	cargo test --no-default-features --quiet
+
+# Model checking of the core's state machines with loom (the `loom_tests` modules in src/sync):
+# every interleaving of each small model, up to 3 preemptions per execution. Its own target
+# directory, since `--cfg loom` rebuilds everything.
+loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=3 \
+	cargo test --no-default-features --release --quiet --lib loom_
 
 # The free-threaded interpreter (once as usual, once with every thread-safe test run by 4
 # threads at once, by pytest-run-parallel), then the machine's GIL python3 (3.11 here).

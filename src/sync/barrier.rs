@@ -10,8 +10,7 @@
 //! the lock themselves and block until their deadline, for those that may.
 
 use super::current_thread_ident;
-use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use super::prim::{const_fn, Condvar, Instant, Mutex, MutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -101,11 +100,13 @@ pub struct Barrier {
 }
 
 impl Barrier {
-    /// A barrier tripping at the `parties`-th arrival (`usize::MAX`: never).
-    pub const fn new(parties: usize) -> Self {
-        Barrier {
-            state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
-            cond: Condvar::new(),
+    const_fn! {
+        /// A barrier tripping at the `parties`-th arrival (`usize::MAX`: never).
+        pub fn new(parties: usize) -> Self {
+            Barrier {
+                state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -282,7 +283,7 @@ impl Barrier {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -500,5 +501,141 @@ mod tests {
         thread::sleep(Duration::from_millis(10));
         assert_eq!(b.wait_released_until(None), Some(true));
         assert_eq!(next.join().unwrap(), Some(Arrival::Waiting(0)));
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::{yield_now, Arc};
+    use loom::thread;
+
+    /// A whole `wait` as the Python layer drives it, without a deadline; `action`: this party
+    /// runs an (instant, successful) action if it is the last. Err: broken.
+    fn wait(b: &Barrier, action: bool) -> Result<usize, ()> {
+        match b.arrive_until(action, true, None).expect("no deadline") {
+            Arrival::Released(i) => Ok(i),
+            Arrival::Releasing(i) => b.finish_release(&mut b.state().lock(), true).then_some(i).ok_or(()),
+            Arrival::Waiting(i) => b.wait_released_until(None).expect("no deadline").then_some(i).ok_or(()),
+            Arrival::Broken => Err(()),
+            Arrival::WouldWait => unreachable!("may_wait"),
+        }
+    }
+
+    fn spawn_waits(b: &Arc<Barrier>, times: usize, action: bool) -> thread::JoinHandle<Vec<Result<usize, ()>>> {
+        let b = b.clone();
+        thread::spawn(move || (0..times).map(|_| wait(&b, action)).collect())
+    }
+
+    /// Two parties pass twice: each generation hands out indices 0 and 1 once, nobody is left
+    /// behind, the second generation's arrivals queue until the first has drained.
+    #[test]
+    fn loom_barrier_two_generations() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2));
+            let other = spawn_waits(&b, 2, false);
+            let mine: Vec<_> = (0..2).map(|_| wait(&b, false)).collect();
+            let theirs = other.join().unwrap();
+            for g in 0..2 {
+                let mut got = [mine[g].unwrap(), theirs[g].unwrap()];
+                got.sort();
+                assert_eq!(got, [0, 1], "generation {g}");
+            }
+            let st = b.state().lock();
+            assert_eq!((st.phase(), st.n_waiting()), (Phase::Filling, 0));
+        });
+    }
+
+    /// Three parties, the last runs the action: indices 0, 1, 2 once each.
+    #[test]
+    fn loom_barrier_three_parties_with_action() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(3));
+            let hs: Vec<_> = (0..2).map(|_| spawn_waits(&b, 1, true)).collect();
+            let mut got = vec![wait(&b, true).unwrap()];
+            got.extend(hs.into_iter().map(|h| h.join().unwrap()[0].unwrap()));
+            got.sort();
+            assert_eq!(got, [0, 1, 2]);
+        });
+    }
+
+    /// `abort()` racing two of three parties: every party leaves broken (waiting ones are
+    /// woken), the barrier stays broken.
+    #[test]
+    fn loom_barrier_abort_wakes_all() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(3));
+            let hs: Vec<_> = (0..2).map(|_| spawn_waits(&b, 1, false)).collect();
+            assert_eq!(b.control_until(Control::Abort, None), Some(()));
+            for h in hs {
+                assert_eq!(h.join().unwrap(), [Err(())]);
+            }
+            assert!(b.state().lock().broken());
+        });
+    }
+
+    /// `abort()` racing a trip whose last party runs the action: the abort waits for the
+    /// action to end; a waiting party is released only together with the releasing one (an
+    /// abort after the release but before the waiting party looked breaks only the waiting
+    /// one, as in the stdlib, whose `_wait` checks `_state < 0` after waking); broken after.
+    #[test]
+    fn loom_barrier_abort_races_action() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2));
+            let other = spawn_waits(&b, 1, true);
+            let aborter = {
+                let b = b.clone();
+                thread::spawn(move || b.control_until(Control::Abort, None))
+            };
+            let mine = wait(&b, true);
+            let theirs = other.join().unwrap()[0];
+            assert_eq!(aborter.join().unwrap(), Some(()));
+            if mine == Ok(0) || theirs == Ok(0) {
+                assert!(mine == Ok(1) || theirs == Ok(1), "{mine:?} {theirs:?}");
+            }
+            assert!(b.state().lock().broken());
+        });
+    }
+
+    /// `reset()` with a party waiting: it leaves broken, the barrier refills, and both parties
+    /// then pass together (an arrival during the reset queues until the broken party has left).
+    #[test]
+    fn loom_barrier_reset() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2));
+            let other = spawn_waits(&b, 2, false);
+            while b.state().lock().n_waiting() != 1 {
+                yield_now();
+            }
+            assert_eq!(b.control_until(Control::Reset, None), Some(()));
+            let mine = wait(&b, false);
+            let theirs = other.join().unwrap();
+            assert_eq!(theirs[0], Err(()));
+            let mut got = [mine.unwrap(), theirs[1].unwrap()];
+            got.sort();
+            assert_eq!(got, [0, 1]);
+        });
+    }
+
+    /// A waiting party's timeout (`expire`) racing the last arrival: both agree, released or
+    /// broken.
+    #[test]
+    fn loom_barrier_timeout_races_trip() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2));
+            let b2 = b.clone();
+            let expiring = thread::spawn(move || match b2.arrive_until(false, true, None) {
+                Some(Arrival::Waiting(_)) => {
+                    let expired = b2.expire(&mut b2.state().lock());
+                    expired.unwrap_or_else(|| b2.wait_released_until(None).expect("no deadline"))
+                }
+                Some(Arrival::Released(_)) => true,
+                Some(Arrival::Broken) => false,
+                other => panic!("{other:?}"),
+            });
+            let mine = wait(&b, true);
+            assert_eq!(expiring.join().unwrap(), mine.is_ok());
+        });
     }
 }

@@ -3,12 +3,10 @@
 //! releases the user's lock, and sleeps on the waiter; `notify(n)` wakes the n oldest waiters.
 //! The queue is guarded by its own short mutex, so it is correct whatever the user's lock is.
 
-use parking_lot::{Condvar, Mutex};
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use super::prim::atomic::{AtomicUsize, Ordering};
+use super::prim::{Arc, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
+use std::collections::VecDeque;
 
 /// One waiting thread's wake-up flag.
 #[derive(Default)]
@@ -108,7 +106,7 @@ impl WaitQueue {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;
@@ -149,5 +147,126 @@ mod tests {
         }
         assert_eq!(t.join().unwrap(), 4);
         assert!(q.is_empty());
+    }
+}
+
+/// Model checks (`make loom`): the queue driven as Python's Condition drives it, with a `Lock`
+/// as the user's lock (enqueue holding it, release it, wait, take it back).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::lock::Lock;
+    use crate::sync::Blocking;
+    use loom::cell::UnsafeCell;
+    use loom::thread;
+
+    struct Cond {
+        lock: Lock,
+        queue: WaitQueue,
+        /// The predicate, guarded by `lock`.
+        ready: UnsafeCell<u32>,
+    }
+
+    impl Cond {
+        /// `with cond: cond.wait_for(lambda: ready >= want)`.
+        fn wait_for(&self, want: u32) {
+            assert!(self.lock.acquire_until(None));
+            while self.ready.with(|p| unsafe { *p }) < want {
+                let w = self.queue.enqueue(Blocking);
+                assert!(self.lock.release());
+                assert!(w.wait_until(None));
+                assert!(self.lock.acquire_until(None));
+            }
+            assert!(self.lock.release());
+        }
+
+        /// `with cond: ready += 1; cond.notify(n)`; returns how many were woken.
+        fn bump_notify(&self, n: usize) -> usize {
+            assert!(self.lock.acquire_until(None));
+            self.ready.with_mut(|p| unsafe { *p += 1 });
+            let woken = self.queue.notify(n, Blocking);
+            assert!(self.lock.release());
+            woken
+        }
+    }
+
+    fn cond() -> Arc<Cond> {
+        Arc::new(Cond { lock: Lock::new(), queue: WaitQueue::new(), ready: UnsafeCell::new(0) })
+    }
+
+    /// A waiter and a notifier racing: the waiter always returns (no lost wake-up).
+    #[test]
+    fn loom_condition_no_lost_wakeup() {
+        loom::model(|| {
+            let c = cond();
+            let c2 = c.clone();
+            let waiter = thread::spawn(move || c2.wait_for(1));
+            let woken = c.bump_notify(1);
+            waiter.join().unwrap();
+            assert!(woken <= 1);
+            assert!(c.queue.is_empty());
+        });
+    }
+
+    /// Two waiters: `notify(1)` twice wakes each once; `notify_all` with both registered.
+    #[test]
+    fn loom_condition_notify_counts() {
+        loom::model(|| {
+            let c = cond();
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let c = c.clone();
+                    thread::spawn(move || c.wait_for(2))
+                })
+                .collect();
+            let a = c.bump_notify(1);
+            let b = c.bump_notify(usize::MAX);
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert!(a <= 1 && b <= 2);
+            assert!(c.queue.is_empty());
+        });
+    }
+
+    /// Registered waiters are woken oldest first, exactly `n` of them.
+    #[test]
+    fn loom_condition_notify_n_oldest() {
+        loom::model(|| {
+            let q = Arc::new(WaitQueue::new());
+            let ws: Vec<_> = (0..2).map(|_| q.enqueue(Blocking)).collect();
+            let hs: Vec<_> = ws
+                .iter()
+                .map(|w| {
+                    let w = w.clone();
+                    thread::spawn(move || assert!(w.wait_until(None)))
+                })
+                .collect();
+            assert_eq!(q.notify(1, Blocking), 1);
+            assert_eq!(q.len(), 1);
+            // the oldest was woken; the youngest is still queued (a timeout now would remove it)
+            assert!(!q.remove(&ws[0], Blocking));
+            assert_eq!(q.notify(usize::MAX, Blocking), 1);
+            assert!(q.is_empty());
+            hs.into_iter().for_each(|h| h.join().unwrap());
+        });
+    }
+
+    /// A waiter whose wait timed out removes itself while a notifier runs: either it was still
+    /// queued (removed, the notify woke nobody) or it was notified (the wake-up is there to take).
+    #[test]
+    fn loom_condition_timeout_races_notify() {
+        loom::model(|| {
+            let q = Arc::new(WaitQueue::new());
+            let w = q.enqueue(Blocking);
+            assert!(!w.wait_until(Some(Instant::now())));
+            let q2 = q.clone();
+            let notifier = thread::spawn(move || q2.notify(1, Blocking));
+            let removed = q.remove(&w, Blocking);
+            if !removed {
+                assert!(w.wait_until(None));
+            }
+            let woken = notifier.join().unwrap();
+            assert_eq!(woken, usize::from(!removed));
+            assert!(q.is_empty());
+        });
     }
 }

@@ -10,10 +10,9 @@
 //! changes the word and then reads `waiters`, notifying under the mutex if it is non-zero
 //! (all `SeqCst`), so one of the two always sees the other.
 
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
 
 const FLAG: u64 = 1;
 
@@ -36,8 +35,10 @@ impl Default for Event {
 }
 
 impl Event {
-    pub const fn new() -> Self {
-        Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+    const_fn! {
+        pub fn new() -> Self {
+            Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+        }
     }
 
     #[inline]
@@ -58,6 +59,7 @@ impl Event {
                 Err(now) => s = now,
             }
         }
+        loom_seq_cst_fence();
         if self.waiters.load(SeqCst) > 0 {
             let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
@@ -93,6 +95,7 @@ impl Event {
         }
         let mut guard = self.mutex.lock();
         self.waiters.fetch_add(1, SeqCst);
+        loom_seq_cst_fence();
         let got = loop {
             if self.signaled(ticket) {
                 break true;
@@ -122,7 +125,7 @@ impl Event {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;
@@ -210,5 +213,79 @@ mod tests {
             pong.clear();
         }
         h.join().unwrap();
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::Arc;
+    use crate::sync::Blocking;
+    use loom::thread;
+
+    /// Waits as the Python layer does: no ticket means already set.
+    fn wait(e: &Event, ticket: Option<Ticket>) -> bool {
+        ticket.is_none_or(|t| e.wait_until(t, None))
+    }
+
+    /// Two waiters that began before `set()` both return true, even though `clear()` follows at
+    /// once (no lost wake-up, no missed pulse).
+    #[test]
+    fn loom_event_set_clear_wakes_earlier_waiters() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let e = e.clone();
+                    let t = e.begin_wait();
+                    assert!(t.is_some());
+                    thread::spawn(move || assert!(wait(&e, t)))
+                })
+                .collect();
+            e.set(Blocking);
+            e.clear();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert!(!e.is_set());
+        });
+    }
+
+    /// A waiter racing with `set()` (it may begin before or after) always returns; two racing
+    /// setters raise the flag once.
+    #[test]
+    fn loom_event_wait_races_set() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            let waiter = {
+                let e = e.clone();
+                thread::spawn(move || assert!(wait(&e, e.begin_wait())))
+            };
+            let setter = {
+                let e = e.clone();
+                thread::spawn(move || e.set(Blocking))
+            };
+            e.set(Blocking);
+            waiter.join().unwrap();
+            setter.join().unwrap();
+            assert!(e.is_set());
+            assert!(e.begin_wait().is_none());
+        });
+    }
+
+    /// A ticket taken after set-and-clear waits for the next set, not the old one; a passed
+    /// deadline reports the flag without waiting.
+    #[test]
+    fn loom_event_next_set() {
+        loom::model(|| {
+            let e = Arc::new(Event::new());
+            e.set(Blocking);
+            e.clear();
+            let t = e.begin_wait().unwrap();
+            assert!(!e.wait_until(t, Some(Instant::now())));
+            let e2 = e.clone();
+            let setter = thread::spawn(move || e2.set(Blocking));
+            assert!(e.wait_until(t, None));
+            setter.join().unwrap();
+        });
     }
 }

@@ -7,6 +7,7 @@ pub mod condition;
 pub mod event;
 pub mod lock;
 pub mod pool;
+pub mod prim;
 pub mod queue;
 pub mod rlock;
 pub mod semaphore;
@@ -17,7 +18,7 @@ pub mod spin;
 /// tries first and detaches only if it must wait, so it never blocks attached; Rust callers and
 /// tests pass `Blocking`. Paths that only run detached (the waits themselves) lock directly.
 pub trait Locker: Copy {
-    fn lock<'a, T>(self, m: &'a parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'a, T>;
+    fn lock<'a, T>(self, m: &'a prim::Mutex<T>) -> prim::MutexGuard<'a, T>;
 }
 
 /// Takes the mutex, blocking the thread as long as it takes.
@@ -26,15 +27,11 @@ pub struct Blocking;
 
 impl Locker for Blocking {
     #[inline]
-    fn lock<'a, T>(self, m: &'a parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'a, T> {
+    fn lock<'a, T>(self, m: &'a prim::Mutex<T>) -> prim::MutexGuard<'a, T> {
         m.lock()
     }
 }
 
 /// The calling thread's identity, the same number Python's `threading.get_ident()` returns
-/// (`PyThread_get_thread_ident` is `pthread_self` on POSIX).
-#[inline]
-pub fn current_thread_ident() -> u64 {
-    // SAFETY: pthread_self has no preconditions and cannot fail.
-    unsafe { libc::pthread_self() as u64 }
-}
+/// (a per-thread number under loom).
+pub use prim::current_thread_ident;

@@ -20,9 +20,8 @@ pub mod chunked;
 pub mod heap;
 pub mod simple;
 
+use super::prim::{Condvar, Instant, Mutex, MutexGuard};
 use chunked::Chunked;
-use parking_lot::{Condvar, Mutex};
-use std::time::Instant;
 
 /// Which item a get takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -384,7 +383,7 @@ fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> 
 /// so a notification that races with the deadline is not lost.
 fn wait_until<S>(
     cv: &Condvar,
-    guard: &mut parking_lot::MutexGuard<'_, S>,
+    guard: &mut MutexGuard<'_, S>,
     deadline: Option<Instant>,
     ready: impl Fn(&S) -> bool,
 ) -> bool {
@@ -403,7 +402,7 @@ fn wait_until<S>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::convert::Infallible;
@@ -582,5 +581,132 @@ mod tests {
         let total = 4 * PER;
         assert_eq!(n, total);
         assert_eq!(sum, total * (total + 1) / 2);
+    }
+}
+
+/// Model checks (`make loom`): the queue driven as the Python layer drives it (try under the
+/// mutex, wait detached, retry).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::Arc;
+    use loom::thread;
+    use std::convert::Infallible;
+
+    fn no_cmp(_: &u64, _: &u64) -> Result<bool, Infallible> {
+        unreachable!("FIFO queues never compare")
+    }
+
+    /// A blocking put; Err(item) if the queue was shut down.
+    fn put(q: &Queue<u64>, mut x: u64) -> Result<(), u64> {
+        loop {
+            match q.put_locked(&mut q.state().lock(), x, no_cmp) {
+                Ok(()) => return Ok(()),
+                Err(PutError::Full(back)) => x = back,
+                Err(PutError::ShutDown(back)) => return Err(back),
+                Err(PutError::Compare(..)) => unreachable!(),
+            }
+            q.wait_not_full(None);
+        }
+    }
+
+    /// A blocking get; None once shut down and empty.
+    fn get(q: &Queue<u64>) -> Option<u64> {
+        loop {
+            match q.get_locked(&mut q.state().lock(), no_cmp) {
+                Ok(x) => return Some(x),
+                Err(GetError::ShutDown) => return None,
+                Err(_) => {}
+            }
+            q.wait_not_empty(None);
+        }
+    }
+
+    /// Bound 1, a producer of two items and a consumer of two: both items arrive, in order
+    /// (the producer blocks on the full queue, the consumer on the empty one).
+    #[test]
+    fn loom_queue_bounded_hand_off() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(Order::Fifo, Some(1)));
+            let q2 = q.clone();
+            let producer = thread::spawn(move || (1..=2).for_each(|x| put(&q2, x).unwrap()));
+            let got: Vec<_> = (0..2).map(|_| get(&q).unwrap()).collect();
+            producer.join().unwrap();
+            assert_eq!(got, [1, 2]);
+            assert!(q.state().lock().is_empty());
+        });
+    }
+
+    /// Bound 1, a producer of two items, a consumer until shutdown and `shutdown()` from a third
+    /// thread: blocked putters and getters wake; every item is either refused (handed back),
+    /// got exactly once, or still queued; the consumer gets everything accepted and ends.
+    #[test]
+    fn loom_queue_shutdown_accounts_for_every_item() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(Order::Fifo, Some(1)));
+            let producer = {
+                let q = q.clone();
+                thread::spawn(move || (1..=2u64).filter(|&x| put(&q, x).is_err()).collect::<Vec<_>>())
+            };
+            let consumer = {
+                let q = q.clone();
+                thread::spawn(move || std::iter::from_fn(|| get(&q)).collect::<Vec<_>>())
+            };
+            let drained = q.shutdown_locked(&mut q.state().lock(), false);
+            assert!(drained.is_empty());
+            let refused = producer.join().unwrap();
+            let got = consumer.join().unwrap();
+            let mut all: Vec<_> = refused.iter().chain(&got).copied().collect();
+            all.sort();
+            assert_eq!(all, [1, 2], "refused {refused:?} got {got:?}");
+            assert!(q.state().lock().is_empty());
+            // accepted items are got in order
+            assert!(got.windows(2).all(|w| w[0] < w[1]));
+        });
+    }
+
+    /// `shutdown(immediate=True)` racing a blocked producer: removed items are handed back
+    /// and the unfinished count drops with them; a joiner wakes once nothing is unfinished.
+    #[test]
+    fn loom_queue_immediate_shutdown_and_join() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(Order::Fifo, Some(1)));
+            let producer = {
+                let q = q.clone();
+                thread::spawn(move || (1..=2u64).filter(|&x| put(&q, x).is_err()).collect::<Vec<_>>())
+            };
+            let joiner = {
+                let q = q.clone();
+                thread::spawn(move || assert!(q.wait_all_done(None)))
+            };
+            let drained = q.shutdown_locked(&mut q.state().lock(), true);
+            let refused = producer.join().unwrap();
+            let mut all: Vec<_> = refused.iter().chain(&drained).copied().collect();
+            // nothing goes in after the shutdown: a get finds it shut down and empty
+            assert_eq!(get(&q), None);
+            joiner.join().unwrap();
+            all.sort();
+            assert_eq!(all, [1, 2]);
+            assert_eq!(q.state().lock().unfinished(), 0);
+        });
+    }
+
+    /// `join()` waits for `task_done()` from another thread.
+    #[test]
+    fn loom_queue_task_done_wakes_join() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(Order::Fifo, None));
+            put(&q, 1).unwrap();
+            let worker = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    assert_eq!(get(&q), Some(1));
+                    q.task_done_locked(&mut q.state().lock()).unwrap();
+                })
+            };
+            assert!(q.wait_all_done(None));
+            worker.join().unwrap();
+            assert_eq!(q.task_done_locked(&mut q.state().lock()), Err(TooManyTaskDone));
+        });
     }
 }

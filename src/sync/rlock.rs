@@ -1,8 +1,8 @@
 //! A reentrant lock owned by one thread at a time, as Python's `_thread.RLock`.
 
 use super::lock::Lock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::time::Instant;
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use super::prim::{const_fn, Instant};
 
 pub struct RLock {
     lock: Lock,
@@ -24,8 +24,10 @@ impl Default for RLock {
 }
 
 impl RLock {
-    pub const fn new() -> Self {
-        RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+    const_fn! {
+        pub fn new() -> Self {
+            RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+        }
     }
 
     #[inline]
@@ -125,7 +127,7 @@ impl RLock {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::current_thread_ident;
@@ -174,5 +176,76 @@ mod tests {
         assert_eq!(r.release_all(me), Ok(3));
         assert!(r.acquire_until_with_count(me, 3, None));
         assert_eq!(r.recursion_count(me), 3);
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::current_thread_ident;
+    use crate::sync::prim::Arc;
+    use loom::cell::UnsafeCell;
+    use loom::thread;
+
+    /// Two threads each enter twice and leave twice; the depth and owner are each one's own,
+    /// the cell is only touched by the owner.
+    #[test]
+    fn loom_rlock_reentry_and_hand_off() {
+        loom::model(|| {
+            let r = Arc::new(RLock::new());
+            let n = Arc::new(UnsafeCell::new(0u32));
+            let hs: Vec<_> = (0..2)
+                .map(|i| {
+                    let (r, n) = (r.clone(), n.clone());
+                    thread::spawn(move || {
+                        let me = current_thread_ident();
+                        if i == 0 || !r.try_acquire(me) {
+                            assert!(r.acquire_until(me, None));
+                        }
+                        assert!(r.try_acquire(me)); // re-entry never blocks
+                        assert_eq!(r.recursion_count(me), 2);
+                        assert_eq!(r.owner(), me);
+                        n.with_mut(|p| unsafe { *p += 1 });
+                        assert_eq!(r.release(me), Ok(()));
+                        assert!(r.is_owned_by(me));
+                        assert_eq!(r.release(me), Ok(()));
+                        assert!(!r.is_owned_by(me));
+                        assert_eq!(r.release(me), Err(NotOwned));
+                    })
+                })
+                .collect();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert_eq!(n.with(|p| unsafe { *p }), 2);
+            assert!(!r.locked());
+        });
+    }
+
+    /// A non-owner can neither release nor re-enter; `release_all` / `acquire_until_with_count`
+    /// (Condition's save/restore) hand the lock to the waiting thread and back with the depth.
+    #[test]
+    fn loom_rlock_release_all_restore() {
+        loom::model(|| {
+            let r = Arc::new(RLock::new());
+            let me = current_thread_ident();
+            assert!(r.try_acquire(me));
+            assert!(r.try_acquire(me));
+            let r2 = r.clone();
+            let other = thread::spawn(move || {
+                let other = current_thread_ident();
+                assert_eq!(r2.release(other), Err(NotOwned));
+                assert_eq!(r2.recursion_count(other), 0);
+                assert!(r2.acquire_until(other, None));
+                assert_eq!(r2.recursion_count(other), 1);
+                assert_eq!(r2.release(other), Ok(()));
+            });
+            assert_eq!(r.release_all(me), Ok(2));
+            assert!(r.acquire_until_with_count(me, 2, None));
+            assert_eq!(r.recursion_count(me), 2);
+            assert_eq!(r.release_all(me), Ok(2));
+            other.join().unwrap();
+            assert!(!r.locked());
+            assert_eq!(r.owner(), 0);
+        });
     }
 }

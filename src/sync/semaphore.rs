@@ -9,10 +9,9 @@
 //! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
 //! until it is parked.
 
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
 use super::Locker;
-use std::time::Instant;
 
 /// The bound of a plain (unbounded) semaphore: the largest count it can hold.
 pub const UNBOUNDED: u64 = u64::MAX;
@@ -38,14 +37,16 @@ pub enum ReleaseError {
 }
 
 impl Semaphore {
-    /// A semaphore holding `value`; `bound` is `UNBOUNDED` or, for a bounded one, `value`.
-    pub const fn new(value: u64, bound: u64) -> Self {
-        Semaphore {
-            value: AtomicU64::new(value),
-            bound: AtomicU64::new(bound),
-            waiters: AtomicUsize::new(0),
-            mutex: Mutex::new(()),
-            cond: Condvar::new(),
+    const_fn! {
+        /// A semaphore holding `value`; `bound` is `UNBOUNDED` or, for a bounded one, `value`.
+        pub fn new(value: u64, bound: u64) -> Self {
+            Semaphore {
+                value: AtomicU64::new(value),
+                bound: AtomicU64::new(bound),
+                waiters: AtomicUsize::new(0),
+                mutex: Mutex::new(()),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -53,6 +54,7 @@ impl Semaphore {
     pub fn reset(&self, value: u64, bound: u64, locker: impl Locker) {
         self.bound.store(bound, SeqCst);
         self.value.store(value, SeqCst);
+        loom_seq_cst_fence();
         if self.waiters.load(SeqCst) > 0 {
             let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
@@ -72,7 +74,12 @@ impl Semaphore {
     /// Takes one unit if the count is positive; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        let mut v = self.value.load(Relaxed);
+        self.take_from(self.value.load(Relaxed))
+    }
+
+    /// Takes one unit, starting from `v` as the count last seen.
+    #[inline]
+    fn take_from(&self, mut v: u64) -> bool {
         while v > 0 {
             match self.value.compare_exchange_weak(v, v - 1, SeqCst, Relaxed) {
                 Ok(_) => return true,
@@ -90,10 +97,14 @@ impl Semaphore {
         }
         let mut guard = self.mutex.lock();
         self.waiters.fetch_add(1, SeqCst);
+        loom_seq_cst_fence();
         let got = loop {
             // Try before looking at the clock: a thread woken by a release must not let the
-            // unit meant for it sit unclaimed while other waiters sleep.
-            if self.try_acquire() {
+            // unit meant for it sit unclaimed while other waiters sleep. The count is read
+            // SeqCst: with `waiters += 1` above and the releaser's SeqCst update-then-read, this
+            // is the store/load pairing of the module notes (a Relaxed read here could see the
+            // count from before a release that saw no waiter: a lost wake-up).
+            if self.take_from(self.value.load(SeqCst)) {
                 break true;
             }
             match deadline {
@@ -125,6 +136,7 @@ impl Semaphore {
                 Err(now) => v = now,
             }
         }
+        loom_seq_cst_fence();
         if self.waiters.load(SeqCst) > 0 {
             let _g = locker.lock(&self.mutex);
             let mut n = n;
@@ -136,7 +148,7 @@ impl Semaphore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;
@@ -245,5 +257,103 @@ mod tests {
         hs.into_iter().for_each(|h| h.join().unwrap());
         assert!(max.load(SeqCst) <= 2);
         assert_eq!(s.value(), 2);
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::atomic::AtomicUsize;
+    use crate::sync::prim::Arc;
+    use crate::sync::Blocking;
+    use loom::thread;
+
+    /// One unit, two threads: never both inside, the unit comes back.
+    #[test]
+    fn loom_semaphore_one_unit() {
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(1, UNBOUNDED));
+            let inside = Arc::new(AtomicUsize::new(0));
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let (s, inside) = (s.clone(), inside.clone());
+                    thread::spawn(move || {
+                        assert!(s.acquire_until(None));
+                        assert_eq!(inside.fetch_add(1, SeqCst), 0);
+                        inside.fetch_sub(1, SeqCst);
+                        s.release(1, Blocking).unwrap();
+                    })
+                })
+                .collect();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert_eq!(s.value(), 1);
+        });
+    }
+
+    /// Two waiters on an empty semaphore, one `release(2)`: both wake (no lost wake-up), and a
+    /// late `try_acquire` finds nothing left.
+    #[test]
+    fn loom_semaphore_release_n_wakes_n() {
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || assert!(s.acquire_until(None)))
+                })
+                .collect();
+            s.release(2, Blocking).unwrap();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert_eq!(s.value(), 0);
+            assert!(!s.try_acquire());
+        });
+    }
+
+    /// Units released one at a time from two threads reach one waiter each; a passed deadline
+    /// only tries.
+    #[test]
+    fn loom_semaphore_release_one_each() {
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+            let waiter = {
+                let s = s.clone();
+                thread::spawn(move || {
+                    assert!(s.acquire_until(None));
+                    assert!(s.acquire_until(None));
+                })
+            };
+            let releaser = {
+                let s = s.clone();
+                thread::spawn(move || s.release(1, Blocking).unwrap())
+            };
+            s.release(1, Blocking).unwrap();
+            waiter.join().unwrap();
+            releaser.join().unwrap();
+            assert!(!s.acquire_until(Some(Instant::now())));
+            assert_eq!(s.value(), 0);
+        });
+    }
+
+    /// A bounded semaphore at 0 of 1, two racing releases: exactly one succeeds, the other is
+    /// refused and the count is never above the bound nor lost.
+    #[test]
+    fn loom_bounded_semaphore_release_race() {
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(1, 1));
+            assert!(s.try_acquire());
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || s.release(1, Blocking))
+                })
+                .collect();
+            let results: Vec<_> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+            assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+            assert!(results.contains(&Err(ReleaseError::TooManyReleases)));
+            assert_eq!(s.value(), 1);
+            assert!(s.try_acquire());
+            assert!(!s.try_acquire());
+        });
     }
 }

@@ -9,13 +9,22 @@
 //! at once, and over longer busy spinning. CPython's own locks do the same (40 yields,
 //! `MAX_SPIN_COUNT` in Python/lock.c).
 
-use std::time::Instant;
+use super::prim::{yield_now, Instant};
 
+#[cfg(not(loom))]
 const SPIN_BUSY: u32 = 3;
+#[cfg(not(loom))]
 const SPIN_YIELDS: u32 = 20;
+// Under loom: no busy round, one (loom) yield and one look, so that both outcomes of the spin
+// are explored without multiplying the interleavings.
+#[cfg(loom)]
+const SPIN_BUSY: u32 = 0;
+#[cfg(loom)]
+const SPIN_YIELDS: u32 = 1;
 
 /// Spins until `ready()` (true), the rounds are spent or `deadline` passes (false). `ready`
 /// must be cheap and must not block (e.g. a `try_lock` and a look at the state).
+#[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))] // SPIN_BUSY is 0 under loom
 pub fn spin_until(deadline: Option<Instant>, mut ready: impl FnMut() -> bool) -> bool {
     if deadline.is_some_and(|d| Instant::now() >= d) {
         return false;
@@ -29,7 +38,7 @@ pub fn spin_until(deadline: Option<Instant>, mut ready: impl FnMut() -> bool) ->
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return false;
             }
-            std::thread::yield_now();
+            yield_now();
         }
         if ready() {
             return true;
@@ -38,7 +47,7 @@ pub fn spin_until(deadline: Option<Instant>, mut ready: impl FnMut() -> bool) ->
     false
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::time::Duration;

@@ -16,10 +16,9 @@
 //! caller takes it and retries. Before that, no observer can have seen the state.
 
 use super::spin;
+use crate::sync::prim::atomic::{AtomicU8, Ordering::{Acquire, Release}};
+use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
 use crate::sync::Locker;
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU8, Ordering::{Acquire, Release}};
-use std::time::Instant;
 
 /// The stdlib's future states (`concurrent.futures._base`).
 #[repr(u8)]
@@ -130,11 +129,13 @@ impl<T, C> Default for Future<T, C> {
 }
 
 impl<T, C> Future<T, C> {
-    pub const fn new() -> Self {
-        Future {
-            state: AtomicU8::new(State::Pending as u8),
-            inner: Mutex::new(Inner { outcome: None, callbacks: Vec::new(), parked: 0, observed: false }),
-            cond: Condvar::new(),
+    const_fn! {
+        pub fn new() -> Self {
+            Future {
+                state: AtomicU8::new(State::Pending as u8),
+                inner: Mutex::new(Inner { outcome: None, callbacks: Vec::new(), parked: 0, observed: false }),
+                cond: Condvar::new(),
+            }
         }
     }
 
@@ -305,7 +306,7 @@ impl<T, C> std::fmt::Debug for Future<T, C> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;
@@ -418,5 +419,87 @@ mod tests {
             assert!(finished != cancelled, "exactly one of finish and cancel wins");
             assert_eq!(f.state(), if finished { State::Finished } else { State::Cancelled });
         }
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::Arc;
+    use crate::sync::Blocking;
+    use loom::thread;
+
+    type F = Future<u32, &'static str>;
+
+    /// `set_result` racing `cancel` with a waiter parked or arriving: exactly one wins and
+    /// hands out the callback, the waiter returns, the state says who won.
+    #[test]
+    fn loom_future_finish_races_cancel() {
+        loom::model(|| {
+            let f = Arc::new(F::new());
+            assert!(f.add_callback("cb", Blocking).is_none());
+            let waiter = {
+                let f = f.clone();
+                thread::spawn(move || assert!(f.wait_until(None)))
+            };
+            let canceller = {
+                let f = f.clone();
+                thread::spawn(move || match f.cancel(Blocking) {
+                    Cancel::Cancelled(cbs) => Some(cbs),
+                    Cancel::Refused => None,
+                    Cancel::AlreadyCancelled => panic!("cancelled twice"),
+                })
+            };
+            let finished = match f.finish(7, Blocking, false) {
+                Finish::Done(cbs) => Some(cbs),
+                Finish::Invalid(7, State::Cancelled) => None,
+                _ => panic!("unexpected finish"),
+            };
+            let cancelled = canceller.join().unwrap();
+            waiter.join().unwrap();
+            match (finished, cancelled) {
+                (Some(cbs), None) => {
+                    assert_eq!(cbs, ["cb"]);
+                    assert_eq!(f.state(), State::Finished);
+                    assert_eq!(f.take_outcome(Blocking), Some(7));
+                }
+                (None, Some(cbs)) => {
+                    assert_eq!(cbs, ["cb"]);
+                    assert_eq!(f.state(), State::Cancelled);
+                    assert_eq!(f.take_outcome(Blocking), None);
+                }
+                _ => panic!("both or neither won"),
+            }
+        });
+    }
+
+    /// A worker's `set_running_or_notify_cancel` then `set_result`, racing `cancel`, with a
+    /// waiter: cancelled before the start means the work never runs; otherwise it finishes.
+    #[test]
+    fn loom_future_start_races_cancel() {
+        loom::model(|| {
+            let f = Arc::new(F::new());
+            let worker = {
+                let f = f.clone();
+                thread::spawn(move || match f.start(Blocking, false) {
+                    Start::Running => {
+                        assert!(matches!(f.finish(1, Blocking, false), Finish::Done(_)));
+                        true
+                    }
+                    Start::Cancelled => false,
+                    other => panic!("{other:?}"),
+                })
+            };
+            let waiter = {
+                let f = f.clone();
+                thread::spawn(move || assert!(f.wait_until(None)))
+            };
+            let cancelled = matches!(f.cancel(Blocking), Cancel::Cancelled(_));
+            let ran = worker.join().unwrap();
+            waiter.join().unwrap();
+            assert_eq!(ran, !cancelled);
+            assert_eq!(f.state(), if ran { State::Finished } else { State::CancelledAndNotified });
+        });
     }
 }

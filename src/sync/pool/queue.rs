@@ -32,10 +32,8 @@
 use super::spin::{AdaptiveSpin, IDLE_SPIN};
 use crate::sync::Locker;
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
-use std::sync::Arc;
-use std::time::Instant;
+use crate::sync::prim::atomic::{fence, AtomicBool, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use crate::sync::prim::{yield_now, Arc, Condvar, Instant, Mutex};
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -236,7 +234,7 @@ impl<J> WorkQueue<J> {
     pub fn close(&self) -> bool {
         let was = self.gate.fetch_or(CLOSED, SeqCst);
         while self.gate.load(SeqCst) & !CLOSED != 0 {
-            std::thread::yield_now();
+            yield_now();
         }
         was & CLOSED == 0
     }
@@ -428,7 +426,7 @@ impl<J> WorkQueue<J> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Blocking;

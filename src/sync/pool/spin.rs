@@ -14,6 +14,7 @@
 //! alone says nothing: two threads handing work back and forth would otherwise talk each other
 //! out of spinning after one hiccup (the one parks, so the other's spin fails, ...).
 
+#[cfg(not(loom))]
 use std::hint::spin_loop;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -76,31 +77,43 @@ impl AdaptiveSpin {
 }
 
 /// Polls between two clock reads.
+#[cfg(not(loom))]
 const POLLS_PER_CHECK: u32 = 16;
 
 /// Polls `done` until it returns true (-> true), `budget` has passed or `deadline` has passed
 /// (-> the last answer of `done`).
 #[inline]
+#[cfg_attr(loom, allow(clippy::needless_return))] // the loom branch returns early
 pub fn spin_until(deadline: Option<Instant>, budget: Duration, mut done: impl FnMut() -> bool) -> bool {
     if done() {
         return true;
     }
-    let start = Instant::now();
-    let limit = deadline.map_or(start + budget, |d| d.min(start + budget));
-    loop {
-        for _ in 0..POLLS_PER_CHECK {
-            spin_loop();
-            if done() {
-                return true;
+    // Under loom: one (loom) yield and one more look, no clock (see sync/prim.rs).
+    #[cfg(loom)]
+    {
+        let _ = (deadline, budget);
+        crate::sync::prim::yield_now();
+        return done();
+    }
+    #[cfg(not(loom))]
+    {
+        let start = Instant::now();
+        let limit = deadline.map_or(start + budget, |d| d.min(start + budget));
+        loop {
+            for _ in 0..POLLS_PER_CHECK {
+                spin_loop();
+                if done() {
+                    return true;
+                }
             }
-        }
-        if Instant::now() >= limit {
-            return done();
+            if Instant::now() >= limit {
+                return done();
+            }
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -2,8 +2,7 @@
 //! no shutdown. A put never blocks; a getter waits detached (`wait_not_empty`) and retries.
 
 use super::chunked::Chunked;
-use parking_lot::{Condvar, Mutex};
-use std::time::Instant;
+use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
 
 pub struct SimpleState<T> {
     items: Chunked<T>,
@@ -43,10 +42,12 @@ impl<T> Default for SimpleQueue<T> {
 }
 
 impl<T> SimpleQueue<T> {
-    pub const fn new() -> Self {
-        SimpleQueue {
-            state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
-            not_empty: Condvar::new(),
+    const_fn! {
+        pub fn new() -> Self {
+            SimpleQueue {
+                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
+                not_empty: Condvar::new(),
+            }
         }
     }
 
@@ -103,7 +104,7 @@ impl<T> SimpleQueue<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -144,5 +145,44 @@ mod tests {
             q.put_locked(&mut q.state().lock(), i);
         }
         assert_eq!(consumer.join().unwrap(), 10_000 * 10_001 / 2);
+    }
+}
+
+/// Model checks (`make loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::Arc;
+    use loom::thread;
+
+    /// A blocking get as the Python layer does it: try, wait, retry.
+    fn get(q: &SimpleQueue<u64>) -> u64 {
+        loop {
+            if let Some(x) = q.get_locked(&mut q.state().lock()) {
+                return x;
+            }
+            q.wait_not_empty(None);
+        }
+    }
+
+    /// Two blocked getters, two puts from another thread: each item reaches one getter.
+    #[test]
+    fn loom_simple_queue_two_getters() {
+        loom::model(|| {
+            let q = Arc::new(SimpleQueue::new());
+            let getters: Vec<_> = (0..2)
+                .map(|_| {
+                    let q = q.clone();
+                    thread::spawn(move || get(&q))
+                })
+                .collect();
+            for x in 1..=2 {
+                q.put_locked(&mut q.state().lock(), x);
+            }
+            let mut got: Vec<_> = getters.into_iter().map(|h| h.join().unwrap()).collect();
+            got.sort();
+            assert_eq!(got, [1, 2]);
+            assert!(q.state().lock().is_empty());
+        });
     }
 }
