@@ -11,6 +11,8 @@ pub mod queue;
 pub mod rlock;
 pub mod semaphore;
 pub mod spin;
+pub mod stats;
+pub mod waitgraph;
 
 /// How the core takes an internal mutex on a path that may run attached to a Python interpreter
 /// (waking waiters, registering a condition's waiter). The Python layer passes a locker that
