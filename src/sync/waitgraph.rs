@@ -197,14 +197,14 @@ pub fn cycles(waits: &[Wait]) -> Vec<Vec<Edge>> {
 /// Forget every wait: after fork, in the child only (the waiting threads do not exist there;
 /// their guards are never dropped in the child).
 pub fn reinit() {
+    // Leaked rather than freed: this may run in a fork handler.
     if let Some(mut r) = REGISTRY.try_lock() {
-        r.entries.clear();
+        std::mem::forget(std::mem::take(&mut r.entries));
     } else {
-        // The forking thread cannot hold it (it is not waiting); another thread held it at the
-        // fork and is gone: the mutex is unusable, so start from a fresh one.
+        // Another thread held it at the fork and is gone: release it on its behalf.
         // SAFETY: in a fork child only one thread exists; nothing else can touch the registry.
         unsafe { REGISTRY.force_unlock() };
-        REGISTRY.lock().entries.clear();
+        std::mem::forget(std::mem::take(&mut REGISTRY.lock().entries));
     }
 }
 
