@@ -318,13 +318,18 @@ def _watchdog_from_environment():
 
 class LockStats:
     """One tracked object's counters: ``acquisitions`` (successful acquires), ``contended``
-    (those that had to wait, plus waits that timed out), ``total_wait`` and ``max_wait`` in
-    seconds, ``name`` (the object's repr, or its kind if it is gone), ``site`` (``file:line``
-    that created it, when created with statistics on), ``object`` (None if gone)."""
+    (acquisitions that had to wait, plus waits that timed out), ``total_wait`` and ``max_wait``
+    in seconds, ``name`` (the object's repr, or its kind if it is gone), ``site`` (``file:line``
+    that created it, when created with statistics on), ``object`` (None if gone). A queue counts
+    its waits only: ``put_waits`` (for room), ``get_waits`` (for an item), their time in
+    ``total_wait``/``max_wait``, and ``contended`` = both; its ``acquisitions`` stay 0."""
 
-    __slots__ = ("object", "kind", "name", "site", "acquisitions", "contended", "total_wait", "max_wait")
+    __slots__ = (
+        "object", "kind", "name", "site", "acquisitions", "contended", "total_wait", "max_wait",
+        "put_waits", "get_waits",
+    )
 
-    def __init__(self, obj, kind, site, acquisitions, contended, wait_ns, max_wait_ns):
+    def __init__(self, obj, kind, site, acquisitions, contended, wait_ns, max_wait_ns, put_waits=0, get_waits=0):
         self.object = obj
         self.kind = kind
         self.name = repr(obj) if obj is not None else f"<{kind} (gone)>"
@@ -333,17 +338,24 @@ class LockStats:
         self.contended = contended
         self.total_wait = wait_ns / 1e9
         self.max_wait = max_wait_ns / 1e9
+        self.put_waits = put_waits
+        self.get_waits = get_waits
 
     def __repr__(self):
         site = f" created at {self.site}" if self.site else ""
+        if self.put_waits or self.get_waits:
+            counts = f"{self.put_waits} put waits, {self.get_waits} get waits"
+        else:
+            counts = f"{self.acquisitions} acquisitions, {self.contended} contended"
         return (
-            f"<LockStats {self.name}{site}: {self.acquisitions} acquisitions, {self.contended} contended, "
+            f"<LockStats {self.name}{site}: {counts}, "
             f"waited {self.total_wait:.6f} s in total, {self.max_wait:.6f} s at most>"
         )
 
 
 def enable_stats():
-    """Tracks every Lock, RLock and Condition created from now on, with its creating call site."""
+    """Tracks every Lock, RLock, Condition and Queue created from now on, with the call site
+    that created it. Off by default."""
     _core._set_stats_enabled(True)
 
 
@@ -353,7 +365,8 @@ def disable_stats():
 
 
 def track(obj):
-    """Tracks an existing Lock, RLock or Condition (over one of those) from now on."""
+    """Tracks an existing Lock, RLock, Queue (``rthreading.queue.Queue`` and its subclasses) or
+    Condition (over a Lock or RLock: its lock) from now on."""
     _core._track(obj)
 
 
@@ -364,6 +377,6 @@ def reset_stats():
 
 def stats():
     """The tracked objects' counters as ``LockStats``, most total waiting first."""
-    records = [LockStats(o, k, s, a, c, w, m) for o, k, s, a, c, w, m, _put, _get in _core._stats()]
+    records = [LockStats(*row) for row in _core._stats()]
     records.sort(key=lambda r: (-r.total_wait, -r.contended, -r.acquisitions))
     return records

@@ -56,7 +56,7 @@ pub(crate) fn _set_stats_enabled(on: bool) -> bool {
     was
 }
 
-/// Tracks one Lock or RLock (a Condition: its lock) from now on.
+/// Tracks one Lock, RLock or Queue (a Condition: its lock) from now on.
 #[pyfunction]
 pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Ok(l) = obj.cast::<Lock>() {
@@ -65,6 +65,9 @@ pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Ok(l) = obj.cast::<RLock>() {
         return register(obj, &l.get().stats, super::rlock::KIND, None);
     }
+    if let Ok(q) = obj.cast::<super::queue::Queue>() {
+        return register(obj, &q.get().stats, super::queue::KIND, None);
+    }
     if let Ok(c) = obj.cast::<super::condition::Condition>() {
         let lock = c.getattr(pyo3::intern!(obj.py(), "_lock"))?;
         if lock.cast::<Lock>().is_ok() || lock.cast::<RLock>().is_ok() {
@@ -72,7 +75,7 @@ pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
         }
     }
     Err(PyTypeError::new_err(format!(
-        "track() takes an rthreading Lock or RLock, or a Condition over one, not {}",
+        "track() takes an rthreading Lock, RLock, Queue, or a Condition over a Lock or RLock, not {}",
         obj.get_type().qualname()?
     )))
 }

@@ -34,13 +34,13 @@ pub(crate) fn enter_quietly<'a, 'py>(py: Python<'py>, target: Target<'a>, timed:
     }
 }
 
-/// `'name' (ident)`, the way reports name a thread.
+/// `thread 'name' (ident)`, the way reports name a thread (the name as Python's repr).
 fn thread_label(py: Python<'_>, ident: u64) -> String {
     let name = (|| -> PyResult<Option<String>> {
         for t in py.import("threading")?.call_method0("enumerate")?.try_iter()? {
             let t = t?;
             if t.getattr("ident")?.extract::<Option<u64>>()? == Some(ident) {
-                return Ok(Some(t.getattr("name")?.extract()?));
+                return Ok(Some(t.getattr("name")?.repr()?.to_string()));
             }
         }
         Ok(None)
@@ -48,7 +48,7 @@ fn thread_label(py: Python<'_>, ident: u64) -> String {
     .ok()
     .flatten();
     match name {
-        Some(n) => format!("thread {n:?} ({ident})"),
+        Some(n) => format!("thread {n} ({ident})"),
         None => format!("thread {ident}"),
     }
 }

@@ -60,6 +60,16 @@ impl Counters {
         self.max_wait_ns.fetch_max(ns, Relaxed);
     }
 
+    /// A queue's wait for room (`put`) or for an item, however it ended.
+    pub fn queue_waited(&self, put: bool, waited: Duration) {
+        if put {
+            self.put_waits.fetch_add(1, Relaxed);
+        } else {
+            self.get_waits.fetch_add(1, Relaxed);
+        }
+        self.waited(waited, false);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             acquisitions: self.acquisitions.load(Relaxed),
