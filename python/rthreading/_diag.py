@@ -153,6 +153,7 @@ def dump(file=None, stacks=False):
     defaults to ``sys.stderr``."""
     if file is None:
         file = _sys.stderr
+    live = _live_locks()  # the slow part first: the rest is a snapshot taken right after it
     names = _thread_names()
     waits = _core._waits()
     cycles = _core._cycles()
@@ -160,18 +161,18 @@ def dump(file=None, stacks=False):
     for thread, obj, kind, owner, timed, since in waits:
         by_obj.setdefault(id(obj), (obj, kind, []))[2].append((thread, owner, timed, since))
     locks = {}
-    for lock in _live_locks():
-        state = _core._lock_owner(lock)
-        if state is not None and state[0]:
-            locks[id(lock)] = lock
     for key, (obj, kind, _) in by_obj.items():
         if _is_lock(obj):
-            locks[key] = obj
+            locks[key] = (obj, _core._lock_owner(obj), repr(obj))
+    for lock in live:
+        state = _core._lock_owner(lock)
+        if state is not None and state[0] and id(lock) not in locks:
+            locks[id(lock)] = (lock, state, repr(lock))
+    del live
     involved = set()
     out = [f"rthreading: {len(locks)} lock(s) held or waited on"]
-    for key, lock in sorted(locks.items(), key=lambda kv: -len(by_obj.get(kv[0], (None, None, ()))[2])):
-        locked, owner = _core._lock_owner(lock)
-        out.append(repr(lock))
+    for key, (lock, (locked, owner), text) in sorted(locks.items(), key=lambda kv: -len(by_obj.get(kv[0], (None, None, ()))[2])):
+        out.append(text)
         if locked and owner:
             out.append(f"    held by {_thread_label(owner, names)}")
             involved.add(owner)
