@@ -3,12 +3,18 @@
 import io
 import threading
 
+import pytest
+
 import rthreading
 from rthreading.queue import Queue
 from conftest import start, wait_until
 
 
 _module_lock = rthreading.RLock()
+
+# held_locks() and dump() scan every object of the process (stopping the world): several at
+# once in a large test process take too long.
+pytestmark = pytest.mark.thread_unsafe(reason="held_locks()/dump() scan the whole heap")
 
 
 def test_held_locks_are_the_callers():

@@ -115,12 +115,10 @@ def _is_lock(obj):
 def _live_locks():
     """The rthreading Locks and RLocks reachable from objects the garbage collector knows
     (module globals, instances, containers, Conditions) and from the calling thread's frames."""
-    found = {}
+    types = (_core.Lock, _core.RLock)
     objects = _gc.get_objects()
     try:
-        for r in _gc.get_referents(*objects):
-            if _is_lock(r):
-                found[id(r)] = r
+        found = {id(r): r for r in _gc.get_referents(*objects) if type(r) in types}
     finally:
         del objects
     frame = _sys._getframe(1)
