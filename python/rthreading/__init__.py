@@ -103,6 +103,27 @@ from rthreading.queue import (  # noqa: E402
 )
 
 
+# Beyond the stdlib: finding deadlocks and hot locks (see rthreading._diag). Not in __all__, so
+# `from rthreading import *` brings exactly the threading namespace.
+from rthreading._diag import (  # noqa: E402
+    Deadlock,
+    DeadlockError,
+    LockStats,
+    disable_deadlock_watchdog,
+    disable_stats,
+    disable_strict_deadlocks,
+    dump,
+    enable_deadlock_watchdog,
+    enable_stats,
+    enable_strict_deadlocks,
+    find_deadlocks,
+    held_locks,
+    reset_stats,
+    stats,
+    track,
+)
+
+
 class _Module(_types.ModuleType):
     """rthreading's module type. ``excepthook`` is the stdlib module's attribute, read and
     written through: the threads' machinery calls ``threading.excepthook``, so a program that
@@ -137,3 +158,8 @@ def __dir__():
 
 
 _sys.modules[__name__].__class__ = _Module
+
+# RTHREADING_DEADLOCK_WATCHDOG=<seconds> starts the deadlock watchdog for the whole program.
+from rthreading import _diag  # noqa: E402
+
+_diag._watchdog_from_environment()

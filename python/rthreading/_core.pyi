@@ -19,6 +19,7 @@ __all__ = [
     "Barrier",
     "BoundedSemaphore",
     "Condition",
+    "DeadlockError",
     "Event",
     "Future",
     "LifoQueue",
@@ -32,10 +33,18 @@ __all__ = [
     "WorkerTicket",
     "_acquire_and_release",
     "_after_fork_in_child",
+    "_cycles",
+    "_lock_owner",
     "_python_exit",
     "_register_future_class",
+    "_reset_stats",
+    "_set_stats_enabled",
+    "_set_strict_deadlocks",
     "_setprofileallthreads",
     "_settraceallthreads",
+    "_stats",
+    "_track",
+    "_waits",
 ]
 
 @final
@@ -100,3 +109,16 @@ class WorkerTicket: ...
 def _register_future_class(cls: type[Any], /) -> None: ...
 def _python_exit() -> None: ...
 def _after_fork_in_child() -> None: ...
+
+# Finding deadlocks and hot locks: the native parts behind rthreading's functions of the same
+# names (rthreading._diag).
+class DeadlockError(RuntimeError): ...
+
+def _waits() -> list[tuple[int, Any, str, int | None, bool, float]]: ...
+def _cycles() -> list[list[tuple[int, Any, str]]]: ...
+def _lock_owner(obj: object) -> tuple[bool, int] | None: ...
+def _set_strict_deadlocks(on: bool) -> bool: ...
+def _set_stats_enabled(on: bool) -> bool: ...
+def _track(obj: object) -> None: ...
+def _stats() -> list[tuple[Any, str, str | None, int, int, int, int, int, int]]: ...
+def _reset_stats() -> None: ...

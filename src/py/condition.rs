@@ -5,8 +5,10 @@
 use super::lock::Lock;
 use super::rlock::RLock;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{cond_timeout, wait, wait_uninterruptibly, Attached, Timeout};
+use super::wait::{cond_timeout, wait, Attached, Timeout};
+use super::waitgraph;
 use crate::sync::condition::WaitQueue;
+use crate::sync::waitgraph::Target;
 use crate::sync::current_thread_ident;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
@@ -82,11 +84,8 @@ impl Condition {
     /// Re-acquires what `release_save` released; waits as long as it takes.
     fn acquire_restore(&self, py: Python<'_>, saved: Saved<'_>) -> PyResult<()> {
         match (&self.kind, saved) {
-            (Kind::Lock(l), _) => {
-                let inner = &l.get().inner;
-                wait_uninterruptibly(py, |until| inner.acquire_until(until).then_some(())).1
-            }
-            (Kind::RLock(l), Saved::RLock(count)) => l.get().acquire_restore_count(py, count),
+            (Kind::Lock(l), _) => l.get().acquire_restore(py, l.as_ptr() as usize),
+            (Kind::RLock(l), Saved::RLock(count)) => l.get().acquire_restore_count(py, l.as_ptr() as usize, count),
             (Kind::Other(l), Saved::Other(Some(state))) => {
                 l.bind(py).call_method1(intern!(py, "_acquire_restore"), (state,)).map(drop)
             }
@@ -123,8 +122,8 @@ impl Condition {
     #[pyo3(signature = (lock=None))]
     fn new(py: Python<'_>, lock: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
         let kind = match lock {
-            None => Kind::RLock(Py::new(py, RLock::default())?),
-            Some(l) if l.is_none() => Kind::RLock(Py::new(py, RLock::default())?),
+            None => Kind::RLock(RLock::create(py)?),
+            Some(l) if l.is_none() => Kind::RLock(RLock::create(py)?),
             Some(l) => match l.cast_exact::<Lock>() {
                 Ok(l) => Kind::Lock(l.clone().unbind()),
                 Err(_) => match l.cast_exact::<RLock>() {
@@ -138,8 +137,8 @@ impl Condition {
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match &self.kind {
-            Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, Timeout::Forever)?).to_owned().into_any().unbind()),
-            Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, Timeout::Forever)?).to_owned().into_any().unbind()),
+            Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
+            Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
             Kind::Other(l) => l.bind(py).call_method0(intern!(py, "__enter__")).map(Bound::unbind),
         }
     }
@@ -179,21 +178,25 @@ impl Condition {
     }
 
     #[pyo3(signature = (timeout=None))]
-    fn wait(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        self.check_owned(py, "wait")?;
+    fn wait(slf: &Bound<'_, Self>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let (this, py) = (slf.get(), slf.py());
+        this.check_owned(py, "wait")?;
         let timeout = cond_timeout(timeout)?;
-        let waiter = self.waiters.enqueue(Attached(py));
-        let saved = match self.release_save(py) {
+        let waiter = this.waiters.enqueue(Attached(py));
+        let saved = match this.release_save(py) {
             Ok(s) => s,
             Err(e) => {
-                self.waiters.remove(&waiter, Attached(py));
+                this.waiters.remove(&waiter, Attached(py));
                 return Err(e);
             }
         };
+        let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Condition" };
+        let registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
         let outcome = wait(py, timeout, |until| waiter.wait_until(until).then_some(()));
-        let restored = self.acquire_restore(py, saved);
+        drop(registered);
+        let restored = this.acquire_restore(py, saved);
         // A waiter no longer queued was notified, even if its wait timed out at the same time.
-        let notified = matches!(outcome, Ok(Some(()))) || !self.waiters.remove(&waiter, Attached(py));
+        let notified = matches!(outcome, Ok(Some(()))) || !this.waiters.remove(&waiter, Attached(py));
         restored?;
         outcome?;
         Ok(notified)
@@ -280,8 +283,8 @@ impl Condition {
     #[inline(always)]
     fn try_enter(&self) -> Option<bool> {
         match &self.kind {
-            Kind::Lock(l) => Some(l.get().inner.try_acquire()),
-            Kind::RLock(l) => Some(l.get().inner.try_acquire(current_thread_ident())),
+            Kind::Lock(l) => Some(l.get().try_fast()),
+            Kind::RLock(l) => Some(l.get().try_fast()),
             Kind::Other(_) => None,
         }
     }

@@ -3,6 +3,8 @@
 //! `Condition.wait` timeout semantics (`cond_timeout`).
 
 use super::wait::{cond_timeout, wait, Attached, Timeout};
+use super::waitgraph;
+use crate::sync::waitgraph::Target;
 use crate::sync::event::Event as CoreEvent;
 use pyo3::exceptions::PyDeprecationWarning;
 use pyo3::prelude::*;
@@ -50,15 +52,19 @@ impl Event {
 
     /// Blocks until the flag is true or the timeout passes; returns the flag.
     #[pyo3(signature = (timeout = None))]
-    fn wait(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        let Some(ticket) = self.inner.begin_wait() else {
+    fn wait(slf: &Bound<'_, Self>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let (this, py) = (slf.get(), slf.py());
+        let Some(ticket) = this.inner.begin_wait() else {
             return Ok(true);
         };
         let timeout = cond_timeout(timeout)?;
         if let Timeout::NonBlocking = timeout {
-            return Ok(self.inner.signaled(ticket));
+            return Ok(this.inner.signaled(ticket));
         }
-        let inner = &self.inner;
+        let inner = &this.inner;
+        // Listed by rthreading.dump() while it waits (an event has no owner: never in a cycle).
+        let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Event" };
+        let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
         Ok(wait(py, timeout, |until| inner.wait_until(ticket, until).then_some(()))?.is_some())
     }
 

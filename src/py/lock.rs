@@ -1,30 +1,74 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{lock_timeout, wait, Timeout};
+use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
+use super::{stats, waitgraph};
+use crate::sync::current_thread_ident;
 use crate::sync::lock::Lock as CoreLock;
+use crate::sync::stats::Slot;
+use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use std::time::Instant;
 
 #[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
 #[derive(Default)]
 pub struct Lock {
     pub(crate) inner: CoreLock,
+    /// Contention counters, when tracked (see `stats`).
+    pub(crate) stats: Slot,
 }
+
+pub(crate) const KIND: &str = "rthreading.Lock";
 
 impl Lock {
     /// Acquire: one try attached, then a wait detached, interruptible on the main thread.
+    /// `tag` is this lock's Python object (for the wait-for graph).
     #[inline]
-    pub(crate) fn acquire_timeout(&self, py: Python<'_>, timeout: Timeout) -> PyResult<bool> {
+    pub(crate) fn acquire_timeout(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
         if self.inner.try_acquire() {
+            self.stats.hit();
             return Ok(true);
         }
         if timeout.is_zero() {
             return Ok(false); // `acquire(False)` on a held lock: no detach, no parking
         }
+        self.acquire_slow(py, tag, timeout)
+    }
+
+    #[inline(never)]
+    fn acquire_slow(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
+        let me = current_thread_ident();
         let inner = &self.inner;
-        Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
+        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
+        let t0 = Instant::now();
+        let got = wait(py, timeout, |until| inner.acquire_until_as(me, until).then_some(()))?.is_some();
+        if let Some(c) = self.stats.get() {
+            c.waited(t0.elapsed(), got);
+        }
+        Ok(got)
+    }
+
+    /// Re-acquires after a Condition's wait: as long as it takes, not interruptible.
+    pub(crate) fn acquire_restore(&self, py: Python<'_>, tag: usize) -> PyResult<()> {
+        if self.inner.try_acquire() {
+            self.stats.hit();
+            return Ok(());
+        }
+        let me = current_thread_ident();
+        let inner = &self.inner;
+        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
+        let t0 = Instant::now();
+        let r = wait_uninterruptibly(py, |until| inner.acquire_until_as(me, until).then_some(())).1;
+        if let Some(c) = self.stats.get() {
+            c.waited(t0.elapsed(), true);
+        }
+        r
+    }
+
+    fn target(&self, tag: usize) -> Target<'_> {
+        Target { owner: Some(self.inner.owner_word()), tag, kind: KIND }
     }
 
     #[inline]
@@ -39,29 +83,34 @@ impl Lock {
 
 #[pymethods]
 impl Lock {
+    /// With statistics on, the new lock is tracked (with the creating call site).
     #[new]
-    fn new() -> Self {
-        Lock { inner: CoreLock::new() }
+    fn new(py: Python<'_>) -> PyResult<Py<Self>> {
+        let lock = Py::new(py, Lock::default())?;
+        if crate::sync::stats::enabled() {
+            stats::on_create(lock.bind(py).as_any(), &lock.get().stats, KIND)?;
+        }
+        Ok(lock)
     }
 
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire(&self, py: Python<'_>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+    fn acquire(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
         let timeout = if blocking.get().is_none() && timeout.get().is_none() {
             Timeout::Forever
         } else {
             lock_timeout(blocking.get(), timeout.get())?
         };
-        self.acquire_timeout(py, timeout)
+        slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
     /// Same as `acquire()`: the stdlib's deprecated alias.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire_lock(&self, py: Python<'_>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
-        self.acquire(py, blocking, timeout)
+    fn acquire_lock(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+        Self::acquire(slf, blocking, timeout)
     }
 
-    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire_timeout(py, Timeout::Forever)
+    fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
     fn release(&self) -> PyResult<()> {
@@ -91,14 +140,33 @@ impl Lock {
         self.inner.reinit();
     }
 
+    /// The stdlib's repr, plus the thread that acquired a locked lock: `owner=<ident>`.
     fn __repr__(slf: &Bound<'_, Self>) -> String {
-        let state = if slf.get().inner.locked() { "locked" } else { "unlocked" };
-        format!("<{state} rthreading.Lock object at {:#x}>", slf.as_ptr() as usize)
+        let inner = &slf.get().inner;
+        let owner = inner.owner();
+        if inner.locked() && owner != 0 {
+            format!("<locked rthreading.Lock object owner={owner} at {:#x}>", slf.as_ptr() as usize)
+        } else {
+            let state = if inner.locked() { "locked" } else { "unlocked" };
+            format!("<{state} rthreading.Lock object at {:#x}>", slf.as_ptr() as usize)
+        }
     }
 }
 
-fast_method!(AcquireFast, Lock, c"acquire", 0, |lock, py| lock.inner.try_acquire().then(|| py_true(py)));
-fast_method!(EnterFast, Lock, c"__enter__", 0, |lock, py| lock.inner.try_acquire().then(|| py_true(py)));
+impl Lock {
+    /// The fast entries' acquire: one try, counted when tracked.
+    #[inline(always)]
+    pub(crate) fn try_fast(&self) -> bool {
+        let ok = self.inner.try_acquire();
+        if ok {
+            self.stats.hit();
+        }
+        ok
+    }
+}
+
+fast_method!(AcquireFast, Lock, c"acquire", 0, |lock, py| lock.try_fast().then(|| py_true(py)));
+fast_method!(EnterFast, Lock, c"__enter__", 0, |lock, py| lock.try_fast().then(|| py_true(py)));
 fast_method!(ReleaseFast, Lock, c"release", 0, |lock, py| lock.inner.release().then(|| py.None()));
 fast_method!(ExitFast, Lock, c"__exit__", 3, |lock, py| lock.inner.release().then(|| py.None()));
 

@@ -14,9 +14,11 @@ mod pool;
 mod rlock;
 mod semaphore;
 mod simple_queue;
+mod stats;
 mod thread;
 mod trace;
 pub(crate) mod wait;
+mod waitgraph;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     wait::init(m.py())?;
@@ -45,5 +47,15 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::WorkerTicket>()?;
     m.add_function(wrap_pyfunction!(pool::_python_exit, m)?)?;
     m.add_function(wrap_pyfunction!(pool::_after_fork_in_child, m)?)?;
+    m.add("DeadlockError", m.py().get_type::<waitgraph::DeadlockError>())?;
+    m.add_function(wrap_pyfunction!(waitgraph::_waits, m)?)?;
+    m.add_function(wrap_pyfunction!(waitgraph::_cycles, m)?)?;
+    m.add_function(wrap_pyfunction!(waitgraph::_lock_owner, m)?)?;
+    m.add_function(wrap_pyfunction!(waitgraph::_set_strict_deadlocks, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::_set_stats_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::_track, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::_reset_stats, m)?)?;
+    waitgraph::install_fork_handler();
     Ok(())
 }

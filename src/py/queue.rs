@@ -16,7 +16,10 @@
 
 use super::fastcall::{fast_method, install};
 use super::wait::{queue_timeout, queue_wait_timeout, wait, Given, Timeout};
+use super::waitgraph;
 use crate::sync::current_thread_ident;
+use crate::sync::stats::Slot;
+use crate::sync::waitgraph::Target;
 use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use parking_lot::MutexGuard;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -127,7 +130,11 @@ pub struct Queue {
     flags: AtomicU8,
     /// The thread comparing a PriorityQueue's items under its mutex (0: none).
     comparing: AtomicU64,
+    /// Wait counters, when tracked (see `stats`): queues count their put and get waits.
+    pub(crate) stats: Slot,
 }
+
+pub(crate) const KIND: &str = "rthreading.queue.Queue";
 
 impl Queue {
     fn with_order(order: Order) -> Self {
@@ -137,6 +144,7 @@ impl Queue {
             maxsize: parking_lot::Mutex::new(None),
             flags: AtomicU8::new(0),
             comparing: AtomicU64::new(0),
+            stats: Slot::new(),
         }
     }
 
@@ -337,10 +345,24 @@ fn put_impl(slf: &Bound<'_, Queue>, item: Bound<'_, PyAny>, block: Option<&Bound
             return Err(full_error(py));
         };
         let core = &q.core;
-        if wait(py, remaining, |until| core.wait_not_full(until).then_some(()))?.is_none() {
+        if waited(slf, remaining, true, |until| core.wait_not_full(until).then_some(()))?.is_none() {
             return Err(full_error(py));
         }
     }
+}
+
+/// A put (`put`) or get wait: listed by `rthreading.dump()` while it lasts (a queue has no
+/// owner: never in a cycle), and counted when the queue is tracked.
+fn waited(slf: &Bound<'_, Queue>, timeout: Timeout, put: bool, attempt: impl FnMut(Option<Instant>) -> Option<()> + Send) -> PyResult<Option<()>> {
+    let py = slf.py();
+    let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: KIND };
+    let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
+    let t0 = Instant::now();
+    let r = wait(py, timeout, attempt);
+    if let Some(c) = slf.get().stats.get() {
+        c.queue_waited(put, t0.elapsed());
+    }
+    r
 }
 
 /// The time left to wait (computed from the first wait's start), None if none is.
@@ -398,7 +420,7 @@ fn get_impl(slf: &Bound<'_, Queue>, block: Option<&Bound<'_, PyAny>>, timeout: O
             return Err(empty_error(py));
         };
         let core = &q.core;
-        if wait(py, remaining, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
+        if waited(slf, remaining, false, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
             return Err(empty_error(py));
         }
     }
@@ -417,6 +439,9 @@ impl Queue {
     fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
+        if crate::sync::stats::enabled() {
+            super::stats::on_create(slf.as_any(), &q.stats, KIND)?;
+        }
         let maxsize = init_maxsize(args, kwargs)?.unwrap_or_else(|| 0i32.into_pyobject(py).expect("int").into_any());
         let cap = parse_maxsize(&maxsize);
         let ty = slf.get_type();

@@ -3,33 +3,68 @@
 
 use super::fastcall::{fast_method, install, py_true};
 use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
+use super::{stats, waitgraph};
 use crate::sync::current_thread_ident;
 use crate::sync::rlock::RLock as CoreRLock;
+use crate::sync::stats::Slot;
+use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use std::time::Instant;
 
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
 #[derive(Default)]
 pub struct RLock {
     pub(crate) inner: CoreRLock,
+    /// Contention counters, when tracked (see `stats`).
+    pub(crate) stats: Slot,
 }
+
+pub(crate) const KIND: &str = "rthreading.RLock";
 
 fn not_owned() -> PyErr {
     PyRuntimeError::new_err("cannot release un-acquired lock")
 }
 
 impl RLock {
-    pub(crate) fn acquire_timeout(&self, py: Python<'_>, timeout: Timeout) -> PyResult<bool> {
+    /// `tag` is this lock's Python object (for the wait-for graph).
+    pub(crate) fn acquire_timeout(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let me = current_thread_ident();
         if self.inner.try_acquire(me) {
+            self.stats.hit();
             return Ok(true);
         }
         if timeout.is_zero() {
             return Ok(false);
         }
+        self.acquire_slow(py, me, tag, timeout)
+    }
+
+    #[inline(never)]
+    fn acquire_slow(&self, py: Python<'_>, me: u64, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let inner = &self.inner;
-        Ok(wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some())
+        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
+        let t0 = Instant::now();
+        let got = wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some();
+        if let Some(c) = self.stats.get() {
+            c.waited(t0.elapsed(), got);
+        }
+        Ok(got)
+    }
+
+    fn target(&self, tag: usize) -> Target<'_> {
+        Target { owner: Some(self.inner.owner_word()), tag, kind: KIND }
+    }
+
+    /// The fast entries' acquire: one try, counted when tracked.
+    #[inline(always)]
+    pub(crate) fn try_fast(&self) -> bool {
+        let ok = self.inner.try_acquire(current_thread_ident());
+        if ok {
+            self.stats.hit();
+        }
+        ok
     }
 
     #[inline]
@@ -44,10 +79,20 @@ impl RLock {
 
     /// Re-acquires with the saved depth, waiting as long as it takes; a signal handler's
     /// exception raised meanwhile is returned after the lock is held again.
-    pub(crate) fn acquire_restore_count(&self, py: Python<'_>, count: usize) -> PyResult<()> {
+    pub(crate) fn acquire_restore_count(&self, py: Python<'_>, tag: usize, count: usize) -> PyResult<()> {
         let me = current_thread_ident();
         let inner = &self.inner;
-        wait_uninterruptibly(py, |until| inner.acquire_until_with_count(me, count, until).then_some(())).1
+        if inner.acquire_until_with_count(me, count, Some(Instant::now())) {
+            self.stats.hit();
+            return Ok(());
+        }
+        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
+        let t0 = Instant::now();
+        let r = wait_uninterruptibly(py, |until| inner.acquire_until_with_count(me, count, until).then_some(())).1;
+        if let Some(c) = self.stats.get() {
+            c.waited(t0.elapsed(), true);
+        }
+        r
     }
 }
 
@@ -55,18 +100,18 @@ impl RLock {
 impl RLock {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        RLock { inner: CoreRLock::new() }
+    fn new(py: Python<'_>, _args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyResult<Py<Self>> {
+        Self::create(py)
     }
 
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire(&self, py: Python<'_>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+    fn acquire(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
         let timeout = if blocking.get().is_none() && timeout.get().is_none() { Timeout::Forever } else { lock_timeout(blocking.get(), timeout.get())? };
-        self.acquire_timeout(py, timeout)
+        slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
-    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire_timeout(py, Timeout::Forever)
+    fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
     fn release(&self) -> PyResult<()> {
@@ -102,11 +147,11 @@ impl RLock {
         Ok((count, me))
     }
 
-    fn _acquire_restore(&self, py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn _acquire_restore(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
         let (count, _owner): (usize, u64) = state
             .extract()
             .map_err(|_| PyTypeError::new_err("_acquire_restore() argument must be a (count, owner) tuple"))?;
-        self.acquire_restore_count(py, count.max(1))
+        slf.get().acquire_restore_count(slf.py(), slf.as_ptr() as usize, count.max(1))
     }
 
     fn _at_fork_reinit(&self) {
@@ -121,8 +166,19 @@ impl RLock {
     }
 }
 
-fast_method!(AcquireFast, RLock, c"acquire", 0, |r, py| r.inner.try_acquire(current_thread_ident()).then(|| py_true(py)));
-fast_method!(EnterFast, RLock, c"__enter__", 0, |r, py| r.inner.try_acquire(current_thread_ident()).then(|| py_true(py)));
+impl RLock {
+    /// A new RLock, tracked (with the creating call site) when statistics are on.
+    pub(crate) fn create(py: Python<'_>) -> PyResult<Py<Self>> {
+        let lock = Py::new(py, RLock::default())?;
+        if crate::sync::stats::enabled() {
+            stats::on_create(lock.bind(py).as_any(), &lock.get().stats, KIND)?;
+        }
+        Ok(lock)
+    }
+}
+
+fast_method!(AcquireFast, RLock, c"acquire", 0, |r, py| r.try_fast().then(|| py_true(py)));
+fast_method!(EnterFast, RLock, c"__enter__", 0, |r, py| r.try_fast().then(|| py_true(py)));
 fast_method!(ReleaseFast, RLock, c"release", 0, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
 fast_method!(ExitFast, RLock, c"__exit__", 3, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
 

@@ -5,6 +5,8 @@
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
 use super::wait::{wait, wait_for_timeout, Attached, Given, Timeout};
+use super::waitgraph;
+use crate::sync::waitgraph::Target;
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -88,7 +90,7 @@ pub struct Semaphore {
 }
 
 impl Semaphore {
-    fn acquire_impl(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    fn acquire_impl(&self, py: Python<'_>, tag: usize, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let blocking = match blocking.0 {
             None => true,
             Some(b) => b.is_truthy()?,
@@ -111,6 +113,9 @@ impl Semaphore {
             return Ok(self.inner.try_acquire());
         }
         let inner = &self.inner;
+        // Listed by rthreading.dump() while it waits (a semaphore has no owner: never in a cycle).
+        let target = Target { owner: None, tag, kind: "rthreading.Semaphore" };
+        let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
         Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
     }
 
@@ -137,14 +142,14 @@ impl Semaphore {
 
     /// Decrements the counter, waiting while it is zero; returns whether it was decremented.
     #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
-    fn acquire(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        self.acquire_impl(py, blocking, timeout)
+    fn acquire(slf: &Bound<'_, Self>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        slf.get().acquire_impl(slf.py(), slf.as_ptr() as usize, blocking, timeout)
     }
 
     /// Same as `acquire()` (the stdlib's `__enter__ = acquire`).
     #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
-    fn __enter__(&self, py: Python<'_>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        self.acquire_impl(py, blocking, timeout)
+    fn __enter__(slf: &Bound<'_, Self>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        slf.get().acquire_impl(slf.py(), slf.as_ptr() as usize, blocking, timeout)
     }
 
     /// Increments the counter by `n`, waking up to `n` waiting threads.

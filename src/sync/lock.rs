@@ -4,9 +4,14 @@ use super::prim::{Instant, RawMutex};
 // parking_lot's raw mutex methods (loom's stand-in has them as inherent methods).
 #[cfg(not(loom))]
 use lock_api::{RawMutex as _, RawMutexTimed as _};
+use super::prim::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub struct Lock {
     raw: RawMutex,
+    /// Ident of the thread that last acquired it, 0 when unlocked: for reports (`repr`, the
+    /// wait-for graph), not for correctness (any thread may release a Lock). Stored relaxed
+    /// after each acquisition, cleared before each release.
+    owner: AtomicU64,
 }
 
 impl Default for Lock {
@@ -18,21 +23,45 @@ impl Default for Lock {
 impl Lock {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Lock { raw: RawMutex::INIT }
+        Lock { raw: RawMutex::INIT, owner: AtomicU64::new(0) }
     }
 
     #[cfg(loom)]
     pub fn new() -> Self {
-        Lock { raw: RawMutex::new() }
+        Lock { raw: RawMutex::new(), owner: AtomicU64::new(0) }
     }
 
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        self.raw.try_lock()
+        self.try_acquire_as(super::current_thread_ident())
+    }
+
+    /// `try_acquire` on behalf of thread `me` (a caller that already knows its ident).
+    #[inline]
+    pub fn try_acquire_as(&self, me: u64) -> bool {
+        if self.raw.try_lock() {
+            self.owner.store(me, Relaxed);
+            true
+        } else {
+            false
+        }
     }
 
     /// Blocks until acquired or until `deadline` (None: forever); returns whether acquired.
     pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
+        self.acquire_until_as(super::current_thread_ident(), deadline)
+    }
+
+    /// `acquire_until` on behalf of thread `me`.
+    pub fn acquire_until_as(&self, me: u64, deadline: Option<Instant>) -> bool {
+        let ok = self.acquire_raw(deadline);
+        if ok {
+            self.owner.store(me, Relaxed);
+        }
+        ok
+    }
+
+    fn acquire_raw(&self, deadline: Option<Instant>) -> bool {
         match deadline {
             None => {
                 self.raw.lock();
@@ -51,6 +80,7 @@ impl Lock {
         if !self.raw.is_locked() {
             return false;
         }
+        self.owner.store(0, Relaxed);
         // SAFETY: parking_lot's RawMutex keeps no owner; the lock is held (checked above), and
         // "held in the current context" is satisfied because Python's lock is not owned by a
         // thread. Two threads racing to release one held lock is a program error in Python too:
@@ -64,8 +94,21 @@ impl Lock {
         self.raw.is_locked()
     }
 
+    /// The ident of the thread that acquired it (0 when unlocked, or for a moment around an
+    /// acquisition or release).
+    #[inline]
+    pub fn owner(&self) -> u64 {
+        self.owner.load(Relaxed)
+    }
+
+    /// The owner word itself, for the wait-for graph.
+    pub fn owner_word(&self) -> &AtomicU64 {
+        &self.owner
+    }
+
     /// Forcibly reset to unlocked: after fork, in the child only (no other thread exists).
     pub fn reinit(&self) {
+        self.owner.store(0, Relaxed);
         if self.raw.is_locked() {
             // SAFETY: see `release`; in a fork child no parked thread can exist.
             unsafe { self.raw.unlock() };
@@ -85,7 +128,9 @@ mod tests {
         assert!(l.try_acquire());
         assert!(!l.try_acquire());
         assert!(l.locked());
+        assert_eq!(l.owner(), crate::sync::current_thread_ident());
         assert!(l.release());
+        assert_eq!(l.owner(), 0);
         assert!(!l.release());
         assert!(!l.locked());
     }

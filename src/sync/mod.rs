@@ -12,6 +12,11 @@ pub mod queue;
 pub mod rlock;
 pub mod semaphore;
 pub mod spin;
+// Diagnostics (process-wide registries in statics), not part of the loom models.
+#[cfg(not(loom))]
+pub mod stats;
+#[cfg(not(loom))]
+pub mod waitgraph;
 
 /// How the core takes an internal mutex on a path that may run attached to a Python interpreter
 /// (waking waiters, registering a condition's waiter). The Python layer passes a locker that

@@ -5,11 +5,10 @@ use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use super::prim::{const_fn, Instant};
 
 pub struct RLock {
+    /// Its owner word is the RLock's owner: the owning thread's ident, 0 when unowned. Written
+    /// only by the owner while it holds `lock`; read by anyone (a thread only ever compares it
+    /// with its own ident, so a stale read can never make a non-owner think it owns the lock).
     lock: Lock,
-    /// Ident of the owning thread, 0 when unowned. Written only by the owner while it holds
-    /// `lock`; read by anyone (a thread only ever compares it with its own ident, so a stale
-    /// read can never make a non-owner think it owns the lock).
-    owner: AtomicU64,
     /// Recursion depth; only the owner reads or writes it meaningfully.
     count: AtomicUsize,
 }
@@ -26,13 +25,13 @@ impl Default for RLock {
 impl RLock {
     const_fn! {
         pub fn new() -> Self {
-            RLock { lock: Lock::new(), owner: AtomicU64::new(0), count: AtomicUsize::new(0) }
+            RLock { lock: Lock::new(), count: AtomicUsize::new(0) }
         }
     }
 
     #[inline]
     pub fn is_owned_by(&self, me: u64) -> bool {
-        self.owner.load(Relaxed) == me
+        self.lock.owner() == me
     }
 
     /// Re-enters if `me` owns the lock, else tries once to take it.
@@ -42,7 +41,7 @@ impl RLock {
             self.count.fetch_add(1, Relaxed);
             return true;
         }
-        if self.lock.try_acquire() {
+        if self.lock.try_acquire_as(me) {
             self.take(me, 1);
             return true;
         }
@@ -60,7 +59,7 @@ impl RLock {
             self.count.fetch_add(count, Relaxed);
             return true;
         }
-        if self.lock.acquire_until(deadline) {
+        if self.lock.acquire_until_as(me, deadline) {
             self.take(me, count);
             return true;
         }
@@ -68,9 +67,8 @@ impl RLock {
     }
 
     #[inline]
-    fn take(&self, me: u64, count: usize) {
+    fn take(&self, _me: u64, count: usize) {
         self.count.store(count, Relaxed);
-        self.owner.store(me, Relaxed);
     }
 
     /// Releases one level; the lock is freed when the depth reaches zero.
@@ -80,7 +78,6 @@ impl RLock {
             return Err(NotOwned);
         }
         if self.count.fetch_sub(1, Relaxed) == 1 {
-            self.owner.store(0, Relaxed);
             self.lock.release();
         }
         Ok(())
@@ -92,7 +89,6 @@ impl RLock {
             return Err(NotOwned);
         }
         let count = self.count.swap(0, Relaxed);
-        self.owner.store(0, Relaxed);
         self.lock.release();
         Ok(count)
     }
@@ -102,7 +98,12 @@ impl RLock {
     }
 
     pub fn owner(&self) -> u64 {
-        self.owner.load(Relaxed)
+        self.lock.owner()
+    }
+
+    /// The owner word, for the wait-for graph.
+    pub fn owner_word(&self) -> &AtomicU64 {
+        self.lock.owner_word()
     }
 
     /// Depth as seen by `me`: 0 unless `me` owns it.
@@ -116,12 +117,11 @@ impl RLock {
 
     /// Depth and owner, for a repr (racy by nature, as in CPython).
     pub fn state(&self) -> (u64, usize) {
-        (self.owner.load(Relaxed), self.count.load(Relaxed))
+        (self.lock.owner(), self.count.load(Relaxed))
     }
 
     /// Reset to unowned and unlocked: after fork, in the child only.
     pub fn reinit(&self) {
-        self.owner.store(0, Relaxed);
         self.count.store(0, Relaxed);
         self.lock.reinit();
     }

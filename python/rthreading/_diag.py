@@ -1,0 +1,381 @@
+"""Finding deadlocks and hot locks: who holds what, who waits for it, and where time goes.
+
+Nothing here costs anything until it is used. A thread that must wait for an rthreading
+primitive (its first try failed) registers its wait in a process-wide wait-for graph and
+deregisters when the wait ends; every Lock and RLock records the thread that acquired it. From
+those two, ``find_deadlocks()`` follows thread -> lock it waits for -> thread holding that lock
+-> ... and reports the cycles. Semaphores, Events and a Condition's wait queue have no owner:
+their waiters are listed by ``dump()`` but never form a cycle.
+
+Contention statistics are off by default. ``enable_stats()`` tracks every Lock, RLock and
+Condition created from then on (with the call site that created it); ``track(obj)`` tracks one
+existing object. An untracked object's uncontended acquire pays one well-predicted branch.
+"""
+
+import gc as _gc
+import os as _os
+import sys as _sys
+import threading as _threading
+import traceback as _traceback
+import warnings as _warnings
+
+from rthreading import _core
+
+DeadlockError = _core.DeadlockError
+
+
+def _thread_names():
+    return {t.ident: t.name for t in _threading.enumerate()}
+
+
+def _thread_label(ident, names):
+    name = names.get(ident)
+    return f"thread {name!r} ({ident})" if name is not None else f"thread {ident}"
+
+
+def _object_label(kind, obj):
+    return f"<{kind} at {id(obj):#x}>"
+
+
+class Deadlock:
+    """A cycle in the wait-for graph: ``threads[i]`` waits for ``locks[i]``, which is held by
+    ``threads[i + 1]`` (the last lock by ``threads[0]``). The cycle starts with its smallest
+    thread ident. ``edges`` pairs them up: ``((thread_ident, lock), ...)``."""
+
+    __slots__ = ("threads", "locks", "_kinds", "_names")
+
+    def __init__(self, edges, names=None):
+        self.threads = tuple(e[0] for e in edges)
+        self.locks = tuple(e[1] for e in edges)
+        self._kinds = tuple(e[2] for e in edges)
+        self._names = names if names is not None else _thread_names()
+
+    @property
+    def edges(self):
+        return tuple(zip(self.threads, self.locks))
+
+    @property
+    def thread_names(self):
+        """The threads' names (None for a thread no longer known to ``threading``)."""
+        return tuple(self._names.get(t) for t in self.threads)
+
+    def __len__(self):
+        return len(self.threads)
+
+    def __eq__(self, other):
+        if not isinstance(other, Deadlock):
+            return NotImplemented
+        return self.threads == other.threads and all(a is b for a, b in zip(self.locks, other.locks))
+
+    def __hash__(self):
+        return hash((self.threads, tuple(id(lock) for lock in self.locks)))
+
+    def __str__(self):
+        n = len(self.threads)
+        steps = []
+        for i in range(n):
+            holder = self.threads[(i + 1) % n]
+            steps.append(
+                f"{_thread_label(self.threads[i], self._names)} waits for "
+                f"{_object_label(self._kinds[i], self.locks[i])} held by {_thread_label(holder, self._names)}"
+            )
+        return "deadlock: " + "; ".join(steps)
+
+    def __repr__(self):
+        return f"<rthreading.Deadlock {self}>"
+
+
+def find_deadlocks():
+    """The cycles of threads waiting for each other's rthreading locks right now, as a list of
+    ``Deadlock`` (empty when there is none), sorted by their first thread's ident."""
+    cycles = _core._cycles()
+    if not cycles:
+        return []
+    names = _thread_names()
+    return [Deadlock(c, names) for c in cycles]
+
+
+def enable_strict_deadlocks():
+    """Strict mode: a thread whose untimed wait for a Lock or RLock would close a cycle gets
+    ``DeadlockError`` (a ``RuntimeError``) instead of hanging; it acquires nothing. Timed waits
+    and a Condition's re-acquisition of its lock are never refused. A Lock used as a signal
+    (released by another thread than the one that acquired it) can form a "cycle" that another
+    thread would break: don't use strict mode with that pattern."""
+    _core._set_strict_deadlocks(True)
+
+
+def disable_strict_deadlocks():
+    _core._set_strict_deadlocks(False)
+
+
+def _is_lock(obj):
+    return type(obj) is _core.Lock or type(obj) is _core.RLock
+
+
+def _live_locks():
+    """The rthreading Locks and RLocks reachable from objects the garbage collector knows
+    (module globals, instances, containers, Conditions) and from the calling thread's frames."""
+    types = (_core.Lock, _core.RLock)
+    objects = _gc.get_objects()
+    try:
+        found = {id(r): r for r in _gc.get_referents(*objects) if type(r) in types}
+    finally:
+        del objects
+    frame = _sys._getframe(1)
+    while frame is not None:
+        for v in list(frame.f_locals.values()):
+            if _is_lock(v):
+                found[id(v)] = v
+        frame = frame.f_back
+    return list(found.values())
+
+
+def held_locks():
+    """The rthreading Locks and RLocks the calling thread holds (acquired and not released),
+    among those reachable from Python objects or the caller's frames. A debugging aid: it scans
+    the garbage collector's objects, so its cost grows with the heap."""
+    me = _threading.get_ident()
+    held = []
+    for lock in _live_locks():
+        state = _core._lock_owner(lock)
+        if state is not None and state[0] and state[1] == me:
+            held.append(lock)
+    return held
+
+
+def dump(file=None, stacks=False):
+    """Prints every rthreading lock that is held or waited on (reachable from Python objects, or
+    waited on), with its owner and its waiters (thread name and ident, how long they have
+    waited), the waits on objects without an owner (Semaphore, Event, Condition), the
+    deadlocks, and with ``stacks=True`` the Python stack of every thread involved. ``file``
+    defaults to ``sys.stderr``."""
+    if file is None:
+        file = _sys.stderr
+    live = _live_locks()  # the slow part first: the rest is a snapshot taken right after it
+    names = _thread_names()
+    waits = _core._waits()
+    cycles = _core._cycles()
+    by_obj = {}
+    for thread, obj, kind, owner, timed, since in waits:
+        by_obj.setdefault(id(obj), (obj, kind, []))[2].append((thread, owner, timed, since))
+    locks = {}
+    for key, (obj, kind, _) in by_obj.items():
+        if _is_lock(obj):
+            locks[key] = (obj, _core._lock_owner(obj), repr(obj))
+    for lock in live:
+        state = _core._lock_owner(lock)
+        if state is not None and state[0] and id(lock) not in locks:
+            locks[id(lock)] = (lock, state, repr(lock))
+    del live
+    involved = set()
+    out = [f"rthreading: {len(locks)} lock(s) held or waited on"]
+    for key, (lock, (locked, owner), text) in sorted(locks.items(), key=lambda kv: -len(by_obj.get(kv[0], (None, None, ()))[2])):
+        out.append(text)
+        if locked and owner:
+            out.append(f"    held by {_thread_label(owner, names)}")
+            involved.add(owner)
+        elif locked:
+            out.append("    held (acquiring thread unknown)")
+        for thread, _owner, timed, since in by_obj.get(key, (None, None, ()))[2]:
+            how = "with a timeout, " if timed else ""
+            out.append(f"    waited for by {_thread_label(thread, names)} ({how}{since:.3f} s)")
+            involved.add(thread)
+    others = [(obj, kind, w) for obj, kind, w in by_obj.values() if not _is_lock(obj)]
+    if others:
+        out.append("waits on objects without an owner:")
+        for obj, kind, ws in others:
+            for thread, _owner, timed, since in ws:
+                how = "with a timeout, " if timed else ""
+                out.append(f"    {_thread_label(thread, names)} waits on {_object_label(kind, obj)} ({how}{since:.3f} s)")
+                involved.add(thread)
+    for c in cycles:
+        out.append(str(Deadlock(c, names)))
+    if stacks:
+        out.extend(_stacks(sorted(involved), names))
+    print("\n".join(out), file=file, flush=True)
+
+
+def _stacks(threads, names):
+    frames = _sys._current_frames()
+    out = []
+    for t in threads:
+        frame = frames.get(t)
+        if frame is None:
+            continue
+        out.append(f"\nStack of {_thread_label(t, names)} (most recent call last):")
+        out.extend(line.rstrip("\n") for line in _traceback.format_stack(frame))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The watchdog
+
+
+class _Watchdog:
+    def __init__(self, interval, file):
+        self.interval = interval
+        self.file = file
+        self.stop = _threading.Event()
+        self.thread = _threading.Thread(target=self.run, name="rthreading-deadlock-watchdog", daemon=True)
+
+    def run(self):
+        previous = set()
+        reported = set()
+        while not self.stop.wait(self.interval):
+            found = {self._key(c): c for c in _core._cycles()}
+            for key, cycle in found.items():
+                if key in previous and key not in reported:
+                    reported.add(key)
+                    self.report(cycle)
+            previous = set(found)
+            reported &= previous
+
+    @staticmethod
+    def _key(cycle):
+        return tuple((thread, id(obj)) for thread, obj, _kind in cycle)
+
+    def report(self, cycle):
+        names = _thread_names()
+        d = Deadlock(cycle, names)
+        lines = [
+            f"rthreading: deadlock detected (the same cycle at two checks {self.interval:g} s apart)",
+            str(d),
+        ]
+        lines.extend(_stacks(list(d.threads), names))
+        file = self.file if self.file is not None else _sys.stderr
+        try:
+            print("\n".join(lines), file=file, flush=True)
+        except Exception:
+            pass
+
+
+_watchdog = None
+_watchdog_lock = _threading.Lock()
+
+
+def enable_deadlock_watchdog(interval=10.0, file=None):
+    """Starts (or restarts) a daemon thread that looks for deadlocks every ``interval`` seconds
+    and reports a cycle seen at two checks in a row, once, with the stacks of its threads, to
+    ``file`` (default: ``sys.stderr`` at the time of the report). The environment variable
+    ``RTHREADING_DEADLOCK_WATCHDOG=<seconds>`` enables it at import."""
+    global _watchdog
+    interval = float(interval)
+    if not interval > 0:
+        raise ValueError("interval must be a positive number of seconds")
+    with _watchdog_lock:
+        _stop_locked()
+        _watchdog = _Watchdog(interval, file)
+        _watchdog.thread.start()
+
+
+def disable_deadlock_watchdog():
+    """Stops the watchdog (no-op if it is not running)."""
+    with _watchdog_lock:
+        _stop_locked()
+
+
+def _stop_locked():
+    global _watchdog
+    w, _watchdog = _watchdog, None
+    if w is not None:
+        w.stop.set()
+        if w.thread is not _threading.current_thread():
+            w.thread.join()
+
+
+def _after_fork_in_child():
+    # The watchdog thread does not exist in the child: start a new one with the same settings.
+    global _watchdog, _watchdog_lock
+    _watchdog_lock = _threading.Lock()
+    w, _watchdog = _watchdog, None
+    if w is not None:
+        _watchdog = _Watchdog(w.interval, w.file)
+        _watchdog.thread.start()
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _watchdog_from_environment():
+    value = _os.environ.get("RTHREADING_DEADLOCK_WATCHDOG")
+    if not value:
+        return
+    try:
+        enable_deadlock_watchdog(float(value))
+    except ValueError:
+        _warnings.warn(
+            f"RTHREADING_DEADLOCK_WATCHDOG={value!r} is not a positive number of seconds; watchdog not started",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Contention statistics
+
+
+class LockStats:
+    """One tracked object's counters: ``acquisitions`` (successful acquires), ``contended``
+    (acquisitions that had to wait, plus waits that timed out), ``total_wait`` and ``max_wait``
+    in seconds, ``name`` (the object's repr, or its kind if it is gone), ``site`` (``file:line``
+    that created it, when created with statistics on), ``object`` (None if gone). A queue counts
+    its waits only: ``put_waits`` (for room), ``get_waits`` (for an item), their time in
+    ``total_wait``/``max_wait``, and ``contended`` = both; its ``acquisitions`` stay 0."""
+
+    __slots__ = (
+        "object", "kind", "name", "site", "acquisitions", "contended", "total_wait", "max_wait",
+        "put_waits", "get_waits",
+    )
+
+    def __init__(self, obj, kind, site, acquisitions, contended, wait_ns, max_wait_ns, put_waits=0, get_waits=0):
+        self.object = obj
+        self.kind = kind
+        self.name = repr(obj) if obj is not None else f"<{kind} (gone)>"
+        self.site = site
+        self.acquisitions = acquisitions
+        self.contended = contended
+        self.total_wait = wait_ns / 1e9
+        self.max_wait = max_wait_ns / 1e9
+        self.put_waits = put_waits
+        self.get_waits = get_waits
+
+    def __repr__(self):
+        site = f" created at {self.site}" if self.site else ""
+        if self.put_waits or self.get_waits:
+            counts = f"{self.put_waits} put waits, {self.get_waits} get waits"
+        else:
+            counts = f"{self.acquisitions} acquisitions, {self.contended} contended"
+        return (
+            f"<LockStats {self.name}{site}: {counts}, "
+            f"waited {self.total_wait:.6f} s in total, {self.max_wait:.6f} s at most>"
+        )
+
+
+def enable_stats():
+    """Tracks every Lock, RLock, Condition and Queue created from now on, with the call site
+    that created it. Off by default."""
+    _core._set_stats_enabled(True)
+
+
+def disable_stats():
+    """Objects created from now on are not tracked (tracked ones keep counting)."""
+    _core._set_stats_enabled(False)
+
+
+def track(obj):
+    """Tracks an existing Lock, RLock, Queue (``rthreading.queue.Queue`` and its subclasses) or
+    Condition (over a Lock or RLock: its lock) from now on."""
+    _core._track(obj)
+
+
+def reset_stats():
+    """Zeroes every tracked object's counters and forgets the objects that are gone."""
+    _core._reset_stats()
+
+
+def stats():
+    """The tracked objects' counters as ``LockStats``, most total waiting first."""
+    records = [LockStats(*row) for row in _core._stats()]
+    records.sort(key=lambda r: (-r.total_wait, -r.contended, -r.acquisitions))
+    return records
