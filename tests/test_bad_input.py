@@ -26,7 +26,11 @@ import rthreading  # noqa: E402
 import rthreading.futures as r_futures  # noqa: E402
 import rthreading.queue as r_queue  # noqa: E402
 
-pytestmark = pytest.mark.thread_unsafe(reason="hypothesis, and pools started per example")
+pytestmark = [
+    pytest.mark.thread_unsafe(reason="hypothesis, and pools started per example"),
+    # 3.13's RLock(*args) is deprecated: both modules' constructors are called with junk
+    pytest.mark.filterwarnings("ignore:Passing arguments to RLock:DeprecationWarning"),
+]
 
 MODS = {
     "std": {"threading": threading, "queue": std_queue, "futures": std_futures},
