@@ -128,7 +128,13 @@ impl Condition {
                 Ok(l) => Kind::Lock(l.clone().unbind()),
                 Err(_) => match l.cast_exact::<RLock>() {
                     Ok(r) => Kind::RLock(r.clone().unbind()),
-                    Err(_) => Kind::Other(l.unbind()),
+                    Err(_) => {
+                        // The stdlib binds `self.acquire = lock.acquire` (and release) here:
+                        // an object without them is refused now, with its AttributeError.
+                        l.getattr(intern!(py, "acquire"))?;
+                        l.getattr(intern!(py, "release"))?;
+                        Kind::Other(l.unbind())
+                    }
                 },
             },
         };

@@ -379,7 +379,7 @@ impl FutureBase {
     }
 
     /// Calls `fn(future)` when the future is done (at once if it is).
-    #[pyo3(signature = (r#fn, /))]
+    #[pyo3(signature = (r#fn))]
     fn add_done_callback(slf: &Bound<'_, Self>, r#fn: Bound<'_, PyAny>) -> PyResult<()> {
         match slf.get().core.add_callback(r#fn.unbind(), Attached(slf.py())) {
             None => Ok(()),
@@ -391,12 +391,12 @@ impl FutureBase {
         Self::start(slf)
     }
 
-    #[pyo3(signature = (result, /))]
+    #[pyo3(signature = (result))]
     fn set_result(slf: &Bound<'_, Self>, result: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Value(result.unbind()))
     }
 
-    #[pyo3(signature = (exception, /))]
+    #[pyo3(signature = (exception))]
     fn set_exception(slf: &Bound<'_, Self>, exception: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Error(exception.unbind()))
     }

@@ -6,7 +6,7 @@
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How long a wait on the main thread sleeps before it re-attaches to run signal handlers.
@@ -30,7 +30,46 @@ pub fn init(py: Python<'_>) -> PyResult<()> {
         (max * 1e6) as i64
     };
     TIMEOUT_MAX_US.store(max_us, Relaxed);
+    init_finalizing(py);
     init_main_thread(py)
+}
+
+/// `Py_IsFinalizing` (3.13) or `_Py_IsFinalizing` (3.11, 3.12), found at import on interpreters
+/// before 3.14, whose `PyEval_RestoreThread` ends a thread that re-attaches while the
+/// interpreter finalises with `pthread_exit`: its forced unwinding through Rust frames aborts
+/// the process ("FATAL: exception not rethrown"). 0 when not needed or not found.
+static IS_FINALIZING: AtomicUsize = AtomicUsize::new(0);
+
+fn init_finalizing(py: Python<'_>) {
+    if py.version_info() >= (3, 14) {
+        return; // 3.14 parks such a thread forever itself
+    }
+    for name in [c"Py_IsFinalizing", c"_Py_IsFinalizing"] {
+        // SAFETY: looks a symbol up in the process's global scope (the interpreter's).
+        let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+        if !f.is_null() {
+            IS_FINALIZING.store(f as usize, Relaxed);
+            return;
+        }
+    }
+}
+
+/// Called detached, just before re-attaching, on threads other than the main one (the one that
+/// finalises): if the interpreter is finalising, never re-attach; park forever instead, as
+/// 3.14 does. (A thread that re-attaches a moment before finalisation starts can still race.)
+fn park_if_finalizing() {
+    let f = IS_FINALIZING.load(Relaxed);
+    if f == 0 {
+        return;
+    }
+    // SAFETY: `f` is `[_]Py_IsFinalizing`, `int (void)`, safe to call detached (it reads an
+    // atomic of the runtime state).
+    let is_finalizing: extern "C" fn() -> std::os::raw::c_int = unsafe { std::mem::transmute(f) };
+    if is_finalizing() != 0 {
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// A parsed timeout: what a blocking call was asked to do.
@@ -332,10 +371,17 @@ where
     F: FnMut(Option<Instant>) -> Option<R> + Send,
 {
     let deadline = timeout.deadline();
+    let main = on_main_thread();
+    let mut attempt = |until| {
+        let r = attempt(until);
+        if !main {
+            park_if_finalizing();
+        }
+        r
+    };
     if matches!(timeout, Timeout::NonBlocking) {
         return Ok(py.detach(|| attempt(deadline)));
     }
-    let main = on_main_thread();
     loop {
         let until = if main {
             let slice_end = Instant::now() + SLICE;
