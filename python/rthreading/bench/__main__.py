@@ -1,0 +1,5 @@
+import sys
+
+from rthreading.bench import main
+
+sys.exit(main())
