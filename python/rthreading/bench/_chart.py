@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402,F401
 
 STYLES = {"stdlib": ("tab:gray", "o"), "rthreading": ("tab:red", "s"),
           "ft_utils": ("tab:blue", "^")}
@@ -45,7 +46,9 @@ def draw(results, path):
                 vals.append(ratio["median"])
                 errs[0].append(max(0.0, ratio["median"] - ratio["min"]))
                 errs[1].append(max(0.0, ratio["max"] - ratio["median"]))
-        ax.barh(ys, vals, height=height, xerr=errs, error_kw={"lw": 0.6, "alpha": 0.6},
+        # Bars grow from 1 (parity): right when rthreading is faster, left when slower.
+        ax.barh(ys, [v - 1.0 for v in vals], left=1.0, height=height, xerr=errs,
+                error_kw={"lw": 0.6, "alpha": 0.6},
                 label=f"{short(res['environment'])} stdlib / rthreading",
                 color=("tab:red" if i == 0 else "tab:gray"))
         if i == 0:
@@ -55,6 +58,7 @@ def draw(results, path):
             ax.scatter(tx, ty, marker="|", s=120, color="black", zorder=3, label="target")
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names, fontsize=7)
     ax.invert_yaxis()
@@ -80,10 +84,12 @@ def draw(results, path):
                          ls="-" if i == 0 else "--", alpha=1.0 if i == 0 else 0.6,
                          label=f"{label} {short(res['environment'])}")
         cax.set_title(curve, fontsize=8)
-        cax.set_xlabel("threads (each side)" if "producers" in curve else "threads / workers",
+        cax.set_xlabel("producers = consumers" if "M x M" in curve else ("workers" if "Pool" in curve else "threads"),
                        fontsize=8)
         cax.set_yscale("log")
+        cax.yaxis.set_major_formatter(matplotlib.ticker.EngFormatter())
         cax.set_xscale("log", base=2)
+        cax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
         cax.tick_params(labelsize=7)
         cax.grid(which="both", lw=0.3, alpha=0.5)
         cax.legend(fontsize=6)

@@ -145,6 +145,8 @@ def main(argv=None):
         new = (scenario.measure(repeat, target, args.quick) if args.in_process
                else run_isolated(scenario, args))
         for row in new:
+            if env["gil_enabled"]:  # the targets are for the free-threaded build
+                row["target"] = None
             _report.add_stats(row)
             progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s]"
                      f" {_report.progress_line(row)}")

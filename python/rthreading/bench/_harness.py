@@ -141,7 +141,7 @@ class ThreadedSide(Side):
     MIN_PER_THREAD operations per thread: below that, a sample measures how late the
     scheduler runs the threads (milliseconds on a busy 2-core machine), not the primitive."""
 
-    MIN_PER_THREAD = 500
+    MIN_PER_THREAD = 200
 
     def __init__(self, mod, make):
         self.mod, self.make = mod, make

@@ -263,6 +263,7 @@ def environment_line(env):
 # --- files --------------------------------------------------------------------------------
 
 def write_json(result, path, pyperf):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     progress(f"wrote {path}")
@@ -298,6 +299,7 @@ def maybe_chart(results, path):
                  " saved results on an interpreter that has it: python -m rthreading.bench"
                  f" --load RESULTS.json --chart {path}")
         return 3
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     draw(results, path)
     progress(f"wrote the chart to {os.path.abspath(path)}")
     return 0

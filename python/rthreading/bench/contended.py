@@ -10,7 +10,7 @@ import rthreading
 from ._harness import Scenario, ThreadedSide, share
 
 MODULES = {"stdlib": stdlib, "rthreading": rthreading}
-CURVE = "Lock, contended: acquisitions/s"
+CURVE = "Lock, contended: acquires/s"
 
 
 def lock_contended(k):

@@ -1,6 +1,6 @@
 """Scenarios: the thread pool, concurrent.futures' ThreadPoolExecutor against
 rthreading.futures'. Pools are made and warmed (every worker started) before timing.
-submit+result, a batch of submits, Future alone, map over 10^5 items, and CPU-bound
+submit+result, a batch of submits, Future alone, map (over at least 1000 items), and CPU-bound
 pure-Python tasks on 1, 2 and 4 workers, from which each implementation's speed-up over one
 worker is derived (on a free-threaded interpreter with two idle cores, ideally 2x)."""
 
@@ -16,8 +16,7 @@ import rthreading.futures as rthreading_futures
 from ._harness import Failed, Scenario, Side, gc_off, interleaved_orders, timeit_scenarios
 
 MODULES = {"stdlib": stdlib_futures, "rthreading": rthreading_futures}
-MAP_ITEMS = 100_000
-CURVE = "ThreadPoolExecutor, CPU-bound pure-Python tasks: tasks/s"
+CURVE = "Pool, CPU-bound tasks: tasks/s"
 WORKERS = (1, 2, 4)
 
 
@@ -42,15 +41,17 @@ TIMEIT = [
      "fut = F(); fut.set_result(1); fut.result()"),
 ]
 PER = {"ThreadPoolExecutor(4): 100 submits, then their 100 results, per task": 100}
-MAP_NAME = f"ThreadPoolExecutor(4): map over {MAP_ITEMS:,} items, per item"
+MAP_NAME = "ThreadPoolExecutor(4): map(f, items), per item"
 TARGETS = {"ThreadPoolExecutor(4): submit(f).result(), per task": 10.0, MAP_NAME: 20.0}
 
 
 class PoolSide(Side):
-    """run(pool, n) on a warm pool of `workers` workers; the operation count is fixed."""
+    """run(pool, n) on a warm pool of `workers` workers, kept from sample to sample. The
+    operation count is fixed (`number`) or calibrated from `min_n` up."""
 
-    def __init__(self, mod, workers, run, number):
+    def __init__(self, mod, workers, run, number=None, min_n=1):
         self.mod, self.workers, self.run, self.fixed = mod, workers, run, number
+        self.min_n = min_n
         self.pool = None
 
     def sample(self, n):
@@ -67,7 +68,7 @@ class PoolSide(Side):
 
     def probe(self):
         from ._harness import in_thread
-        in_thread(self.sample, min(50, self.fixed))
+        in_thread(self.sample, min(50, self.fixed or 50))
 
     def close(self):
         if self.pool is not None:
@@ -135,6 +136,6 @@ class CpuScaling(Scenario):
 def scenarios():
     return (timeit_scenarios("pool", TIMEIT, MODULES, TARGETS, PER)
             + [Scenario(MAP_NAME, "pool",
-                        {label: (lambda mod=mod: PoolSide(mod, 4, run_map, MAP_ITEMS))
+                        {label: (lambda mod=mod: PoolSide(mod, 4, run_map, min_n=1000))
                          for label, mod in MODULES.items()}, target=TARGETS[MAP_NAME]),
                CpuScaling("CPU-bound tasks on 1, 2, 4 workers", "pool")])

@@ -151,7 +151,7 @@ PEER_THREADED = {"2 threads: Queue ping-pong, round trip",
                  "2 threads: SimpleQueue ping-pong, round trip",
                  "1 producer/1 consumer, Queue(), per item",
                  "2 producers/2 consumers, SimpleQueue, per item"}
-MXN_CURVE = "Queue(100), M producers x M consumers: items/s"
+MXN_CURVE = "Queue(100), M x M threads: items/s"
 
 
 def mxn_name(k):
