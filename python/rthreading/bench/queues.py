@@ -21,6 +21,8 @@ from ._harness import Failed, Scenario, Side, share, threaded_scenarios, timeit_
 
 def peer():
     """(module-like namespace, None) for ft_utils, or (None, why it is left out)."""
+    if sys.version_info < (3, 13):
+        return None, "ft_utils needs Python 3.13+"
     try:
         from ft_utils import concurrency
     except ImportError as exc:
