@@ -325,7 +325,25 @@ NOTES = """\
 - The two-thread hand-offs depend on whether the other core is idle (a parked thread takes
   tens of microseconds to wake on an idle VM, far longer when the other core is busy).
 - GIL rows (3.11) are for comparison only: no target applies there.
+- The peer, ft_utils 0.2.0 (built from its sdist): `StdConcurrentQueue` (its drop-in for
+  `queue.Queue`) and `ConcurrentQueue` (push/pop as put/get) are Python classes over its
+  native ConcurrentDict and atomics; `ConcurrentQueue` notifies a `threading.Condition` on
+  every push. A bounded `StdConcurrentQueue` can raise `queue.Full` from a *blocking* `put()`
+  when producers race for the last free slot (it checks `full()` twice without a lock), so
+  it is left out of a row where that happens (the row says so).
 """
+
+
+def caveats(res):
+    """What makes a result less than a published figure: a --quick run, a busy machine."""
+    env, out = res["environment"], []
+    if res.get("quick"):
+        out.append("a --quick run (short samples)")
+    load = max((env.get("loadavg_start") or [0])[0], (env.get("loadavg_end") or [0])[0])
+    if env.get("nproc") and load > 0.5 * env["nproc"]:
+        out.append(f"taken while the machine was busy (load average up to {load:.1f} on"
+                   f" {env['nproc']} CPUs): the figures are noisy; regenerate on an idle machine")
+    return "; ".join(out)
 
 
 def write_markdown(results, path, chart):
@@ -343,7 +361,11 @@ def write_markdown(results, path, chart):
                   f"Machine: {env['system']}, {env['nproc']} CPUs, {env['cpu']}. "
                   f"Measured {res['date']}, load average {format_load(env)}, "
                   f"{res['repeat']} repetitions, {res.get('seconds', 0):.0f} s.", "",
-                  f"Command: `{res['command']}`", "",
+                  f"Command: `{res['command']}`", ""]
+        warn = caveats(res)
+        if warn:
+            lines += [f"**Caveat: {warn}**", ""]
+        lines += [
                   tables(res, heading="###")]
     lines.append(NOTES)
     with open(path, "w") as f:
