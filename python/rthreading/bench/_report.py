@@ -18,7 +18,7 @@ SAME_CODE_NOTE = "same code on both sides"
 
 def need_pyperf():
     try:
-        import pyperf
+        import pyperf  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError as exc:
         progress(f"rthreading.bench needs pyperf for its statistics and result files ({exc}):"
                  f" {EXTRA_HINT}  (or: pip install pyperf)")
@@ -30,7 +30,7 @@ def need_pyperf():
 
 def _pyperf_benchmark(name, unit, values_ns, number, metadata=None):
     """A pyperf.Benchmark of one side of one row: values in seconds (or bytes) per operation."""
-    import pyperf
+    import pyperf  # type: ignore[import-untyped, import-not-found, unused-ignore]
     scale = 1e-9 if unit == "second" else 1.0
     md = {"name": name, "unit": unit, "loops": max(1, int(number or 1))}
     if metadata:

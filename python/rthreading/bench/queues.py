@@ -24,18 +24,16 @@ def peer():
     if sys.version_info < (3, 13):
         return None, "ft_utils needs Python 3.13+"
     try:
-        from ft_utils import concurrency
+        from ft_utils import concurrency  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         return None, f"ft_utils is not installed ({exc}): pip install ft-utils (3.13+, builds from source)"
     if _free_threaded_build() and sys._is_gil_enabled():
         return None, "importing ft_utils re-enabled the GIL"
 
-    class SimpleQueue(concurrency.ConcurrentQueue):
-        """ConcurrentQueue under SimpleQueue's method names (the same functions)."""
-        put = concurrency.ConcurrentQueue.push
-        get = concurrency.ConcurrentQueue.pop
-
-    return types.SimpleNamespace(Queue=concurrency.StdConcurrentQueue, SimpleQueue=SimpleQueue,
+    # ConcurrentQueue under SimpleQueue's method names (the same functions, no wrapper).
+    base = concurrency.ConcurrentQueue
+    simple_queue = type("SimpleQueue", (base,), {"put": base.push, "get": base.pop})
+    return types.SimpleNamespace(Queue=concurrency.StdConcurrentQueue, SimpleQueue=simple_queue,
                                  Empty=std_queue.Empty), None
 
 
