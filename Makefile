@@ -7,8 +7,11 @@ SHELL := /bin/bash
 GIL_PYTHON ?= python3
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# The GIL interpreter's run is for comparison: fewer repetitions keep `make bench` short.
+BENCH_GIL_ARGS ?= --repeat 5
+BENCH_OUT ?= bench-results
 
-.PHONY: test bench ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test bench bench-docs ft-python cargo-test loom test-ft test-gil clean
 
 test: cargo-test loom test-ft test-gil
 
@@ -36,10 +39,27 @@ test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
-# Every benchmark in benches/, stdlib and rthreading timed in the same run.
+# The benchmark suite (python -m rthreading.bench), stdlib and rthreading timed interleaved in
+# the same run: on the free-threaded interpreter, then on the GIL one (3.11 here), each with
+# the bench extra (pyperf, matplotlib; ft_utils as the peer where it builds) in its venv.
+# Results: $(BENCH_OUT)/ft.json, gil.json (+ pyperf files beside them) and the chart
+# $(BENCH_OUT)/benchmarks.png. `make bench BENCH_ARGS=--quick` for a short run.
 bench:
+	mkdir -p $(BENCH_OUT); \
 	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
-	for b in benches/bench_*.py; do "$$py" "$$b" $(BENCH_ARGS); done
+	scripts/bench-deps.sh "$$py"; \
+	gpy=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
+	scripts/bench-deps.sh "$$gpy"; \
+	"$$py" -m rthreading.bench $(BENCH_ARGS) --json $(BENCH_OUT)/ft.json; \
+	"$$gpy" -m rthreading.bench $(BENCH_GIL_ARGS) $(BENCH_ARGS) --json $(BENCH_OUT)/gil.json; \
+	"$$py" -m rthreading.bench --load $(BENCH_OUT)/ft.json --load $(BENCH_OUT)/gil.json \
+	  --chart $(BENCH_OUT)/benchmarks.png
+
+# The docs snapshot (docs/benchmarks.md + docs/benchmarks.png) from a full `make bench`:
+# run it on an idle machine.
+bench-docs: bench
+	.venv-ft/bin/python -m rthreading.bench --load $(BENCH_OUT)/ft.json \
+	  --load $(BENCH_OUT)/gil.json --markdown docs/benchmarks.md --chart docs/benchmarks.png
 
 clean:
 	rm -rf target .venv-ft .venv-gil dist

@@ -5,7 +5,7 @@
 //! Rounds: a few busy ones (round i pauses 2^i times), then ones that yield the CPU. Yielding
 //! serves both cases on few cores: the other side runs on this core (it gets the CPU at once)
 //! or on another (the yield returns at once and the check repeats). Measured on 2 cores
-//! (benches/bench_queue.py): ping-pong and producers/consumers gain several times over parking
+//! (the queue scenarios of `python -m rthreading.bench`): ping-pong and producers/consumers gain several times over parking
 //! at once, and over longer busy spinning. CPython's own locks do the same (40 yields,
 //! `MAX_SPIN_COUNT` in Python/lock.c).
 

@@ -1,23 +1,23 @@
-#!/usr/bin/env python3
-"""Benchmark rthreading's Thread, Timer and local against the stdlib's, in the same run.
+"""Scenarios: Thread, Timer and local, stdlib against rthreading.
 
-    python benches/bench_thread.py [--quick] [--repeat N] [--json PATH] [-k FILTER]
-
-Measured as benches/bench_primitives.py measures (its helpers run this: same interleaving,
-same report). From CPython 3.13 on rthreading.Thread and Timer *are* the stdlib's (threads are
-started and joined in C there, detached and interruptibly), so the ratios show that rthreading
-adds nothing on the way; before 3.13 they are subclasses whose join() is one native call
-(rthreading._legacy_thread), and the ratios show what that costs. Thread start+join is
-dominated by the interpreter's own per-thread set-up and tear-down: the last row times the
-bare C calls (no Thread object), the floor under any Thread class.
+From CPython 3.13 on rthreading.Thread and Timer *are* the stdlib's (threads are started and
+joined in C there, detached and interruptibly), so the ratios show that rthreading adds
+nothing on the way (1.0 by construction, within noise); before 3.13 they are subclasses whose
+join() is one native call (rthreading._legacy_thread), and the ratios show what that costs.
+Thread start+join is dominated by the interpreter's own per-thread set-up and tear-down: the
+last row times the bare C calls (no Thread object), the floor under any Thread class.
 """
 
 from __future__ import annotations
 
 import sys
+import threading as stdlib
 
-import bench_primitives
+import rthreading
 
+from ._harness import timeit_scenarios
+
+MODULES = {"stdlib": stdlib, "rthreading": rthreading}
 START_JOIN = "t = mod.Thread(target=target); t.start(); t.join()"
 
 # The floor: an OS thread and its interpreter state started and waited for, no Thread object
@@ -31,7 +31,6 @@ else:
              "lock.acquire(); _thread.start_new_thread(lock.release, ()); lock.acquire();"
              " lock.release()")
 
-# (name, setup, statement); `mod` is threading or rthreading
 TIMEIT = [
     ("Thread: start(); join()", "target = lambda: None", START_JOIN),
     ("Thread subclass: start(); join()",
@@ -39,7 +38,7 @@ TIMEIT = [
      "t = Worker(); t.start(); t.join()"),
     ("Thread(daemon=True, args): start(); join()", "target = lambda x: x",
      "t = mod.Thread(target=target, args=(1,), daemon=True); t.start(); t.join()"),
-    ("4 Threads: start all, join all (per 4)", "target = lambda: None",
+    ("4 Threads: start all, join all, per thread", "target = lambda: None",
      "ts = [mod.Thread(target=target) for _ in range(4)]\n"
      "for t in ts: t.start()\n"
      "for t in ts: t.join()"),
@@ -53,11 +52,9 @@ TIMEIT = [
     ("local: set and get an attribute", "data = mod.local()", "data.x = 1; data.x"),
     FLOOR,
 ]
+TARGETS = {"Thread: start(); join()": 1.0}
 
 
-def main(argv=None):
-    return bench_primitives.main(argv, timeit_table=TIMEIT, threaded_table=[], doc=__doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def scenarios():
+    return timeit_scenarios("thread", TIMEIT, MODULES, TARGETS,
+                            per={"4 Threads: start all, join all, per thread": 4})

@@ -1,0 +1,293 @@
+"""The measuring machinery every scenario module uses: sides, threads, calibration, interleaving.
+
+A *side* is one implementation's half of a scenario (the stdlib's, rthreading's, a peer's):
+``sample(n)`` returns the seconds n operations took. A *scenario* builds its sides (in the
+worker process that runs it), probes each one (a side that raises or hangs makes the scenario
+n/a), calibrates one operation count for all sides so that the slowest takes about the target
+sample length, then takes ``repeat`` samples of every side, interleaved: each repetition times
+every side once, the order rotating and reversing from one repetition to the next, so that
+machine noise hits all sides alike and a per-repetition ratio compares samples taken moments
+apart.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading as _stdlib_threading
+import time
+import timeit
+from dataclasses import dataclass, field
+from typing import Callable
+
+HANG_SECONDS = 10.0  # a probe or sample still running after this is reported as a hang
+LABELS = ("stdlib", "rthreading", "ft_utils")  # the order of the columns
+
+
+class Failed(Exception):
+    """A side of a scenario raised or hung: the scenario is n/a."""
+
+
+def describe(exc):
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} raised"
+
+
+def progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- running one sample -------------------------------------------------------------------
+
+def in_thread(fn, *args):
+    """Run fn(*args) in a daemon thread: return its result, raise Failed if it raises or hangs.
+
+    A hung thread is left behind (daemon, blocked on the module under test); the worker
+    process it lives in ends with the scenario."""
+    out = {}
+
+    def body():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported, not swallowed
+            out["error"] = exc
+    t = _stdlib_threading.Thread(target=body, daemon=True)
+    t.start()
+    t.join(HANG_SECONDS)
+    if "error" in out:
+        raise Failed(describe(out["error"])) from out["error"]
+    if t.is_alive():
+        raise Failed(f"hung for {HANG_SECONDS:.0f} s")
+    return out["value"]
+
+
+def run_threads(loops, n):
+    """Time n operations of a threaded scenario: every loop(n) in a fresh thread, all
+    released together by a barrier once every thread runs; seconds from the first thread
+    leaving the barrier to the last one's end (thread start-up and join excluded). Threads
+    are the stdlib's for every side: the primitives are under test, not the threads."""
+    barrier, starts, ends, errors = _stdlib_threading.Barrier(len(loops)), [], [], []
+
+    def body(loop):
+        try:
+            barrier.wait(HANG_SECONDS)
+            starts.append(time.perf_counter())
+            loop(n)
+            ends.append(time.perf_counter())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            barrier.abort()
+    threads = [_stdlib_threading.Thread(target=body, args=(loop,), daemon=True) for loop in loops]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 2 * HANG_SECONDS
+    for t in threads:  # short slices, so that a dead partner is noticed at once
+        while t.is_alive() and not errors and time.monotonic() < deadline:
+            t.join(0.05)
+    if errors:
+        raise Failed(describe(errors[0])) from errors[0]
+    if any(t.is_alive() for t in threads):
+        raise Failed(f"hung for {HANG_SECONDS:.0f} s")
+    return max(ends) - min(starts)
+
+
+def guarded(fn, *args):
+    """fn(*args), any exception but KeyboardInterrupt turned into Failed."""
+    try:
+        return fn(*args)
+    except Failed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported as the side's failure
+        raise Failed(describe(exc)) from exc
+
+
+def share(n, k, i):
+    """Thread i's share when n operations are split between k threads."""
+    return n // k + (1 if i < n % k else 0)
+
+
+class Side:
+    """One implementation's half of a scenario: sample(n) -> seconds for n operations."""
+
+    fixed = None  # an operation count the scenario fixes (no calibration)
+
+    def sample(self, n):
+        raise NotImplementedError
+
+    def probe(self):
+        """Raise Failed if this side does not work (placeholder, wrong result, hang)."""
+        in_thread(self.sample, self.fixed or 50)
+
+    def close(self):
+        pass
+
+
+class TimeitSide(Side):
+    """A timeit statement (inlined in timeit's loop, gc off). `per`: operations the statement
+    does (e.g. 1000 items moved), so that n is still an operation count."""
+
+    def __init__(self, mod, setup, stmt, per=1):
+        self.timer = timeit.Timer(stmt, setup, globals={"mod": mod})
+        self.per = per
+
+    def sample(self, n):
+        k = max(1, n // self.per)
+        return self.timer.timeit(k) * n / (k * self.per)
+
+
+class ThreadedSide(Side):
+    """make(mod) -> loops; each loop(n) runs in its own fresh thread (see run_threads). The
+    primitives are made anew for every sample, gc off while it runs. Calibration starts at
+    MIN_PER_THREAD operations per thread: below that, a sample measures how late the
+    scheduler runs the threads (milliseconds on a busy 2-core machine), not the primitive."""
+
+    MIN_PER_THREAD = 200
+
+    def __init__(self, mod, make):
+        self.mod, self.make = mod, make
+        self.min_n = self.MIN_PER_THREAD * len(make(mod))
+
+    def sample(self, n):
+        loops = self.make(self.mod)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return run_threads(loops, n)
+        finally:
+            if enabled:
+                gc.enable()
+
+
+def calibrate(side, target):
+    """An operation count for which side.sample takes about `target` seconds."""
+    if side.fixed:
+        return side.fixed
+    n = min_n = getattr(side, "min_n", 1)
+    while True:
+        t = side.sample(n)
+        if t >= target / 4 or n >= 1 << 30:
+            return max(min_n, int(n * target / max(t, 1e-9)))
+        n *= 4 if t < target / 100 else 2
+
+
+def interleaved_orders(labels, repeat):
+    """The order of the sides in each repetition: rotated by one every other repetition and
+    reversed every other one (ABBA for two sides), so every side goes first as often."""
+    labels = list(labels)
+    for rep in range(repeat):
+        k = (rep // 2) % len(labels)
+        order = labels[k:] + labels[:k]
+        yield order if rep % 2 == 0 else order[::-1]
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+@dataclass
+class Scenario:
+    """One row of the table (or, for a `measure` override, several rows measured together).
+
+    sides: label -> factory building that side (called in the worker); a label whose factory
+    is None (e.g. a peer that is not installed) is left out. target: the ratio
+    stdlib/rthreading the issue asks for, if any. unit: "ns/op" (lower is better) or
+    "items/s" (shown as throughput; still measured as time per item). length: sample length
+    as a multiple of the target sample length. curve: (curve title, threads) puts the row on
+    a throughput-vs-threads curve of the chart."""
+
+    name: str
+    group: str
+    sides: dict = field(default_factory=dict)
+    target: float | None = None
+    unit: str = "ns/op"
+    length: float = 1.0
+    curve: tuple | None = None
+    kind: str = "time"
+    note: str = ""
+
+    def row(self, **extra):
+        return {"name": self.name, "group": self.group, "kind": self.kind, "unit": self.unit,
+                "target": self.target, "curve": list(self.curve) if self.curve else None,
+                "note": self.note, **extra}
+
+    def measure(self, repeat, target, quick):
+        """Run the scenario: a list of rows, each with per-side sample lists (ns per op).
+
+        A failing stdlib or rthreading side makes the row n/a; a failing peer is dropped
+        from the row (with its reason), the row goes on without it."""
+        sides, dropped = {}, {}
+
+        def fail(label, exc):
+            if label in ("stdlib", "rthreading"):
+                raise Failed(f"{label}: {exc}") from exc
+            dropped[label] = str(exc)
+            sides.pop(label).close()
+            samples.pop(label, None)
+
+        samples = {}
+        try:
+            for label, factory in self.sides.items():
+                if factory is not None:
+                    try:
+                        sides[label] = guarded(factory)
+                    except Failed as exc:
+                        sides[label] = Side()
+                        fail(label, exc)
+            for label in list(sides):
+                try:
+                    sides[label].probe()
+                except Failed as exc:
+                    fail(label, exc)
+            counts = {}
+            for label in list(sides):
+                try:
+                    counts[label] = guarded(calibrate, sides[label], target * self.length)
+                except Failed as exc:
+                    fail(label, exc)
+            number = min(counts[label] for label in sides)
+            samples = {label: [] for label in sides}
+            for order in interleaved_orders(list(sides), repeat):
+                for label in order:
+                    if label not in sides:
+                        continue
+                    try:
+                        samples[label].append(guarded(sides[label].sample, number)
+                                              / number * 1e9)
+                    except Failed as exc:
+                        fail(label, exc)
+        except Failed as exc:
+            return [self.row(status="n/a", reason=str(exc))]
+        finally:
+            for side in sides.values():
+                side.close()
+        extra = {"dropped": dropped} if dropped else {}
+        return [self.row(status="ok", number=number, samples=samples, **extra)]
+
+
+def timeit_scenarios(group, table, modules, targets=None, per=None, **kw):
+    """Scenarios from (name, setup, statement) rows; modules: label -> module (or None)."""
+    targets, per = targets or {}, per or {}
+    return [Scenario(name, group, {label: (None if mod is None else
+                                           (lambda mod=mod, setup=setup, stmt=stmt:
+                                            TimeitSide(mod, setup, stmt, per.get(name, 1))))
+                                   for label, mod in modules.items()},
+                     target=targets.get(name), **kw)
+            for name, setup, stmt in table]
+
+
+def threaded_scenarios(group, table, modules, targets=None, length=1.0):
+    """Scenarios from (name, make) rows, make(mod) -> loops."""
+    targets = targets or {}
+    return [Scenario(name, group, {label: (None if mod is None else
+                                           (lambda mod=mod, make=make: ThreadedSide(mod, make)))
+                                   for label, mod in modules.items()},
+                     target=targets.get(name), length=length)
+            for name, make in table]
+
+
+def gc_off(fn: Callable[[], float]) -> float:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return fn()
+    finally:
+        if enabled:
+            gc.enable()
