@@ -3,12 +3,6 @@ one bar per interpreter, with the issue's targets; and throughput vs threads as 
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402,F401
-
 STYLES = {"stdlib": ("tab:gray", "o"), "rthreading": ("tab:red", "s"),
           "ft_utils": ("tab:blue", "^")}
 
@@ -18,6 +12,12 @@ def short(env):
 
 
 def draw(results, path):
+    # matplotlib is the bench extra's: imported here, so the module imports without it.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
     names = []
     for res in results:
         for r in res["rows"]:
