@@ -57,5 +57,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_reset_stats, m)?)?;
     waitgraph::install_fork_handler();
+    crate::sync::fork::install_fork_handler();
     Ok(())
 }

@@ -62,6 +62,10 @@ impl Lock {
     }
 
     fn acquire_raw(&self, deadline: Option<Instant>) -> bool {
+        super::fork::parked_on([&self.raw as *const RawMutex as usize, 0], || self.acquire_parked(deadline))
+    }
+
+    fn acquire_parked(&self, deadline: Option<Instant>) -> bool {
         match deadline {
             None => {
                 self.raw.lock();

@@ -5,6 +5,7 @@
 pub mod barrier;
 pub mod condition;
 pub mod event;
+pub mod fork;
 pub mod lock;
 pub mod pool;
 pub mod prim;

@@ -1,9 +1,10 @@
 //! The primitives the core is built from, in one place, so that the same state machines can be
 //! model-checked with loom (`RUSTFLAGS="--cfg loom"`, see `make loom`).
 //!
-//! Normally (`not(loom)`) this only re-exports what the core always used: parking_lot's
-//! `Mutex`/`MutexGuard`/`Condvar`/`RawMutex`, std's atomics and `Arc`, `pthread_self` as the
-//! thread ident. Nothing is wrapped, so the production code is unchanged in behaviour and speed.
+//! Normally (`not(loom)`) this re-exports what the core always used: parking_lot's
+//! `Mutex`/`MutexGuard`/`RawMutex`, std's atomics and `Arc`, `pthread_self` as the thread
+//! ident; parking_lot's `Condvar` is wrapped only so that its waits record, for a fork child,
+//! what they park on (`fork.rs`).
 //!
 //! Under `cfg(loom)` the same names are loom-backed, with the parking_lot API the core uses:
 //! - `Mutex::lock`/`try_lock` return guards directly (no poisoning); `MutexGuard::unlocked`.
@@ -27,7 +28,48 @@ pub use std::time::Instant;
 
 #[cfg(not(loom))]
 mod imp {
-    pub use parking_lot::{Condvar, Mutex, MutexGuard, RawMutex};
+    pub use parking_lot::{Mutex, MutexGuard, RawMutex, WaitTimeoutResult};
+    use std::time::Instant;
+
+    /// parking_lot's `Condvar`, whose waits record what they park on for a fork child (see
+    /// `fork.rs`): the condition variable, and its mutex, where a notification may move them.
+    #[derive(Debug, Default)]
+    pub struct Condvar(parking_lot::Condvar);
+
+    impl Condvar {
+        pub const fn new() -> Self {
+            Condvar(parking_lot::Condvar::new())
+        }
+
+        #[inline]
+        fn keys<T>(&self, guard: &MutexGuard<'_, T>) -> [usize; 2] {
+            // SAFETY: only the raw mutex's address is taken, to name it; it is not used.
+            let raw = unsafe { MutexGuard::mutex(guard).raw() };
+            [self as *const Self as usize, raw as *const RawMutex as usize]
+        }
+
+        #[inline]
+        pub fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let keys = self.keys(guard);
+            crate::sync::fork::parked_on(keys, || self.0.wait(guard))
+        }
+
+        #[inline]
+        pub fn wait_until<T>(&self, guard: &mut MutexGuard<'_, T>, deadline: Instant) -> WaitTimeoutResult {
+            let keys = self.keys(guard);
+            crate::sync::fork::parked_on(keys, || self.0.wait_until(guard, deadline))
+        }
+
+        #[inline]
+        pub fn notify_one(&self) -> bool {
+            self.0.notify_one()
+        }
+
+        #[inline]
+        pub fn notify_all(&self) -> usize {
+            self.0.notify_all()
+        }
+    }
     pub use std::sync::Arc;
     pub use std::thread::yield_now;
 
