@@ -184,6 +184,9 @@ def test_wrong_uses_are_reported(mypy):
     assert found == WRONG_ERRORS, out
 
 
+# stubtest type-checks the stdlib's stubs first: about a minute on 3.13t, where mypy runs
+# uncompiled (no mypyc wheel for the free-threaded build).
+@pytest.mark.timeout(300)
 def test_stubs_match_the_run_time(tmp_path):
     # rthreading.bench draws its chart with matplotlib, an optional (bench) dependency that the
     # test environment need not have.
