@@ -4,6 +4,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -65,3 +66,53 @@ def test_filter_matches_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "-k", "no such scenario"],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2 and "no scenario matches" in proc.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/stat")
+@pytest.mark.timeout(60)
+def test_other_work_is_measured_without_the_run_itself():
+    """The busy-machine caveat counts other processes' CPU time, not the run's own (its threads
+    and the workers it waits for), which the load average would count."""
+    from rthreading.bench import _report
+
+    def others_during(busy_elsewhere, busy_here):
+        other = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                 if busy_elsewhere else None)
+        try:
+            start = _report.cpu_snapshot()
+            if busy_here:  # a worker the run waits for, as run_isolated's
+                subprocess.run([sys.executable, "-c",
+                                "import time\nt = time.monotonic() + 1\n"
+                                "while time.monotonic() < t: pass"], check=True)
+            else:
+                time.sleep(1)
+            return _report.others_cpu(start)
+        finally:
+            if other:
+                other.kill()
+                other.wait()
+
+    elsewhere = others_during(busy_elsewhere=True, busy_here=False)
+    assert elsewhere > 0.5, elsewhere
+    here = others_during(busy_elsewhere=False, busy_here=True)
+    assert here < 0.5, here
+    env = {"nproc": 2, "loadavg_start": [3.0], "loadavg_end": [3.0]}
+    assert "busy" in _report.caveats({"environment": {**env, "others_cpu": 0.9}})
+    assert _report.caveats({"environment": {**env, "others_cpu": 0.1}}) == ""
+
+
+def test_same_code_rows_neither_meet_nor_miss_a_target():
+    """A row whose two sides run the same object (e.g. Thread on 3.13+) reports its ratio as
+    noise: no MISS when below the target, no ✓ when above."""
+    from rthreading.bench import _report
+
+    def row(ratios, same):
+        return _report.add_stats({
+            "name": "x", "group": "thread", "kind": "time", "unit": "ns/op", "target": 1.0,
+            "curve": None, "note": "", "same_code": same, "status": "ok",
+            "samples": {"stdlib": [1.0] * len(ratios), "rthreading": [1 / r for r in ratios]}})
+
+    assert row([0.95, 0.97, 0.99], same=False)["verdict"] == "MISS"
+    below = row([0.95, 0.97, 0.99], same=True)
+    assert below["verdict"] == "" and _report.fmt_target(below) == "≥ 1 (same code)"
+    assert _report.fmt_target(row([1.1, 1.2, 1.3], same=True)) == "≥ 1 (same code)"

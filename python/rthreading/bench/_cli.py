@@ -93,6 +93,9 @@ def parser():
                         "one file per interpreter)")
     p.add_argument("--markdown", metavar="PATH",
                    help="with --load: write the docs page (tables of every file + chart link)")
+    p.add_argument("--readme", metavar="PATH",
+                   help="with --load: fill the headline table (the rows with a target) between"
+                        " the <!-- benchmarks:start --> and <!-- benchmarks:end --> lines of PATH")
     p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
     return p
 
@@ -111,12 +114,15 @@ def main(argv=None):
         for path in args.load:
             with open(path) as f:
                 results.append(json.load(f))
-        if not (args.markdown or args.chart):
+        if not (args.markdown or args.chart or args.readme):
             for res in results:
                 print(_report.tables(res))
         if args.markdown:
             _report.write_markdown(results, args.markdown, args.chart)
             progress(f"wrote {args.markdown}")
+        if args.readme:
+            _report.write_readme_table(results, args.readme)
+            progress(f"filled the benchmark table of {args.readme}")
         return _report.maybe_chart(results, args.chart)
 
     pyperf = _report.need_pyperf()
@@ -140,6 +146,7 @@ def main(argv=None):
         progress(f"peer left out: {peer_reason}")
 
     started = time.monotonic()
+    cpu_start = _report.cpu_snapshot()
     rows = []
     for i, scenario in enumerate(scenarios, 1):
         new = (scenario.measure(repeat, target, args.quick) if args.in_process
@@ -157,7 +164,8 @@ def main(argv=None):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python -m rthreading.bench " + shlex.join(argv if argv is not None
                                                                else sys.argv[1:]),
-        "environment": {**env, "loadavg_end": list(os.getloadavg())},
+        "environment": {**env, "loadavg_end": list(os.getloadavg()),
+                        "others_cpu": _report.others_cpu(cpu_start)},
         "repeat": repeat, "target_seconds": target, "quick": args.quick,
         "isolated": not args.in_process, "peer": {"ft_utils": peer_reason or "included"},
         "seconds": round(time.monotonic() - started, 1),

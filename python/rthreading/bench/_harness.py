@@ -191,7 +191,9 @@ class Scenario:
     stdlib/rthreading the issue asks for, if any. unit: "ns/op" (lower is better) or
     "items/s" (shown as throughput; still measured as time per item). length: sample length
     as a multiple of the target sample length. curve: (curve title, threads) puts the row on
-    a throughput-vs-threads curve of the chart."""
+    a throughput-vs-threads curve of the chart. same_code: both sides run the very same code
+    (rthreading re-exports the stdlib's object), so the ratio is the machine's run-to-run
+    noise and no target can be met or missed by it."""
 
     name: str
     group: str
@@ -202,11 +204,12 @@ class Scenario:
     curve: tuple | None = None
     kind: str = "time"
     note: str = ""
+    same_code: bool = False
 
     def row(self, **extra):
         return {"name": self.name, "group": self.group, "kind": self.kind, "unit": self.unit,
                 "target": self.target, "curve": list(self.curve) if self.curve else None,
-                "note": self.note, **extra}
+                "note": self.note, "same_code": self.same_code, **extra}
 
     def measure(self, repeat, target, quick):
         """Run the scenario: a list of rows, each with per-side sample lists (ns per op).

@@ -8,6 +8,7 @@ import platform
 import statistics
 import sys
 import sysconfig
+import time
 
 from ._harness import LABELS, progress
 
@@ -79,7 +80,7 @@ def _ratio(slower, faster):
 
 def verdict(row):
     """'' (fine), 'MISS' (below its target) or 'slower' (stdlib faster in every repetition)."""
-    if row.get("status") != "ok":
+    if row.get("status") != "ok" or row.get("same_code"):
         return ""
     if row["kind"] == "speedup":
         value = row["stats"]["rthreading"]["median"]
@@ -143,6 +144,8 @@ def fmt_target(row):
         cell = f"≥ {t:g}" if t else ""
     if mark:
         cell = f"{cell} **{mark}**".strip()
+    elif row.get("same_code") and row.get("status") == "ok":
+        cell = f"{cell} (same code)".strip()
     elif t and row.get("status") == "ok":
         cell += " ✓"
     return cell
@@ -191,6 +194,10 @@ def tables(result, heading="###"):
     parts.append(f"{environment_line(env)}; {result['repeat']} repetitions,"
                  f" {result['date']}, load average {format_load(env)}, "
                  f"{result.get('seconds', 0):.0f} s.")
+    same = [r["name"] for r in result["rows"] if r.get("same_code")]
+    if same:
+        parts.append("Same code on both sides (rthreading re-exports the stdlib's own object),"
+                     " so the ratio is this machine's run-to-run noise: " + "; ".join(same) + ".")
     misses = [r for r in result["rows"] if r.get("verdict")]
     na = [r for r in result["rows"] if r.get("status") != "ok"]
     if misses:
@@ -223,7 +230,36 @@ def format_load(env):
     start = env.get("loadavg_start")
     end = env.get("loadavg_end")
     fmt = (lambda la: f"{la[0]:.2f}" if la else "?")
-    return f"{fmt(start)} at the start, {fmt(end)} at the end"
+    line = f"{fmt(start)} at the start, {fmt(end)} at the end"
+    if env.get("others_cpu") is not None:
+        line += f" (other work: {env['others_cpu']:.2f} CPUs on average during the run)"
+    return line
+
+
+def cpu_snapshot():
+    """The machine's busy CPU seconds (steal included: a hypervisor's other guests) and this
+    process tree's own CPU seconds, now; None where /proc/stat is missing."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    own = os.times()
+    return {"busy": busy / os.sysconf("SC_CLK_TCK"), "wall": time.monotonic(),
+            "own": own.user + own.system + own.children_user + own.children_system}
+
+
+def others_cpu(start):
+    """How many CPUs, on average since `start` (a `cpu_snapshot`), other processes kept busy:
+    the run's own work (this process and the workers it waited for) does not count, unlike in
+    the load average, which the benchmark's own threads and the build before it raise."""
+    end = cpu_snapshot()
+    if start is None or end is None or end["wall"] <= start["wall"]:
+        return None
+    others = (end["busy"] - start["busy"]) - (end["own"] - start["own"])
+    return round(max(others, 0.0) / (end["wall"] - start["wall"]), 3)
 
 
 def environment():
@@ -345,6 +381,13 @@ def caveats(res):
     env, out = res["environment"], []
     if res.get("quick"):
         out.append("a --quick run (short samples)")
+    others = env.get("others_cpu")
+    if others is not None:  # measured: the CPU time other processes took during the run
+        if env.get("nproc") and others > 0.25 * env["nproc"]:
+            out.append(f"taken while other work kept {others:.2f} of {env['nproc']} CPUs busy on"
+                       " average: the figures are noisy; regenerate on an idle machine")
+        return "; ".join(out)
+    # Older results (no measurement): the load average, which counts the run itself.
     load = max((env.get("loadavg_start") or [0])[0], (env.get("loadavg_end") or [0])[0])
     if env.get("nproc") and load > 0.5 * env["nproc"]:
         out.append(f"taken while the machine was busy (load average up to {load:.1f} on"
@@ -376,3 +419,43 @@ def write_markdown(results, path, chart):
     lines.append(NOTES)
     with open(path, "w") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
+
+
+README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def headline_table(res):
+    """The rows with a target (the issue's), one table: what a README shows."""
+    rows = [r for r in res["rows"] if r.get("target")]
+    env = res["environment"]
+    out = ["| scenario | stdlib | rthreading | stdlib / rthreading | target |",
+           "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        if r.get("status") != "ok":
+            out.append(f"| {r['name']} | n/a | n/a | — | {fmt_target(r)} |")
+            continue
+        ratio = fmt_ratio(r.get("ratio")) or "—"
+        out.append(f"| {r['name']} | {fmt_side(r, 'stdlib')} | {fmt_side(r, 'rthreading')} |"
+                   f" {ratio} | {fmt_target(r)} |")
+    out += ["", f"{env['implementation']} {env['python']} ({env['build']}) on {env['system']},"
+            f" {env['nproc']} CPUs ({env['cpu']}), {res['date']}; median of {res['repeat']}"
+            " repetitions, ratio range in brackets."]
+    warn = caveats(res)
+    if warn:
+        out += ["", f"**Caveat: {warn}**"]
+    return "\n".join(out)
+
+
+def write_readme_table(results, path):
+    """Replace the text between the README's benchmark markers with the headline table of the
+    first free-threaded result (else the first result)."""
+    res = next((r for r in results if not r["environment"].get("gil_enabled")), results[0])
+    with open(path) as f:
+        text = f.read()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: no {README_START} ... {README_END} block to fill")
+    text = (text[:start + len(README_START)] + "\n" + headline_table(res) + "\n"
+            + text[end:])
+    with open(path, "w") as f:
+        f.write(text)
