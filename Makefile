@@ -55,11 +55,12 @@ bench:
 	"$$py" -m rthreading.bench --load $(BENCH_OUT)/ft.json --load $(BENCH_OUT)/gil.json \
 	  --chart $(BENCH_OUT)/benchmarks.png
 
-# The docs snapshot (docs/benchmarks.md + docs/benchmarks.png) from a full `make bench`:
-# run it on an idle machine.
+# The docs snapshot (docs/benchmarks.md + docs/benchmarks.png, and the README's table) from a
+# full `make bench`: run it on an idle machine.
 bench-docs: bench
 	.venv-ft/bin/python -m rthreading.bench --load $(BENCH_OUT)/ft.json \
-	  --load $(BENCH_OUT)/gil.json --markdown docs/benchmarks.md --chart docs/benchmarks.png
+	  --load $(BENCH_OUT)/gil.json --markdown docs/benchmarks.md --chart docs/benchmarks.png \
+	  --readme README.md
 
 clean:
 	rm -rf target .venv-ft .venv-gil dist
