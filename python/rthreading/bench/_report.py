@@ -162,8 +162,8 @@ def progress_line(row):
     return f"{row['name']}: {', '.join(parts)}{ratio}{mark}"
 
 
-def group_table(rows):
-    peer = any("ft_utils" in r.get("stats", {}) for r in rows)
+def group_table(rows, peers=True):
+    peer = peers and any("ft_utils" in r.get("stats", {}) for r in rows)
     head = ["scenario", "stdlib", "rthreading"] + (["ft_utils"] if peer else [])
     head += ["stdlib / rthreading"] + (["ft_utils / rthreading"] if peer else []) + ["target"]
     out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
@@ -425,21 +425,10 @@ README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->
 
 
 def headline_table(res):
-    """The rows with a target (the issue's), one table: what a README shows."""
-    rows = [r for r in res["rows"] if r.get("target")]
-    env = res["environment"]
-    out = ["| scenario | stdlib | rthreading | stdlib / rthreading | target |",
-           "|---|---:|---:|---:|---:|"]
-    for r in rows:
-        if r.get("status") != "ok":
-            out.append(f"| {r['name']} | n/a | n/a | — | {fmt_target(r)} |")
-            continue
-        ratio = fmt_ratio(r.get("ratio")) or "—"
-        out.append(f"| {r['name']} | {fmt_side(r, 'stdlib')} | {fmt_side(r, 'rthreading')} |"
-                   f" {ratio} | {fmt_target(r)} |")
-    out += ["", f"{env['implementation']} {env['python']} ({env['build']}) on {env['system']},"
-            f" {env['nproc']} CPUs ({env['cpu']}), {res['date']}; median of {res['repeat']}"
-            " repetitions, ratio range in brackets."]
+    """The rows with a target (the issue's), stdlib against rthreading: what a README shows."""
+    out = [group_table([r for r in res["rows"] if r.get("target")], peers=False), "",
+           f"{environment_line(res['environment'])}; {res['date']}, median of {res['repeat']}"
+           " repetitions, ratio range in brackets."]
     warn = caveats(res)
     if warn:
         out += ["", f"**Caveat: {warn}**"]
