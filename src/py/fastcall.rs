@@ -121,6 +121,12 @@ pub fn install<M: FastMethod>(ty: &Bound<'_, PyType>) -> PyResult<()> {
         } else {
             return Ok(());
         };
+        // Installed already (the module executed again in this interpreter, e.g. re-imported
+        // after leaving `sys.modules`): storing our own entry as the original would make it
+        // call itself forever.
+        if def.ml_meth.as_ptr() == entry {
+            return Ok(());
+        }
         M::original().store(def.ml_meth.as_ptr(), Relaxed);
         let mut ours = ffi::PyMethodDef::zeroed();
         ours.ml_name = def.ml_name;

@@ -1,6 +1,7 @@
 //! PyO3 wrappers, one file per public class. They check arguments, map errors to the stdlib's
 //! exceptions and wait through `wait` (detached, interruptible); the state lives in `crate::sync`.
 
+use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
 
 mod barrier;
@@ -21,6 +22,7 @@ pub(crate) mod wait;
 mod waitgraph;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    refuse_subinterpreters()?;
     wait::init(m.py())?;
     m.add_class::<lock::Lock>()?;
     lock::install_fast_paths(&m.py().get_type::<lock::Lock>())?;
@@ -59,4 +61,22 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     waitgraph::install_fork_handler();
     crate::sync::fork::install_fork_handler();
     Ok(())
+}
+
+/// The classes, their fast entries and the state in `wait`, `stats`, `waitgraph` and the pools
+/// are the process's, made for the main interpreter; a subinterpreter that set them up again
+/// (PyO3 0.28 runs the module's exec slot there, over the same static types) would corrupt
+/// them for the main one. So rthreading refuses to be imported anywhere else, before touching
+/// anything.
+fn refuse_subinterpreters() -> PyResult<()> {
+    // SAFETY: called attached, from the module's exec slot; both calls only read the runtime.
+    let (current, main) = unsafe { (pyo3::ffi::PyInterpreterState_Get(), pyo3::ffi::PyInterpreterState_Main()) };
+    if current == main {
+        Ok(())
+    } else {
+        Err(PyImportError::new_err(
+            "rthreading cannot be imported in a subinterpreter: it serves the main interpreter only \
+             (use the stdlib's threading and queue in subinterpreters)",
+        ))
+    }
 }

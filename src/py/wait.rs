@@ -349,8 +349,12 @@ extern "C" fn main_thread_after_fork() {
 fn init_main_thread(py: Python<'_>) -> PyResult<()> {
     let ident: u64 = py.import("threading")?.call_method0("main_thread")?.getattr("ident")?.extract()?;
     MAIN_THREAD.store(ident, Relaxed);
+    // Once per process, though the module may be executed again (re-imported).
+    static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
-    unsafe { libc::pthread_atfork(None, None, Some(main_thread_after_fork)) };
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(main_thread_after_fork));
+    });
     Ok(())
 }
 

@@ -119,8 +119,12 @@ extern "C" fn after_fork_in_child() {
 /// After fork, in the child, the other threads' waits are gone with them (and the objects they
 /// point to may be freed): forget them.
 pub(crate) fn install_fork_handler() {
+    // Once per process, though the module may be executed again (re-imported).
+    static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: registers a handler that touches only the registry (see `waitgraph::reinit`).
-    unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(after_fork_in_child));
+    });
 }
 
 /// `(locked, owner ident or 0)` of an rthreading Lock or RLock; None for anything else.
