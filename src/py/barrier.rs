@@ -66,7 +66,7 @@ const INIT: u8 = 1;
 const ACTION: u8 = 2;
 const TIMEOUT: u8 = 4;
 
-#[pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref, dict)]
 pub struct Barrier {
     core: CoreBarrier,
     config: Mutex<Option<Config>>,

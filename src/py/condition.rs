@@ -31,7 +31,7 @@ enum Saved<'py> {
     Other(Option<Bound<'py, PyAny>>),
 }
 
-#[pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref, dict)]
 pub struct Condition {
     kind: Kind,
     waiters: WaitQueue,

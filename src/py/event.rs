@@ -10,13 +10,19 @@ use pyo3::exceptions::PyDeprecationWarning;
 use pyo3::prelude::*;
 use pyo3::PyTypeInfo;
 
-#[pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref, dict)]
 pub struct Event {
     inner: CoreEvent,
 }
 
 #[pymethods]
 impl Event {
+    // Holds no Python object; a GC type only so that the collector sees the instance dict
+    // (see `instance_dict`).
+    fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        Ok(())
+    }
+
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "()")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {

@@ -120,7 +120,7 @@ const GET_OVERRIDDEN: u8 = 2;
 /// Create a queue object with a given maximum size.
 ///
 /// If maxsize is <= 0, the queue size is infinite.
-#[pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict)]
 pub struct Queue {
     core: Core<Py<PyAny>>,
     order: Order,

@@ -84,7 +84,7 @@ fn exact(slf: &Bound<'_, PyAny>) -> bool {
     ty == Semaphore::type_object_raw(py) || ty == BoundedSemaphore::type_object_raw(py)
 }
 
-#[pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref)]
+#[pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref, dict)]
 pub struct Semaphore {
     inner: CoreSemaphore,
 }
@@ -127,6 +127,12 @@ impl Semaphore {
 
 #[pymethods]
 impl Semaphore {
+    // Holds no Python object; a GC type only so that the collector sees the instance dict
+    // (see `instance_dict`).
+    fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        Ok(())
+    }
+
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
