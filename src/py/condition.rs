@@ -12,6 +12,7 @@ use crate::sync::waitgraph::Target;
 use crate::sync::current_thread_ident;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::types::{PyBool, PyFloat};
@@ -181,6 +182,37 @@ impl Condition {
 
     fn _is_owned(&self, py: Python<'_>) -> PyResult<bool> {
         self.is_owned(py)
+    }
+
+    // The stdlib's Condition takes these two from its lock when the lock has them (an RLock's
+    // `(count, owner)`), else releases and acquires plainly: so a Condition can itself be the
+    // lock of another Condition.
+    fn _release_save<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.kind {
+            Kind::Lock(l) => l.get().release_or_err().map(|()| py.None().into_bound(py)),
+            Kind::RLock(l) => l.get().release_save_state()?.into_bound_py_any(py),
+            Kind::Other(l) => {
+                let l = l.bind(py);
+                match l.getattr(intern!(py, "_release_save")) {
+                    Ok(f) => f.call0(),
+                    Err(_) => l.call_method0(intern!(py, "release")).map(|_| py.None().into_bound(py)),
+                }
+            }
+        }
+    }
+
+    fn _acquire_restore(&self, py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        match &self.kind {
+            Kind::Lock(l) => l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever).map(drop),
+            Kind::RLock(l) => RLock::acquire_restore_state(l.bind(py), state),
+            Kind::Other(l) => {
+                let l = l.bind(py);
+                match l.getattr(intern!(py, "_acquire_restore")) {
+                    Ok(f) => f.call1((state,)).map(drop),
+                    Err(_) => l.call_method0(intern!(py, "acquire")).map(drop),
+                }
+            }
+        }
     }
 
     #[pyo3(signature = (timeout=None))]

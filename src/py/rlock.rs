@@ -10,7 +10,7 @@ use crate::sync::stats::Slot;
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyTuple, PyType};
 use std::time::Instant;
 
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
@@ -99,8 +99,13 @@ impl RLock {
 #[pymethods]
 impl RLock {
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(py: Python<'_>, _args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyResult<Py<Self>> {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<Self>> {
+        // 3.13's threading.RLock: arguments are ignored, with a warning.
+        if py.version_info() >= (3, 13) && (!args.is_empty() || kwargs.is_some_and(|k| !k.is_empty())) {
+            let warning = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+            PyErr::warn(py, &warning, c"Passing arguments to RLock is deprecated and will be removed in 3.15", 1)?;
+        }
         Self::create(py)
     }
 
@@ -139,19 +144,11 @@ impl RLock {
 
     /// Releases every level; returns `(count, owner)` as CPython's RLock does.
     fn _release_save(&self) -> PyResult<(usize, u64)> {
-        let me = current_thread_ident();
-        if self.inner.recursion_count(me) == 0 {
-            return Err(not_owned());
-        }
-        let count = self.release_save_count()?;
-        Ok((count, me))
+        self.release_save_state()
     }
 
     fn _acquire_restore(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (count, _owner): (usize, u64) = state
-            .extract()
-            .map_err(|_| PyTypeError::new_err("_acquire_restore() argument must be a (count, owner) tuple"))?;
-        slf.get().acquire_restore_count(slf.py(), slf.as_ptr() as usize, count.max(1))
+        Self::acquire_restore_state(slf, state)
     }
 
     fn _at_fork_reinit(&self) {
@@ -167,6 +164,25 @@ impl RLock {
 }
 
 impl RLock {
+    /// `_release_save()`: every level released, `(count, owner)` returned (also a Condition's
+    /// `_release_save` over this lock).
+    pub(crate) fn release_save_state(&self) -> PyResult<(usize, u64)> {
+        let me = current_thread_ident();
+        if self.inner.recursion_count(me) == 0 {
+            return Err(not_owned());
+        }
+        let count = self.release_save_count()?;
+        Ok((count, me))
+    }
+
+    /// `_acquire_restore(state)`, `state` as `_release_save` returned it.
+    pub(crate) fn acquire_restore_state(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (count, _owner): (usize, u64) = state
+            .extract()
+            .map_err(|_| PyTypeError::new_err("_acquire_restore() argument must be a (count, owner) tuple"))?;
+        slf.get().acquire_restore_count(slf.py(), slf.as_ptr() as usize, count.max(1))
+    }
+
     /// A new RLock, tracked (with the creating call site) when statistics are on.
     pub(crate) fn create(py: Python<'_>) -> PyResult<Py<Self>> {
         let lock = Py::new(py, RLock::default())?;
