@@ -7,7 +7,7 @@ rthreading installed). The suites run once patched (-j2: the workers are patched
 RTHREADING_PATCH=1, which the launcher sets); a test that fails there is run again unpatched,
 and only a test that passes unpatched counts as a difference. Exit status 0 when there is none.
 
-EXCLUDED is the one list of inherent differences, each with its reason.
+tests/cpython_exclusions.txt is the one list of inherent differences, each with its reason.
 """
 
 import os
@@ -29,15 +29,19 @@ SUITES = [
     "test_asyncio",
 ]
 
-# Test ids (regrtest --ignore globs) that can only differ, and why.
-EXCLUDED = {
-    "test.test_threading.MiscTestCase.test__all__":
-        "compares each public name's __module__ with 'threading'; the patched classes are "
-        "rthreading's (their __module__ is 'rthreading')",
-    "test.test_threading.EventTests.test_at_fork_reinit":
-        "reads the stdlib Event's private _cond (a Condition over a Lock inside a Python "
-        "class); rthreading's Event is native and has no _cond",
-}
+EXCLUSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                          "cpython_exclusions.txt")
+
+
+def excluded():
+    """{glob: reason}: the one list of inherent differences (tests/cpython_exclusions.txt)."""
+    out = {}
+    with open(EXCLUSIONS) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                glob, _, reason = line.strip().partition("  ")
+                out[glob] = reason.strip()
+    return out
 
 
 def run_regrtest(args, patched, junit):
@@ -76,7 +80,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ignore = os.path.join(tmp, "ignore.txt")
         with open(ignore, "w") as f:
-            f.write("\n".join(EXCLUDED) + "\n")
+            f.write("\n".join(excluded()) + "\n")
         junit = os.path.join(tmp, "patched.xml")
         args = ["-j2", "--timeout", "600", "--ignorefile", ignore, *extra, *SUITES]
         status = run_regrtest(args, True, junit)
