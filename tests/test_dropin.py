@@ -199,3 +199,58 @@ def test_rlock_arguments_warning(args, kwargs):
     assert scenario(rthreading) == scenario(threading)
     if sys.version_info >= (3, 13) and (args or kwargs):
         assert scenario(rthreading)[0][2] == __file__
+
+
+# --- subclasses with their own __init__ ------------------------------------------------------
+
+SUBCLASS_ARGS = {
+    "Condition": (lambda m, q: m.Condition, (None,)),
+    "Semaphore": (lambda m, q: m.Semaphore, (2,)),
+    "BoundedSemaphore": (lambda m, q: m.BoundedSemaphore, (2,)),
+    "Event": (lambda m, q: m.Event, ()),
+    "Barrier": (lambda m, q: m.Barrier, (2,)),
+    "Queue": (lambda m, q: q.Queue, (3,)),
+    "LifoQueue": (lambda m, q: q.LifoQueue, (3,)),
+    "PriorityQueue": (lambda m, q: q.PriorityQueue, (3,)),
+}
+
+
+@pytest.mark.parametrize("name", list(SUBCLASS_ARGS))
+def test_subclass_with_own_init_signature(name):
+    """A subclass whose __init__ takes other parameters and calls super().__init__(...) (as
+    cachetools' tests subclass Condition)."""
+    get, args = SUBCLASS_ARGS[name]
+
+    def scenario(mod, qmod):
+        base = get(mod, qmod)
+
+        class Named(base):
+            def __init__(self, label, *a):
+                super().__init__(*a)
+                self.label = label
+
+        obj = Named("x", *args)
+        return obj.label, outcome(lambda: Named())[0]
+
+    assert scenario(rthreading, r_queue) == scenario(threading, std_queue)
+
+
+def test_condition_subclass_init_passes_the_lock():
+    def scenario(mod):
+        class WaitCondition(mod.Condition):
+            def __init__(self, lock=None):
+                super().__init__(lock)
+                self.waits = 0
+
+            def wait(self, timeout=None):
+                self.waits += 1
+                return super().wait(timeout)
+
+        lock = mod.Lock()
+        cond = WaitCondition(lock)
+        with cond:
+            r = cond.wait(0.001)
+            held = lock.locked()
+        return r, held, cond.waits, cond._lock is lock
+
+    assert scenario(rthreading) == scenario(threading) == (False, True, 1, True)

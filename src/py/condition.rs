@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::types::{PyBool, PyFloat};
 use pyo3::{PyTraverseError, PyVisit};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 enum Kind {
@@ -34,23 +35,35 @@ enum Saved<'py> {
 
 #[pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref, dict)]
 pub struct Condition {
-    kind: Kind,
+    // Set by `__init__` (not `__new__`), so that a subclass's `__init__` with other
+    // parameters can call `super().__init__(lock)` as with the stdlib's class.
+    kind: OnceLock<Kind>,
     waiters: WaitQueue,
 }
 
 impl Condition {
-    fn lock_obj<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        match &self.kind {
+    /// The lock's kind. A subclass whose `__init__` never called ours gets the default RLock
+    /// (the stdlib's instance would have no lock at all and fail on every call).
+    fn kind(&self, py: Python<'_>) -> PyResult<&Kind> {
+        if let Some(k) = self.kind.get() {
+            return Ok(k);
+        }
+        let default = Kind::RLock(RLock::create(py)?);
+        Ok(self.kind.get_or_init(|| default))
+    }
+
+    fn lock_obj<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match self.kind(py)? {
             Kind::Lock(l) => l.bind(py).clone().into_any(),
             Kind::RLock(l) => l.bind(py).clone().into_any(),
             Kind::Other(l) => l.bind(py).clone(),
-        }
+        })
     }
 
     /// The stdlib's `_is_owned`: the RLock's owner check, "is locked" for a plain Lock, and
     /// for other locks their `_is_owned` or the acquire(False)/release probe.
     fn is_owned(&self, py: Python<'_>) -> PyResult<bool> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => Ok(l.get().inner.locked()),
             Kind::RLock(l) => Ok(l.get().inner.is_owned_by(current_thread_ident())),
             Kind::Other(l) => {
@@ -69,7 +82,7 @@ impl Condition {
     }
 
     fn release_save<'py>(&self, py: Python<'py>) -> PyResult<Saved<'py>> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => l.get().release_or_err().map(|()| Saved::Lock),
             Kind::RLock(l) => l.get().release_save_count().map(Saved::RLock),
             Kind::Other(l) => {
@@ -84,7 +97,7 @@ impl Condition {
 
     /// Re-acquires what `release_save` released; waits as long as it takes.
     fn acquire_restore(&self, py: Python<'_>, saved: Saved<'_>) -> PyResult<()> {
-        match (&self.kind, saved) {
+        match (self.kind(py)?, saved) {
             (Kind::Lock(l), _) => l.get().acquire_restore(py, l.as_ptr() as usize),
             (Kind::RLock(l), Saved::RLock(count)) => l.get().acquire_restore_count(py, l.as_ptr() as usize, count),
             (Kind::Other(l), Saved::Other(Some(state))) => {
@@ -120,8 +133,13 @@ impl Condition {
 #[pymethods]
 impl Condition {
     #[new]
+    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(lock=None)")]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        Condition { kind: OnceLock::new(), waiters: WaitQueue::new() }
+    }
+
     #[pyo3(signature = (lock=None))]
-    fn new(py: Python<'_>, lock: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn __init__(&self, py: Python<'_>, lock: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         let kind = match lock {
             None => Kind::RLock(RLock::create(py)?),
             Some(l) if l.is_none() => Kind::RLock(RLock::create(py)?),
@@ -139,11 +157,14 @@ impl Condition {
                 },
             },
         };
-        Ok(Condition { kind, waiters: WaitQueue::new() })
+        // Waiters and owners would be stranded on the old lock: not supported.
+        self.kind
+            .set(kind)
+            .map_err(|_| PyRuntimeError::new_err("Condition.__init__() called on an initialized Condition"))
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
             Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
             Kind::Other(l) => l.bind(py).call_method0(intern!(py, "__enter__")).map(Bound::unbind),
@@ -157,7 +178,7 @@ impl Condition {
         v: &Bound<'_, PyAny>,
         tb: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => l.get().release_or_err().map(|()| py.None()),
             Kind::RLock(l) => l.get().release_checked().map(|()| py.None()),
             Kind::Other(l) => l.bind(py).call_method1(intern!(py, "__exit__"), (t, v, tb)).map(Bound::unbind),
@@ -167,16 +188,16 @@ impl Condition {
     /// The lock's own `acquire`, as the stdlib binds `self.acquire = lock.acquire`.
     #[getter]
     fn acquire<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lock_obj(py).getattr(intern!(py, "acquire"))
+        self.lock_obj(py)?.getattr(intern!(py, "acquire"))
     }
 
     #[getter]
     fn release<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lock_obj(py).getattr(intern!(py, "release"))
+        self.lock_obj(py)?.getattr(intern!(py, "release"))
     }
 
     #[getter]
-    fn _lock<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+    fn _lock<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lock_obj(py)
     }
 
@@ -188,7 +209,7 @@ impl Condition {
     // `(count, owner)`), else releases and acquires plainly: so a Condition can itself be the
     // lock of another Condition.
     fn _release_save<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => l.get().release_or_err().map(|()| py.None().into_bound(py)),
             Kind::RLock(l) => l.get().release_save_state()?.into_bound_py_any(py),
             Kind::Other(l) => {
@@ -202,7 +223,7 @@ impl Condition {
     }
 
     fn _acquire_restore(&self, py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<()> {
-        match &self.kind {
+        match self.kind(py)? {
             Kind::Lock(l) => l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever).map(drop),
             Kind::RLock(l) => RLock::acquire_restore_state(l.bind(py), state),
             Kind::Other(l) => {
@@ -298,20 +319,21 @@ impl Condition {
     }
 
     fn _at_fork_reinit(&self, py: Python<'_>) -> PyResult<()> {
-        self.lock_obj(py).call_method0(intern!(py, "_at_fork_reinit"))?;
+        self.lock_obj(py)?.call_method0(intern!(py, "_at_fork_reinit"))?;
         self.waiters.reinit();
         Ok(())
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<Condition({}, {})>", self.lock_obj(py).repr()?, self.waiters.len()))
+        Ok(format!("<Condition({}, {})>", self.lock_obj(py)?.repr()?, self.waiters.len()))
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        match &self.kind {
-            Kind::Lock(l) => visit.call(l),
-            Kind::RLock(l) => visit.call(l),
-            Kind::Other(l) => visit.call(l),
+        match self.kind.get() {
+            Some(Kind::Lock(l)) => visit.call(l),
+            Some(Kind::RLock(l)) => visit.call(l),
+            Some(Kind::Other(l)) => visit.call(l),
+            None => Ok(()),
         }
     }
 }
@@ -320,7 +342,7 @@ impl Condition {
     /// The uncontended acquire of rthreading's own locks; None for other locks.
     #[inline(always)]
     fn try_enter(&self) -> Option<bool> {
-        match &self.kind {
+        match self.kind.get()? {
             Kind::Lock(l) => Some(l.get().try_fast()),
             Kind::RLock(l) => Some(l.get().try_fast()),
             Kind::Other(_) => None,
@@ -329,10 +351,10 @@ impl Condition {
 
     #[inline(always)]
     fn try_exit(&self) -> bool {
-        match &self.kind {
-            Kind::Lock(l) => l.get().inner.release(),
-            Kind::RLock(l) => l.get().inner.release(current_thread_ident()).is_ok(),
-            Kind::Other(_) => false,
+        match self.kind.get() {
+            Some(Kind::Lock(l)) => l.get().inner.release(),
+            Some(Kind::RLock(l)) => l.get().inner.release(current_thread_ident()).is_ok(),
+            _ => false,
         }
     }
 
@@ -341,10 +363,10 @@ impl Condition {
     #[inline(always)]
     fn try_notify_nobody(&self) -> bool {
         self.waiters.is_empty()
-            && match &self.kind {
-                Kind::Lock(l) => l.get().inner.locked(),
-                Kind::RLock(l) => l.get().inner.is_owned_by(current_thread_ident()),
-                Kind::Other(_) => false,
+            && match self.kind.get() {
+                Some(Kind::Lock(l)) => l.get().inner.locked(),
+                Some(Kind::RLock(l)) => l.get().inner.is_owned_by(current_thread_ident()),
+                _ => false,
             }
     }
 }
