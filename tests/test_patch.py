@@ -1,5 +1,5 @@
 """rthreading.patch() / unpatch() / patched(), and the RTHREADING_PATCH=1 start-up hook (the
-rthreading.pth file the wheel installs in site-packages)."""
+rthreading_patch.pth file the wheel installs in site-packages)."""
 
 import asyncio
 import concurrent.futures
@@ -234,7 +234,7 @@ PROBE = """\
 def test_the_wheel_installed_the_hook():
     import sysconfig
 
-    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "rthreading.pth"
+    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "rthreading_patch.pth"
     assert pth.is_file()
     assert "RTHREADING_PATCH" in pth.read_text()
 

@@ -37,7 +37,7 @@ as in rthreading), objects that exist before the program starts.
 
 RTHREADING_PATCH=1 is set in the environment, so child Python processes (subprocess,
 multiprocessing's spawn and forkserver, test runners' workers) start patched as well: the
-rthreading.pth file installed with rthreading patches any interpreter that starts with
+rthreading_patch.pth file installed with rthreading patches any interpreter that starts with
 RTHREADING_PATCH=1. In the program, rthreading.patched() is True.
 
 sys.argv, sys.path[0], __main__ (__file__, __spec__), the exit status and the traceback of an

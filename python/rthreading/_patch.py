@@ -12,7 +12,7 @@ Not replaced: ``_thread`` (its ``allocate_lock``/``LockType``/``RLock`` are what
 system, ``threading``'s own bookkeeping and a few C modules use), objects that already exist,
 and names a module bound before the patch (``from threading import Lock`` at its import).
 
-``python -m rthreading`` and ``RTHREADING_PATCH=1`` (through the ``rthreading.pth`` file the
+``python -m rthreading`` and ``RTHREADING_PATCH=1`` (through the ``rthreading_patch.pth`` file the
 wheel installs in site-packages) call ``patch()`` before the program's first import.
 """
 
