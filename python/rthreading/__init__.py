@@ -123,6 +123,10 @@ from rthreading._diag import (  # noqa: E402
     track,
 )
 
+# Beyond the stdlib: the whole program on rthreading (python -m rthreading, RTHREADING_PATCH=1),
+# see rthreading._patch. Not in __all__ either.
+from rthreading._patch import patch, patched, unpatch  # noqa: E402
+
 
 class _Module(_types.ModuleType):
     """rthreading's module type. ``excepthook`` is the stdlib module's attribute, read and

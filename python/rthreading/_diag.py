@@ -20,6 +20,7 @@ import traceback as _traceback
 import warnings as _warnings
 
 from rthreading import _core
+from rthreading._patch import stdlib as _stdlib
 
 DeadlockError = _core.DeadlockError
 
@@ -215,7 +216,7 @@ class _Watchdog:
     def __init__(self, interval, file):
         self.interval = interval
         self.file = file
-        self.stop = _threading.Event()
+        self.stop = _stdlib(_threading, "Event")()  # the stdlib's, even under rthreading.patch()
         self.thread = _threading.Thread(target=self.run, name="rthreading-deadlock-watchdog", daemon=True)
 
     def run(self):
@@ -250,7 +251,7 @@ class _Watchdog:
 
 
 _watchdog = None
-_watchdog_lock = _threading.Lock()
+_watchdog_lock = _stdlib(_threading, "Lock")()
 
 
 def enable_deadlock_watchdog(interval=10.0, file=None):
@@ -286,7 +287,7 @@ def _stop_locked():
 def _after_fork_in_child():
     # The watchdog thread does not exist in the child: start a new one with the same settings.
     global _watchdog, _watchdog_lock
-    _watchdog_lock = _threading.Lock()
+    _watchdog_lock = _stdlib(_threading, "Lock")()
     w, _watchdog = _watchdog, None
     if w is not None:
         _watchdog = _Watchdog(w.interval, w.file)

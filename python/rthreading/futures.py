@@ -39,6 +39,11 @@ from concurrent.futures import (
 from concurrent.futures.thread import BrokenThreadPool
 
 from rthreading import _core
+from rthreading._patch import stdlib as _stdlib
+
+# The stdlib's class, even if this module is (re)imported while rthreading.patch() has put ours
+# in its place.
+_StdThreadPoolExecutor = _stdlib(_thread, "ThreadPoolExecutor")
 
 __all__ = [
     "ALL_COMPLETED",
@@ -87,7 +92,7 @@ def _default_max_workers():
     return min(32, (cpus or 1) + 4)
 
 
-class ThreadPoolExecutor(_core.ThreadPoolExecutor, _thread.ThreadPoolExecutor):
+class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
     """A pool of threads executing calls asynchronously; see ``concurrent.futures``."""
 
     BROKEN = BrokenThreadPool

@@ -1,0 +1,119 @@
+"""Running a whole program on rthreading: ``patch()`` puts rthreading's classes in place of the
+stdlib's in the running interpreter, so that every library creating ``threading.Lock()``,
+``queue.Queue()`` or ``concurrent.futures.ThreadPoolExecutor()`` from then on gets rthreading's.
+
+Replaced (module attribute -> rthreading's class):
+
+- ``threading``: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event, Barrier
+- ``queue``: Queue, LifoQueue, PriorityQueue, SimpleQueue
+- ``concurrent.futures`` and ``concurrent.futures.thread``: ThreadPoolExecutor
+
+Not replaced: ``_thread`` (its ``allocate_lock``/``LockType``/``RLock`` are what the import
+system, ``threading``'s own bookkeeping and a few C modules use), objects that already exist,
+and names a module bound before the patch (``from threading import Lock`` at its import).
+
+``python -m rthreading`` and ``RTHREADING_PATCH=1`` (through the ``rthreading_patch.pth`` file the
+wheel installs in site-packages) call ``patch()`` before the program's first import.
+"""
+
+import _thread
+import sys
+
+__all__ = ["patch", "unpatch", "patched", "stdlib"]
+
+THREADING_NAMES = ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier")
+QUEUE_NAMES = ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue")
+FUTURES_MODULES = ("concurrent.futures", "concurrent.futures.thread")
+
+# Marks an attribute that was absent from the module's dict (concurrent.futures provides
+# ThreadPoolExecutor through its module __getattr__ until someone first asks for it).
+_ABSENT = object()
+
+# The C lock of the _thread module: never one of the names patch() replaces.
+_lock = _thread.allocate_lock()
+
+# While patched: [(module, name, what its __dict__ held before, or _ABSENT)], in patch order.
+_saved = None
+
+
+def patched():
+    """Whether ``patch()`` is in effect."""
+    return _saved is not None
+
+
+def stdlib(module, name):
+    """``getattr(module, name)`` as it was before ``patch()``: the stdlib's own object even
+    while patched (for rthreading's own modules, which must never pick up their own classes
+    where they mean the stdlib's)."""
+    saved = _saved
+    if saved is not None:
+        for mod, attr, old in saved:
+            if mod is module and attr == name:
+                if old is _ABSENT:
+                    # Absent from the dict (a module __getattr__ provides it, and may bind
+                    # what is patched now): no stdlib object to give.
+                    raise AttributeError(f"{module.__name__}.{name} was not set before patch()")
+                return old
+    return getattr(module, name)
+
+
+def _set(saved, module, name, value):
+    saved.append((module, name, module.__dict__.get(name, _ABSENT)))
+    setattr(module, name, value)
+
+
+def patch():
+    """Replace the stdlib's threading primitives, queues and ThreadPoolExecutor with
+    rthreading's in the running interpreter (see the module's docstring for the list).
+
+    Objects created before the call stay what they were: patch as early as possible. A second
+    call while patched does nothing. ``unpatch()`` restores what was there."""
+    global _saved
+    with _lock:
+        if _saved is not None:
+            return
+        import queue
+        import threading
+
+        import rthreading
+        import rthreading.queue as rqueue
+
+        saved = []
+        try:
+            # threading and queue first: the imports below (concurrent.futures pulls in
+            # logging) then make their module-level locks with rthreading's classes.
+            for name in THREADING_NAMES:
+                _set(saved, threading, name, getattr(rthreading, name))
+            for name in QUEUE_NAMES:
+                _set(saved, queue, name, getattr(rqueue, name))
+            import concurrent.futures
+            import concurrent.futures.thread
+
+            from rthreading.futures import ThreadPoolExecutor
+
+            for modname in FUTURES_MODULES:
+                _set(saved, sys.modules[modname], "ThreadPoolExecutor", ThreadPoolExecutor)
+        except BaseException:
+            _restore(saved)
+            raise
+        _saved = saved
+
+
+def unpatch():
+    """Undo ``patch()``: every replaced attribute gets back exactly what it held (an attribute
+    that was absent is removed again). Objects created while patched stay rthreading's. Does
+    nothing when not patched."""
+    global _saved
+    with _lock:
+        if _saved is None:
+            return
+        saved, _saved = _saved, None
+        _restore(saved)
+
+
+def _restore(saved):
+    for module, name, old in reversed(saved):
+        if old is _ABSENT:
+            module.__dict__.pop(name, None)
+        else:
+            setattr(module, name, old)
