@@ -30,10 +30,13 @@ loom:
 
 # The free-threaded interpreter (once as usual, once with every thread-safe test run by 4
 # threads at once, by pytest-run-parallel), then the machine's GIL python3 (3.11 here).
+# Then CPython's own threading, queue, logging, thread-pool and asyncio suites under the
+# whole-program patch (python -m rthreading -m test, -j2), which must give the stdlib's result.
 test-ft:
 	py=$$(scripts/venv.sh .venv-ft "$$(scripts/ft-python.sh)"); \
 	"$$py" -m pytest $(PYTEST_ARGS); \
-	"$$py" -m pytest --parallel-threads=4 -q $(PYTEST_ARGS)
+	"$$py" -m pytest --parallel-threads=4 -q $(PYTEST_ARGS); \
+	"$$py" scripts/cpython-suites.py
 
 test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \

@@ -82,7 +82,7 @@ def main():
         with open(ignore, "w") as f:
             f.write("\n".join(excluded()) + "\n")
         junit = os.path.join(tmp, "patched.xml")
-        args = ["-j2", "--timeout", "600", "--ignorefile", ignore, *extra, *SUITES]
+        args = ["-j2", "-q", "--timeout", "600", "--ignorefile", ignore, *extra, *SUITES]
         status = run_regrtest(args, True, junit)
         if status == 0:
             return 0

@@ -126,6 +126,46 @@ def test_an_absent_attribute_is_absent_again():
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok\n", "")
 
 
+@pytest.mark.parametrize("first", [
+    "from concurrent.futures import ThreadPoolExecutor as T",
+    "import concurrent.futures as cf; T = cf.ThreadPoolExecutor",
+    "import concurrent.futures.thread as t; T = t.ThreadPoolExecutor",
+    "import rthreading.futures as rf; T = rf.ThreadPoolExecutor",
+])
+def test_concurrent_futures_is_patched_when_the_program_imports_it(first):
+    """patch() does not import concurrent.futures (nor logging, which it imports): the
+    program's first import of it, whichever way, finds rthreading's ThreadPoolExecutor."""
+    proc = run(f"""\
+        import sys, rthreading
+        rthreading.patch()
+        assert "concurrent.futures" not in sys.modules and "logging" not in sys.modules
+        {first}
+        import concurrent.futures as cf, concurrent.futures.thread as t
+        import rthreading.futures as rf
+        assert T is rf.ThreadPoolExecutor is cf.ThreadPoolExecutor is t.ThreadPoolExecutor
+        with cf.ThreadPoolExecutor(2) as pool:
+            assert pool.submit(pow, 2, 3).result() == 8
+        rthreading.unpatch()
+        assert "ThreadPoolExecutor" not in vars(cf) or cf.ThreadPoolExecutor is not rf.ThreadPoolExecutor
+        assert t.ThreadPoolExecutor is not rf.ThreadPoolExecutor
+        assert cf.ThreadPoolExecutor is t.ThreadPoolExecutor
+        print("ok")
+        """)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok\n", "")
+
+
+def test_unpatch_before_concurrent_futures_is_imported():
+    proc = run("""\
+        import sys, rthreading
+        rthreading.patch()
+        rthreading.unpatch()
+        import concurrent.futures as cf
+        assert cf.ThreadPoolExecutor.__module__ == "concurrent.futures.thread"
+        print("ok")
+        """)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok\n", "")
+
+
 def test_objects_made_before_stay_the_stdlibs():
     lock, event, q = threading.Lock(), threading.Event(), queue.Queue()
     handler = logging.Handler()

@@ -29,8 +29,9 @@ FUTURES_MODULES = ("concurrent.futures", "concurrent.futures.thread")
 # ThreadPoolExecutor through its module __getattr__ until someone first asks for it).
 _ABSENT = object()
 
-# The C lock of the _thread module: never one of the names patch() replaces.
-_lock = _thread.allocate_lock()
+# The C RLock of the _thread module (never one of the names patch() replaces); reentrant, as
+# patching concurrent.futures on its import may import rthreading.futures, which calls back.
+_lock = _thread.RLock()
 
 # While patched: [(module, name, what its __dict__ held before, or _ABSENT)], in patch order.
 _saved = None
@@ -86,17 +87,96 @@ def patch():
                 _set(saved, threading, name, getattr(rthreading, name))
             for name in QUEUE_NAMES:
                 _set(saved, queue, name, getattr(rqueue, name))
-            import concurrent.futures
-            import concurrent.futures.thread
-
-            from rthreading.futures import ThreadPoolExecutor
-
-            for modname in FUTURES_MODULES:
-                _set(saved, sys.modules[modname], "ThreadPoolExecutor", ThreadPoolExecutor)
+            # concurrent.futures (which imports logging) is patched when the program first
+            # imports it, not imported here: the program keeps its own import order and
+            # start-up cost (a test of logging at exit, for one, sees the difference).
+            if all(m in sys.modules for m in FUTURES_MODULES):
+                _patch_futures(saved)
+            else:
+                sys.meta_path.insert(0, _FuturesFinder)
         except BaseException:
             _restore(saved)
             raise
         _saved = saved
+
+
+def _patch_futures(saved):
+    import concurrent.futures
+    import concurrent.futures.thread
+
+    from rthreading.futures import ThreadPoolExecutor
+
+    for modname in FUTURES_MODULES:
+        _set(saved, sys.modules[modname], "ThreadPoolExecutor", ThreadPoolExecutor)
+
+
+# concurrent.futures.thread was imported by rthreading.futures's own import, which then patches.
+_futures_pending = False
+
+
+def futures_imported():
+    """Called by rthreading.futures once imported: patches concurrent.futures if its import
+    of concurrent.futures.thread came first (see _PatchingLoader)."""
+    global _futures_pending
+    with _lock:
+        if _futures_pending and _saved is not None:
+            _patch_futures(_saved)
+        _futures_pending = False
+
+
+class _FuturesFinder:
+    """On ``sys.meta_path`` while patched and ``concurrent.futures`` not yet imported: lets the
+    other finders find ``concurrent.futures.thread`` and patches it (and its package) once the
+    module has executed, then leaves ``sys.meta_path``."""
+
+    _busy = False
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if fullname not in FUTURES_MODULES or cls._busy:
+            return None
+        import importlib.util
+
+        cls._busy = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            cls._busy = False
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+
+class _PatchingLoader:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        if module.__name__ == "concurrent.futures":
+            # Its __getattr__ imports .thread on first use; the package itself is patched
+            # together with .thread, below.
+            return
+        with _lock:
+            saved = _saved
+            if saved is None or _FuturesFinder not in sys.meta_path:
+                return
+            sys.meta_path.remove(_FuturesFinder)
+            ours = sys.modules.get("rthreading.futures")
+            if ours is not None and not hasattr(ours, "ThreadPoolExecutor"):
+                # rthreading.futures itself is importing concurrent.futures.thread: it
+                # finishes first and then calls futures_imported().
+                global _futures_pending
+                _futures_pending = True
+                return
+            _patch_futures(saved)
+
+    def __getattr__(self, name):  # get_resource_reader, is_package, ...
+        return getattr(self._loader, name)
 
 
 def unpatch():
@@ -108,6 +188,10 @@ def unpatch():
         if _saved is None:
             return
         saved, _saved = _saved, None
+        if _FuturesFinder in sys.meta_path:
+            sys.meta_path.remove(_FuturesFinder)
+        global _futures_pending
+        _futures_pending = False
         _restore(saved)
 
 

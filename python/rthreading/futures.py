@@ -39,6 +39,7 @@ from concurrent.futures import (
 from concurrent.futures.thread import BrokenThreadPool
 
 from rthreading import _core
+from rthreading import _patch
 from rthreading._patch import stdlib as _stdlib
 
 # The stdlib's class, even if this module is (re)imported while rthreading.patch() has put ours
@@ -214,3 +215,7 @@ threading._register_atexit(_core._python_exit)
 # A fork child has none of the parent's workers: pools start new ones when given work.
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_core._after_fork_in_child)
+
+# Under rthreading.patch(), this import may have been the program's first of
+# concurrent.futures: its ThreadPoolExecutor becomes this one now that it exists.
+_patch.futures_imported()
