@@ -92,6 +92,11 @@ def test_other_work_is_measured_without_the_run_itself():
                 other.kill()
                 other.wait()
 
+    # What other processes already use: the two measurements below can only be told apart on
+    # a machine that is otherwise idle (a build or another test run beside this one is not).
+    background = others_during(busy_elsewhere=False, busy_here=False)
+    if background > 0.25:
+        pytest.skip(f"other processes use {background:.2f} CPUs: the machine is not idle")
     elsewhere = others_during(busy_elsewhere=True, busy_here=False)
     assert elsewhere > 0.5, elsewhere
     here = others_during(busy_elsewhere=False, busy_here=True)
