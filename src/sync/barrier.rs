@@ -123,17 +123,7 @@ impl Barrier {
             // The shared spin before parking, with the mutex let go meanwhile.
             MutexGuard::unlocked(g, || super::spin::spin_until(until, || self.state.try_lock().is_some_and(|s| !blocked(&s))));
         }
-        while blocked(g) {
-            match until {
-                None => self.cond.wait(g),
-                Some(d) => {
-                    if self.cond.wait_until(g, d).timed_out() {
-                        return !blocked(g);
-                    }
-                }
-            }
-        }
-        true
+        super::park::wait_until(&self.cond, g, until, |s| !blocked(s))
     }
 
     /// A party leaves `wait` (the stdlib's `_count -= 1; _exit()`): the last one out of a

@@ -4,42 +4,10 @@
 //! The queue is guarded by its own short mutex, so it is correct whatever the user's lock is.
 
 use super::prim::atomic::{AtomicUsize, Ordering};
-use super::prim::{Arc, Condvar, Instant, Mutex};
+use super::park::Waiter;
+use super::prim::{Arc, Mutex};
 use super::Locker;
 use std::collections::VecDeque;
-
-/// One waiting thread's wake-up flag.
-#[derive(Default)]
-pub struct Waiter {
-    notified: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Waiter {
-    /// Sleeps until notified or `deadline` (None: no limit); returns whether notified.
-    pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        if super::spin::spin_until(deadline, || self.notified.try_lock().is_some_and(|n| *n)) {
-            return true;
-        }
-        let mut notified = self.notified.lock();
-        while !*notified {
-            match deadline {
-                None => self.cv.wait(&mut notified),
-                Some(d) => {
-                    if self.cv.wait_until(&mut notified, d).timed_out() {
-                        break;
-                    }
-                }
-            }
-        }
-        *notified
-    }
-
-    fn wake(&self) {
-        *self.notified.lock() = true;
-        self.cv.notify_one();
-    }
-}
 
 #[derive(Default)]
 pub struct WaitQueue {
@@ -55,7 +23,7 @@ impl WaitQueue {
 
     /// Registers a new waiter at the back; call before releasing the user's lock.
     pub fn enqueue(&self, locker: impl Locker) -> Arc<Waiter> {
-        let w = Arc::new(Waiter::default());
+        let w = Waiter::new();
         let mut q = locker.lock(&self.waiters);
         q.push_back(w.clone());
         self.len.store(q.len(), Ordering::Release);
@@ -95,7 +63,7 @@ impl WaitQueue {
             self.len.store(q.len(), Ordering::Release);
             woken
         };
-        woken.iter().for_each(|w| w.wake());
+        woken.iter().for_each(|w| w.notify(locker));
         woken.len()
     }
 
@@ -109,6 +77,7 @@ impl WaitQueue {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::sync::prim::Instant;
     use crate::sync::Blocking;
     use std::time::Duration;
 
@@ -156,6 +125,7 @@ mod tests {
 mod loom_tests {
     use super::*;
     use crate::sync::lock::Lock;
+    use crate::sync::prim::Instant;
     use crate::sync::Blocking;
     use loom::cell::UnsafeCell;
     use loom::thread;

@@ -96,19 +96,7 @@ impl Event {
         let mut guard = self.mutex.lock();
         self.waiters.fetch_add(1, SeqCst);
         loom_seq_cst_fence();
-        let got = loop {
-            if self.signaled(ticket) {
-                break true;
-            }
-            match deadline {
-                None => self.cond.wait(&mut guard),
-                Some(d) => {
-                    if self.cond.wait_until(&mut guard, d).timed_out() {
-                        break self.signaled(ticket);
-                    }
-                }
-            }
-        };
+        let got = super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.signaled(ticket));
         self.waiters.fetch_sub(1, SeqCst);
         got
     }

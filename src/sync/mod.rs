@@ -7,6 +7,7 @@ pub mod condition;
 pub mod event;
 pub mod fork;
 pub mod lock;
+pub mod park;
 pub mod pool;
 pub mod prim;
 pub mod queue;

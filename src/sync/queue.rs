@@ -20,7 +20,7 @@ pub mod chunked;
 pub mod heap;
 pub mod simple;
 
-use super::prim::{Condvar, Instant, Mutex, MutexGuard};
+use super::prim::{Condvar, Instant, Mutex};
 use chunked::Chunked;
 
 /// Which item a get takes.
@@ -339,7 +339,7 @@ impl<T> Queue<T> {
             return true;
         }
         s.getters += 1;
-        let ok = wait_until(&self.not_empty, &mut s, deadline, ready);
+        let ok = super::park::wait_until(&self.not_empty, &mut s, deadline, |s| ready(s));
         s.getters -= 1;
         ok
     }
@@ -355,7 +355,7 @@ impl<T> Queue<T> {
             return true;
         }
         s.putters += 1;
-        let ok = wait_until(&self.not_full, &mut s, deadline, ready);
+        let ok = super::park::wait_until(&self.not_full, &mut s, deadline, |s| ready(s));
         s.putters -= 1;
         ok
     }
@@ -368,7 +368,7 @@ impl<T> Queue<T> {
             return true;
         }
         s.joiners += 1;
-        let ok = wait_until(&self.all_done, &mut s, deadline, ready);
+        let ok = super::park::wait_until(&self.all_done, &mut s, deadline, |s| ready(s));
         s.joiners -= 1;
         ok
     }
@@ -377,29 +377,6 @@ impl<T> Queue<T> {
 /// The shared spin, probing the state only when its mutex is free.
 fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
     super::spin::spin_until(deadline, || m.try_lock().is_some_and(|s| ready(&s)))
-}
-
-/// Waits on `cv` until `ready` or the deadline; the final check is made after the last wake-up,
-/// so a notification that races with the deadline is not lost.
-fn wait_until<S>(
-    cv: &Condvar,
-    guard: &mut MutexGuard<'_, S>,
-    deadline: Option<Instant>,
-    ready: impl Fn(&S) -> bool,
-) -> bool {
-    loop {
-        if ready(guard) {
-            return true;
-        }
-        match deadline {
-            None => cv.wait(guard),
-            Some(d) => {
-                if cv.wait_until(guard, d).timed_out() {
-                    return ready(guard);
-                }
-            }
-        }
-    }
 }
 
 #[cfg(all(test, not(loom)))]

@@ -98,25 +98,12 @@ impl Semaphore {
         let mut guard = self.mutex.lock();
         self.waiters.fetch_add(1, SeqCst);
         loom_seq_cst_fence();
-        let got = loop {
-            // Try before looking at the clock: a thread woken by a release must not let the
-            // unit meant for it sit unclaimed while other waiters sleep. The count is read
-            // SeqCst: with `waiters += 1` above and the releaser's SeqCst update-then-read, this
-            // is the store/load pairing of the module notes (a Relaxed read here could see the
-            // count from before a release that saw no waiter: a lost wake-up).
-            if self.take_from(self.value.load(SeqCst)) {
-                break true;
-            }
-            match deadline {
-                None => self.cond.wait(&mut guard),
-                Some(d) => {
-                    if Instant::now() >= d {
-                        break false;
-                    }
-                    let _ = self.cond.wait_until(&mut guard, d);
-                }
-            }
-        };
+        // Each look tries to take a unit (also once more at the deadline): a thread woken by
+        // a release must not let the unit meant for it sit unclaimed while other waiters
+        // sleep. The count is read SeqCst: with `waiters += 1` above and the releaser's SeqCst
+        // update-then-read, this is the store/load pairing of the module notes (a Relaxed read
+        // here could see the count from before a release that saw no waiter: a lost wake-up).
+        let got = super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.take_from(self.value.load(SeqCst)));
         self.waiters.fetch_sub(1, SeqCst);
         got
     }

@@ -257,19 +257,7 @@ impl<T, C> Future<T, C> {
             return true;
         }
         inner.parked += 1;
-        let done = loop {
-            match deadline {
-                None => self.cond.wait(&mut inner),
-                Some(d) => {
-                    if self.cond.wait_until(&mut inner, d).timed_out() {
-                        break self.state().is_done();
-                    }
-                }
-            }
-            if self.state().is_done() {
-                break true;
-            }
-        };
+        let done = crate::sync::park::wait_until(&self.cond, &mut inner, deadline, |_| self.state().is_done());
         inner.parked -= 1;
         drop(inner);
         if done {

@@ -40,40 +40,8 @@ const CLOSED: usize = 1 << (usize::BITS - 1);
 /// Idle workers that poll the queue at the same time; the others park at once.
 const MAX_SPINNERS: usize = 1;
 
-/// Where one worker sleeps. Each worker owns one for its life.
-#[derive(Debug, Default)]
-pub struct Parker {
-    notified: Mutex<bool>,
-    cond: Condvar,
-}
-
-impl Parker {
-    pub fn new() -> Arc<Parker> {
-        Arc::new(Parker::default())
-    }
-
-    fn notify(&self, locker: impl Locker) {
-        let mut n = locker.lock(&self.notified);
-        *n = true;
-        self.cond.notify_one();
-    }
-
-    /// Sleeps until notified (-> true, the notification consumed) or `deadline` (-> false).
-    fn park(&self, deadline: Option<Instant>) -> bool {
-        let mut n = self.notified.lock();
-        while !*n {
-            match deadline {
-                None => self.cond.wait(&mut n),
-                Some(d) => {
-                    if self.cond.wait_until(&mut n, d).timed_out() {
-                        break;
-                    }
-                }
-            }
-        }
-        std::mem::replace(&mut *n, false)
-    }
-}
+/// An idle worker's wake-up record, reused for each of its sleeps.
+pub use crate::sync::park::Waiter as Parker;
 
 /// What an idle worker waited for.
 #[derive(Debug)]
@@ -389,17 +357,7 @@ impl<J> WorkQueue<J> {
     /// are. Runs detached.
     pub fn wait_workers(&self, remaining: usize, deadline: Option<Instant>) -> bool {
         let mut g = self.exited_lock.lock();
-        while self.live.load(SeqCst) > remaining {
-            match deadline {
-                None => self.exited.wait(&mut g),
-                Some(d) => {
-                    if self.exited.wait_until(&mut g, d).timed_out() {
-                        return self.live.load(SeqCst) <= remaining;
-                    }
-                }
-            }
-        }
-        true
+        crate::sync::park::wait_until(&self.exited, &mut g, deadline, |_| self.live.load(SeqCst) <= remaining)
     }
 
     /// In a fork child, where none of the workers exist: forget them (and any lock state they

@@ -86,19 +86,7 @@ impl<T> SimpleQueue<T> {
             return true;
         }
         s.getters += 1;
-        let ok = loop {
-            if !s.is_empty() {
-                break true;
-            }
-            match deadline {
-                None => self.not_empty.wait(&mut s),
-                Some(d) => {
-                    if self.not_empty.wait_until(&mut s, d).timed_out() {
-                        break !s.is_empty();
-                    }
-                }
-            }
-        };
+        let ok = crate::sync::park::wait_until(&self.not_empty, &mut s, deadline, |s| !s.is_empty());
         s.getters -= 1;
         ok
     }
