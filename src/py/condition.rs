@@ -251,7 +251,7 @@ impl Condition {
         };
         let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Condition" };
         let registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        let outcome = wait(py, timeout, |until| waiter.wait_until(until).then_some(()));
+        let outcome = wait(py, timeout, |until| this.waiters.wait(&waiter, until).then_some(()));
         drop(registered);
         let restored = this.acquire_restore(py, saved);
         // A waiter no longer queued was notified, even if its wait timed out at the same time.

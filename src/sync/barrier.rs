@@ -11,6 +11,7 @@
 
 use super::current_thread_ident;
 use super::prim::{const_fn, Condvar, Instant, Mutex, MutexGuard};
+use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -97,6 +98,8 @@ pub enum Control {
 pub struct Barrier {
     state: Mutex<State>,
     cond: Condvar,
+    /// The spin budget of this object's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 impl Barrier {
@@ -106,6 +109,7 @@ impl Barrier {
             Barrier {
                 state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
                 cond: Condvar::new(),
+                spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             }
         }
     }
@@ -119,11 +123,20 @@ impl Barrier {
     /// Waits on the condition while `blocked`, until `until` (None: no limit); false if it
     /// was still blocked at the deadline.
     fn wait_while(&self, g: &mut MutexGuard<'_, State>, until: Option<Instant>, blocked: impl Fn(&State) -> bool) -> bool {
-        if blocked(g) {
-            // The shared spin before parking, with the mutex let go meanwhile.
-            MutexGuard::unlocked(g, || super::spin::spin_until(until, || self.state.try_lock().is_some_and(|s| !blocked(&s))));
+        if !blocked(g) {
+            return true;
         }
-        super::park::wait_until(&self.cond, g, until, |s| !blocked(s))
+        // The spin before parking, with the mutex let go meanwhile.
+        let start = Instant::now();
+        let spin = || self.spin.spin_until(until, || self.state.try_lock().is_some_and(|s| !blocked(&s)));
+        if MutexGuard::unlocked(g, spin) && !blocked(g) {
+            return true;
+        }
+        let got = super::park::wait_until(&self.cond, g, until, |s| !blocked(s));
+        if got {
+            self.spin.blocked(start.elapsed());
+        }
+        got
     }
 
     /// A party leaves `wait` (the stdlib's `_count -= 1; _exit()`): the last one out of a

@@ -5,7 +5,8 @@
 
 use super::prim::atomic::{AtomicUsize, Ordering};
 use super::park::Waiter;
-use super::prim::{Arc, Mutex};
+use super::prim::{Arc, Instant, Mutex};
+use super::spin::AdaptiveSpin;
 use super::Locker;
 use std::collections::VecDeque;
 
@@ -14,6 +15,8 @@ pub struct WaitQueue {
     waiters: Mutex<VecDeque<Arc<Waiter>>>,
     /// Mirrors `waiters.len()`, so that a notify with nobody waiting takes no mutex.
     len: AtomicUsize,
+    /// The spin budget of this condition's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 impl WaitQueue {
@@ -28,6 +31,20 @@ impl WaitQueue {
         q.push_back(w.clone());
         self.len.store(q.len(), Ordering::Release);
         w
+    }
+
+    /// Waits (detached) for `w`, a waiter of this queue, to be notified, until `deadline`;
+    /// spins first with this condition's budget. Returns whether notified.
+    pub fn wait(&self, w: &Waiter, deadline: Option<Instant>) -> bool {
+        let start = Instant::now();
+        if self.spin.spin_until(deadline, || w.is_notified()) {
+            return true;
+        }
+        let got = w.wait_until(deadline);
+        if got {
+            self.spin.blocked(start.elapsed());
+        }
+        got
     }
 
     /// Removes `w` if still queued; false means it was notified meanwhile.
@@ -77,7 +94,6 @@ impl WaitQueue {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::sync::prim::Instant;
     use crate::sync::Blocking;
     use std::time::Duration;
 
@@ -125,7 +141,6 @@ mod tests {
 mod loom_tests {
     use super::*;
     use crate::sync::lock::Lock;
-    use crate::sync::prim::Instant;
     use crate::sync::Blocking;
     use loom::cell::UnsafeCell;
     use loom::thread;

@@ -12,6 +12,7 @@
 
 use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
 use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
+use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 use super::Locker;
 
 const FLAG: u64 = 1;
@@ -22,6 +23,8 @@ pub struct Event {
     waiters: AtomicUsize,
     mutex: Mutex<()>,
     cond: Condvar,
+    /// The spin budget of this object's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 /// What a waiter saw when its wait began: the state word with the flag clear.
@@ -37,7 +40,13 @@ impl Default for Event {
 impl Event {
     const_fn! {
         pub fn new() -> Self {
-            Event { state: AtomicU64::new(0), waiters: AtomicUsize::new(0), mutex: Mutex::new(()), cond: Condvar::new() }
+            Event {
+                state: AtomicU64::new(0),
+                waiters: AtomicUsize::new(0),
+                mutex: Mutex::new(()),
+                cond: Condvar::new(),
+                spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+            }
         }
     }
 
@@ -90,7 +99,11 @@ impl Event {
     /// Blocks until `signaled(ticket)` or until `deadline` (None: forever); returns
     /// `signaled(ticket)`. May be called again with the same ticket after a timeout.
     pub fn wait_until(&self, ticket: Ticket, deadline: Option<Instant>) -> bool {
-        if self.signaled(ticket) || super::spin::spin_until(deadline, || self.signaled(ticket)) {
+        if self.signaled(ticket) {
+            return true;
+        }
+        let start = Instant::now();
+        if self.spin.spin_until(deadline, || self.signaled(ticket)) {
             return true;
         }
         let mut guard = self.mutex.lock();
@@ -98,6 +111,10 @@ impl Event {
         loom_seq_cst_fence();
         let got = super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.signaled(ticket));
         self.waiters.fetch_sub(1, SeqCst);
+        drop(guard);
+        if got {
+            self.spin.blocked(start.elapsed());
+        }
         got
     }
 

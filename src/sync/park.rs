@@ -8,8 +8,8 @@
 //!   themselves and wake a chosen one (a condition variable's FIFO, the pool's idle workers).
 //!   A waiter is notified at most once per wait; `notify` may come before the wait starts.
 //!
-//! Spinning before parking is the caller's: `spin::spin_until` (primitives and queues) or the
-//! pool's adaptive `pool::spin` budget, each measured on its own workload.
+//! Spinning before parking is the caller's, with the object's own budget of the one policy in
+//! `spin` (`AdaptiveSpin`).
 //!
 //! Notes for what comes next (not built yet): an asyncio task waiting is a `Waiter` whose wake-up
 //! is a callback into its event loop instead of a condition variable, and a thread waiting on
@@ -70,19 +70,15 @@ impl Waiter {
         self.notified.try_lock().is_some_and(|n| *n)
     }
 
-    /// Spins briefly (`spin::spin_until`), then sleeps until notified or `deadline` (None: no
-    /// limit); returns whether notified. The notification stays: a one-shot waiter (a
-    /// condition variable's) may look again.
+    /// Sleeps until notified or `deadline` (None: no limit); returns whether notified. The
+    /// notification stays: a one-shot waiter (a condition variable's) may look again. (The
+    /// spin before is the queue's that holds the waiter: see `condition::WaitQueue::wait`.)
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        if super::spin::spin_until(deadline, || self.is_notified()) {
-            return true;
-        }
         let mut n = self.notified.lock();
         wait_until(&self.cv, &mut n, deadline, |n| *n)
     }
 
-    /// Sleeps (no spin: the pool polls its queue with its own adaptive budget before parking)
-    /// until notified or `deadline`, consuming the notification: for a waiter that is used
+    /// Sleeps (the pool polls its queue with its own budget before parking) until notified or `deadline`, consuming the notification: for a waiter that is used
     /// again and again (a pool worker's, one per idle period).
     pub fn park(&self, deadline: Option<Instant>) -> bool {
         let mut n = self.notified.lock();

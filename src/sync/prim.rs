@@ -20,7 +20,7 @@
 //!   variants; a timeout racing a wake-up is modelled by the step that follows a timeout (e.g.
 //!   `WaitQueue::remove`, `Barrier::expire`) called directly. `Instant` is std's in both builds.
 //! - `current_thread_ident`: a per-loom-thread number (from 1; 0 means "no owner" in RLock).
-//! - `yield_now` is loom's, so the spins (spin.rs, pool/spin.rs) make one yield, one check.
+//! - `yield_now` is loom's, so the spins (spin.rs) make one yield, one check.
 //! - `force_unlock` (fork only) is not modelled and panics.
 //! - `loom_seq_cst_fence()`: nothing normally; a `fence(SeqCst)` under loom, see there.
 

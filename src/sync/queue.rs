@@ -21,6 +21,7 @@ pub mod heap;
 pub mod simple;
 
 use super::prim::{Condvar, Instant, Mutex};
+use super::spin::AdaptiveSpin;
 use chunked::Chunked;
 
 /// Which item a get takes.
@@ -165,6 +166,8 @@ pub struct Queue<T> {
     not_empty: Condvar,
     not_full: Condvar,
     all_done: Condvar,
+    /// The spin budget of this object's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 impl<T> Queue<T> {
@@ -184,6 +187,7 @@ impl<T> Queue<T> {
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
+            spin: AdaptiveSpin::default(),
         }
     }
 
@@ -331,7 +335,8 @@ impl<T> Queue<T> {
     /// retirement) or `deadline` passes; returns false on timeout.
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
         let ready = |s: &State<T>| !s.is_empty() || s.shutdown || s.retired.is_some();
-        if spin_until(&self.state, deadline, ready) {
+        let start = Instant::now();
+        if spin_until(&self.spin, &self.state, deadline, ready) {
             return true;
         }
         let mut s = self.state.lock();
@@ -341,13 +346,18 @@ impl<T> Queue<T> {
         s.getters += 1;
         let ok = super::park::wait_until(&self.not_empty, &mut s, deadline, |s| ready(s));
         s.getters -= 1;
+        drop(s);
+        if ok {
+            self.spin.blocked(start.elapsed());
+        }
         ok
     }
 
     /// Blocks (call detached) until a put may succeed or must fail, or `deadline` passes.
     pub fn wait_not_full(&self, deadline: Option<Instant>) -> bool {
         let ready = |s: &State<T>| !s.is_full() || s.shutdown || s.retired.is_some();
-        if spin_until(&self.state, deadline, ready) {
+        let start = Instant::now();
+        if spin_until(&self.spin, &self.state, deadline, ready) {
             return true;
         }
         let mut s = self.state.lock();
@@ -357,6 +367,10 @@ impl<T> Queue<T> {
         s.putters += 1;
         let ok = super::park::wait_until(&self.not_full, &mut s, deadline, |s| ready(s));
         s.putters -= 1;
+        drop(s);
+        if ok {
+            self.spin.blocked(start.elapsed());
+        }
         ok
     }
 
@@ -374,9 +388,9 @@ impl<T> Queue<T> {
     }
 }
 
-/// The shared spin, probing the state only when its mutex is free.
-fn spin_until<S>(m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
-    super::spin::spin_until(deadline, || m.try_lock().is_some_and(|s| ready(&s)))
+/// The queues' spin before parking, probing the state only when its mutex is free.
+fn spin_until<S>(spin: &AdaptiveSpin, m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
+    spin.spin_until(deadline, || m.try_lock().is_some_and(|s| ready(&s)))
 }
 
 #[cfg(all(test, not(loom)))]

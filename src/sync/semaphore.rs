@@ -11,6 +11,7 @@
 
 use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
 use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
+use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 use super::Locker;
 
 /// The bound of a plain (unbounded) semaphore: the largest count it can hold.
@@ -25,6 +26,8 @@ pub struct Semaphore {
     waiters: AtomicUsize,
     mutex: Mutex<()>,
     cond: Condvar,
+    /// The spin budget of this object's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 /// Why a release was refused; the count is unchanged.
@@ -46,6 +49,7 @@ impl Semaphore {
                 waiters: AtomicUsize::new(0),
                 mutex: Mutex::new(()),
                 cond: Condvar::new(),
+                spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             }
         }
     }
@@ -92,7 +96,11 @@ impl Semaphore {
     /// Blocks until one unit is taken or until `deadline` (None: forever); returns whether it
     /// was taken. Always tries at least once, even with a deadline in the past.
     pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        if self.try_acquire() || super::spin::spin_until(deadline, || self.try_acquire()) {
+        if self.try_acquire() {
+            return true;
+        }
+        let start = Instant::now();
+        if self.spin.spin_until(deadline, || self.try_acquire()) {
             return true;
         }
         let mut guard = self.mutex.lock();
@@ -105,6 +113,10 @@ impl Semaphore {
         // here could see the count from before a release that saw no waiter: a lost wake-up).
         let got = super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.take_from(self.value.load(SeqCst)));
         self.waiters.fetch_sub(1, SeqCst);
+        drop(guard);
+        if got {
+            self.spin.blocked(start.elapsed());
+        }
         got
     }
 

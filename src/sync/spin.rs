@@ -1,65 +1,187 @@
-//! The spin before parking. Waking a parked thread costs tens of microseconds on an idle VM;
-//! in a hand-off between two threads the other side usually acts within a few microseconds. So
-//! a core wait first looks a few times for what it waits for, then parks.
+//! The one spin-then-park policy of the core: before a wait parks its thread, it polls for what
+//! it waits for, for an adaptive time budget kept per object (per primitive, per queue, per
+//! pool). Handing something to a thread that is still polling costs a microsecond or two; waking
+//! a parked one costs tens of microseconds on this VM (the kernel's futex wake and reschedule).
 //!
-//! Rounds: a few busy ones (round i pauses 2^i times), then ones that yield the CPU. Yielding
-//! serves both cases on few cores: the other side runs on this core (it gets the CPU at once)
-//! or on another (the yield returns at once and the check repeats). Measured on 2 cores
-//! (the queue scenarios of `python -m rthreading.bench`): ping-pong and producers/consumers gain several times over parking
-//! at once, and over longer busy spinning. CPython's own locks do the same (40 yields,
-//! `MAX_SPIN_COUNT` in Python/lock.c).
-
-use super::prim::{yield_now, Instant};
+//! The budget adapts (`AdaptiveSpin`), the way KVM adapts its halt polling: a spin that catches
+//! what it waited for keeps (doubles) the budget; after a spin that gave up, the wait's whole
+//! length decides: one that ended within the maximum budget would have been caught by spinning
+//! longer, so the budget doubles; a longer one (a slow partner, sparse work, a machine whose
+//! CPUs are taken) halves it, down to a small floor, so a waiter whose partner is slow parks
+//! almost at once and burns no CPU. A failed spin alone says nothing: two threads handing work
+//! back and forth would otherwise talk each other out of spinning after one hiccup.
+//!
+//! The maximum matters most: in a two-thread hand-off, once one side has parked, the other's
+//! reply comes one wake-up later, so only a budget longer than a wake-up (`HANDOFF`) brings the
+//! pair back to the polling regime; a shorter one leaves both parking on every round trip.
+//!
+//! Polling: busy (`spin_loop`) between clock reads; where the object's waiters may outnumber the
+//! CPUs (primitives and queues, `Polling::Yielding`), each clock read also yields, so that a
+//! runnable thread on this CPU (the one about to deliver) gets it; the pool's workers and result
+//! waits poll without yielding (`Polling::Busy`): on a loaded machine `sched_yield` hands the CPU
+//! to another process for a whole time slice (measured: 1-3 us hand-offs became 70-160 us).
 
 #[cfg(not(loom))]
-const SPIN_BUSY: u32 = 3;
-#[cfg(not(loom))]
-const SPIN_YIELDS: u32 = 20;
-// Under loom: no busy round, one (loom) yield and one look, so that both outcomes of the spin
-// are explored without multiplying the interleavings.
-#[cfg(loom)]
-const SPIN_BUSY: u32 = 0;
-#[cfg(loom)]
-const SPIN_YIELDS: u32 = 1;
+use std::hint::spin_loop;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
-/// Spins until `ready()` (true), the rounds are spent or `deadline` passes (false). `ready`
-/// must be cheap and must not block (e.g. a `try_lock` and a look at the state).
-#[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))] // SPIN_BUSY is 0 under loom
-pub fn spin_until(deadline: Option<Instant>, mut ready: impl FnMut() -> bool) -> bool {
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return false;
+/// The longest a primitive's or a queue's wait polls before it parks: past a wake-up (~30 us
+/// here) plus the partner's turn.
+pub const HANDOFF: Duration = Duration::from_micros(64);
+/// The shortest adaptive spin: enough to notice that spinning pays again.
+const FLOOR: Duration = Duration::from_micros(2);
+
+/// How a spin polls (see the module notes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Polling {
+    Busy,
+    Yielding,
+}
+
+/// A spin budget that follows how long waits take (see the module notes).
+#[derive(Debug)]
+pub struct AdaptiveSpin {
+    budget_ns: AtomicU32,
+    max_ns: u32,
+    polling: Polling,
+}
+
+const FLOOR_NS: u32 = FLOOR.as_nanos() as u32;
+
+impl Default for AdaptiveSpin {
+    /// A primitive's or a queue's: up to `HANDOFF`, yielding.
+    fn default() -> Self {
+        Self::new(HANDOFF, Polling::Yielding)
     }
-    for round in 0..SPIN_BUSY + SPIN_YIELDS {
-        if round < SPIN_BUSY {
-            for _ in 0..1u32 << round {
-                std::hint::spin_loop();
-            }
+}
+
+impl AdaptiveSpin {
+    pub const fn new(max: Duration, polling: Polling) -> Self {
+        let max_ns = max.as_nanos() as u32;
+        AdaptiveSpin { budget_ns: AtomicU32::new(max_ns), max_ns, polling }
+    }
+
+    /// The current budget.
+    pub fn budget(&self) -> Duration {
+        Duration::from_nanos(u64::from(self.budget_ns.load(Relaxed).max(FLOOR_NS)))
+    }
+
+    fn grow(&self) {
+        let current = self.budget_ns.load(Relaxed);
+        if current < self.max_ns {
+            self.budget_ns.store(current.saturating_mul(2).clamp(FLOOR_NS, self.max_ns), Relaxed);
+        }
+    }
+
+    /// `spin_until` with the current budget; a success keeps the budget growing.
+    pub fn spin_until(&self, deadline: Option<Instant>, done: impl FnMut() -> bool) -> bool {
+        let ok = spin_until(deadline, self.budget(), self.polling, done);
+        if ok {
+            self.grow();
+        }
+        ok
+    }
+
+    /// After a spin that gave up, the wait ended `waited` after it began (spin included).
+    pub fn blocked(&self, waited: Duration) {
+        if waited.as_nanos() <= u128::from(self.max_ns) {
+            self.grow();
         } else {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return false;
-            }
-            yield_now();
-        }
-        if ready() {
-            return true;
+            let current = self.budget_ns.load(Relaxed);
+            self.budget_ns.store((current / 2).max(FLOOR_NS), Relaxed);
         }
     }
-    false
+
+    /// Forgets what it learnt (a fork child).
+    pub fn reinit(&self) {
+        self.budget_ns.store(self.max_ns, Relaxed);
+    }
+}
+
+/// Polls between two clock reads.
+#[cfg(not(loom))]
+const POLLS_PER_CHECK: u32 = 16;
+
+/// Polls `done` until it returns true (-> true), `budget` has passed or `deadline` has passed
+/// (-> the last answer of `done`). `done` must be cheap and must not block (an atomic load, a
+/// `try_lock` and a look).
+#[inline]
+#[cfg_attr(loom, allow(clippy::needless_return))] // the loom branch returns early
+pub fn spin_until(deadline: Option<Instant>, budget: Duration, polling: Polling, mut done: impl FnMut() -> bool) -> bool {
+    if done() {
+        return true;
+    }
+    // Under loom: one (loom) yield and one more look, no clock (see sync/prim.rs).
+    #[cfg(loom)]
+    {
+        let _ = (deadline, budget, polling);
+        crate::sync::prim::yield_now();
+        return done();
+    }
+    #[cfg(not(loom))]
+    {
+        let start = Instant::now();
+        let limit = deadline.map_or(start + budget, |d| d.min(start + budget));
+        loop {
+            for _ in 0..POLLS_PER_CHECK {
+                spin_loop();
+                if done() {
+                    return true;
+                }
+            }
+            if Instant::now() >= limit {
+                return done();
+            }
+            if polling == Polling::Yielding {
+                crate::sync::prim::yield_now();
+                if done() {
+                    return true;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
-    fn stops_when_ready_or_spent() {
+    fn gives_up_after_the_budget() {
+        let t0 = Instant::now();
+        assert!(!spin_until(None, Duration::from_millis(2), Polling::Busy, || false));
+        assert!(t0.elapsed() >= Duration::from_millis(2));
+    }
+
+    #[test]
+    fn adaptive_budget_follows_the_length_of_waits() {
+        let a = AdaptiveSpin::new(Duration::from_micros(16), Polling::Busy);
+        assert_eq!(a.budget(), Duration::from_micros(16));
+        assert!(!a.spin_until(Some(Instant::now() + Duration::from_micros(1)), || false));
+        assert_eq!(a.budget(), Duration::from_micros(16)); // a failed spin alone changes nothing
+        a.blocked(Duration::from_millis(1)); // long waits: spinning does not pay
+        assert_eq!(a.budget(), Duration::from_micros(8));
+        for _ in 0..10 {
+            a.blocked(Duration::from_millis(1));
+        }
+        assert_eq!(a.budget(), FLOOR);
+        a.blocked(Duration::from_micros(10)); // a short wait: a longer spin would have caught it
+        assert_eq!(a.budget(), Duration::from_micros(4));
+        assert!(a.spin_until(None, || true));
+        assert!(a.spin_until(None, || true));
+        assert_eq!(a.budget(), Duration::from_micros(16));
+        assert!(a.spin_until(None, || true));
+        assert_eq!(a.budget(), Duration::from_micros(16));
+    }
+
+    #[test]
+    fn stops_at_the_deadline_and_on_success() {
+        assert!(!spin_until(Some(Instant::now()), Duration::from_secs(10), Polling::Yielding, || false));
         let mut n = 0;
-        assert!(spin_until(None, || {
+        assert!(spin_until(None, Duration::from_secs(10), Polling::Yielding, || {
             n += 1;
-            n == 5
+            n == 100
         }));
-        assert!(!spin_until(None, || false));
-        assert!(!spin_until(Some(Instant::now() - Duration::from_millis(1)), || true));
     }
 }

@@ -29,7 +29,8 @@
 //! empty releases an *idle token* (its `_idle_semaphore`); a submit that gets no token starts
 //! a new worker while fewer than `max_workers` were started.
 
-use super::spin::{AdaptiveSpin, IDLE_SPIN};
+use super::spin::idle_spin;
+use crate::sync::spin::AdaptiveSpin;
 use crate::sync::Locker;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use crate::sync::prim::atomic::{fence, AtomicBool, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
@@ -93,7 +94,7 @@ impl<J> WorkQueue<J> {
             max_workers,
             exited_lock: Mutex::new(()),
             exited: Condvar::new(),
-            idle_spin: AdaptiveSpin::new(IDLE_SPIN),
+            idle_spin: idle_spin(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::chunked::Chunked;
 use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
+use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
 
 pub struct SimpleState<T> {
     items: Chunked<T>,
@@ -33,6 +34,8 @@ impl<T> SimpleState<T> {
 pub struct SimpleQueue<T> {
     state: Mutex<SimpleState<T>>,
     not_empty: Condvar,
+    /// The spin budget of this object's waits (see `spin`).
+    spin: AdaptiveSpin,
 }
 
 impl<T> Default for SimpleQueue<T> {
@@ -47,6 +50,7 @@ impl<T> SimpleQueue<T> {
             SimpleQueue {
                 state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
                 not_empty: Condvar::new(),
+                spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             }
         }
     }
@@ -78,7 +82,8 @@ impl<T> SimpleQueue<T> {
 
     /// Blocks (call detached) until the queue holds an item or `deadline` passes.
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
-        if super::spin_until(&self.state, deadline, |s| !s.is_empty()) {
+        let start = Instant::now();
+        if super::spin_until(&self.spin, &self.state, deadline, |s| !s.is_empty()) {
             return true;
         }
         let mut s = self.state.lock();
@@ -88,6 +93,10 @@ impl<T> SimpleQueue<T> {
         s.getters += 1;
         let ok = crate::sync::park::wait_until(&self.not_empty, &mut s, deadline, |s| !s.is_empty());
         s.getters -= 1;
+        drop(s);
+        if ok {
+            self.spin.blocked(start.elapsed());
+        }
         ok
     }
 }
