@@ -116,3 +116,62 @@ def test_same_code_rows_neither_meet_nor_miss_a_target():
     below = row([0.95, 0.97, 0.99], same=True)
     assert below["verdict"] == "" and _report.fmt_target(below) == "≥ 1 (same code)"
     assert _report.fmt_target(row([1.1, 1.2, 1.3], same=True)) == "≥ 1 (same code)"
+
+
+def gil_enabled(result):
+    return result["environment"]["gil_enabled"]
+
+
+def test_handoffs_run_the_main_thread_driving_and_in_two_workers(tmp_path):
+    """Every two-thread hand-off is a pair of rows: the first loop on the main thread, and both
+    loops in worker threads; both carry issue 15's target (on the free-threaded build)."""
+    _, result, _ = run_bench(tmp_path, "-k", "SimpleQueue ping-pong", "-k", "Barrier(2)")
+    names = [r["name"] for r in result["rows"]]
+    assert names == [
+        "2 threads: Barrier(2).wait, per crossing (main thread driving)",
+        "2 threads: Barrier(2).wait, per crossing (2 workers)",
+        "2 threads: SimpleQueue ping-pong, round trip (main thread driving)",
+        "2 threads: SimpleQueue ping-pong, round trip (2 workers)"]
+    for row in result["rows"]:
+        assert row["status"] == "ok", row
+        assert row["target"] == (None if gil_enabled(result) else 10.0)
+        assert all(len(v) == 3 and min(v) > 0 for v in row["samples"].values())
+
+
+def test_every_handoff_has_both_variants():
+    from rthreading.bench import _cli
+    from rthreading.bench._harness import MAIN, WORKERS
+    names = {s.name for s in _cli.all_scenarios()}
+    pairs = [n[:-len(MAIN)] for n in names if n.endswith(MAIN)]
+    assert {p.split(":")[1].split(",")[0].strip() for p in pairs} == {
+        "Lock hand-off", "Event ping-pong", "Semaphore(0) ping-pong", "Condition ping-pong",
+        "Barrier(2).wait", "Queue ping-pong", "SimpleQueue ping-pong"}
+    assert all(p + WORKERS in names for p in pairs)
+
+
+def test_a_main_thread_side_whose_partner_fails_is_reported_not_hung():
+    """The main thread's blocked wait is interrupted (a signal from the watchdog) when its
+    partner thread raises: the row is n/a with the partner's error, in well under the hang
+    limit, for either module. In a subprocess: the watchdog's handler stays installed."""
+    code = """if True:
+        import queue, time
+        import rthreading.queue
+        from rthreading.bench import _harness
+
+        def partner(n):
+            raise ValueError("partner broke")
+        for mod in (queue, rthreading.queue):
+            q = mod.Queue()
+            start = time.monotonic()
+            try:
+                _harness.run_main([lambda n: q.get(), partner], 10)
+            except _harness.Failed as exc:
+                assert "partner broke" in str(exc), exc
+            else:
+                raise AssertionError("no Failed")
+            assert time.monotonic() - start < _harness.HANG_SECONDS
+        print("ok")
+    """
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -1,7 +1,8 @@
 """Scenarios: the queues, stdlib `queue` against `rthreading.queue`, and Meta's `ft_utils` as a
 peer where it is installed (its `StdConcurrentQueue`, the drop-in for `queue.Queue`, in the
 Queue rows; its `ConcurrentQueue`, whose push/pop are SimpleQueue's put/get without the
-extras, in the SimpleQueue rows). Single-thread put+get, ping-pong between two threads, M
+extras, in the SimpleQueue rows). Single-thread put+get, ping-pong between two threads (the main
+thread driving, and two workers), M
 producers x N consumers (1, 2, 4, 8 of each: a throughput curve), task_done/join, and the
 memory a queue costs per queued item."""
 
@@ -16,7 +17,8 @@ import types
 
 import rthreading.queue as rt_queue
 
-from ._harness import Failed, Scenario, Side, share, threaded_scenarios, timeit_scenarios
+from ._harness import (Failed, Scenario, Side, handoff_scenarios, share, threaded_scenarios,
+                       timeit_scenarios)
 
 
 def peer():
@@ -138,18 +140,19 @@ def task_done_join(mod):
     return main_side, worker
 
 
-THREADED = [
+# Timed the main thread driving and in 2 workers (handoff_scenarios), with the peer.
+HANDOFFS = [
     ("2 threads: Queue ping-pong, round trip", pingpong("Queue")),
     ("2 threads: SimpleQueue ping-pong, round trip", pingpong("SimpleQueue")),
+]
+THREADED = [
     ("1 producer/1 consumer, Queue(), per item", producers_consumers(1, 1, 0)),
     ("2 producers/2 consumers, Queue(10), per item", producers_consumers(2, 2, 10)),
     ("2 producers/2 consumers, SimpleQueue, per item",
      producers_consumers(2, 2, 0, "SimpleQueue")),
     ("2 threads: put x100 + join / get + task_done, per item", task_done_join),
 ]
-PEER_THREADED = {"2 threads: Queue ping-pong, round trip",
-                 "2 threads: SimpleQueue ping-pong, round trip",
-                 "1 producer/1 consumer, Queue(), per item",
+PEER_THREADED = {"1 producer/1 consumer, Queue(), per item",
                  "2 producers/2 consumers, SimpleQueue, per item"}
 MXN_CURVE = "Queue(100), M x M threads: items/s"
 
@@ -158,8 +161,11 @@ def mxn_name(k):
     return f"{k} producer{'s' * (k > 1)}/{k} consumer{'s' * (k > 1)}, Queue(100), per item"
 
 
-TARGETS = {"Queue: q.put(x); q.get()": 20.0, "2 threads: Queue ping-pong, round trip": 3.0,
-           mxn_name(2): 10.0, "SimpleQueue: q.put(x); q.get()": 1.0}
+TARGETS = {"Queue: q.put(x); q.get()": 20.0, mxn_name(2): 10.0,
+           "SimpleQueue: q.put(x); q.get()": 1.0,
+           # Issue 15: every two-thread hand-off at least 10x, in both variants.
+           "2 threads: Queue ping-pong, round trip": 10.0,
+           "2 threads: SimpleQueue ping-pong, round trip": 10.0}
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -239,6 +245,7 @@ def scenarios():
     for name, setup, stmt in TIMEIT:
         out += timeit_scenarios("queue", [(name, setup, stmt)],
                                 with_peer if name in PEER_TIMEIT else modules, TARGETS, PER_ITEM)
+    out += handoff_scenarios("queue", HANDOFFS, with_peer, TARGETS, length=3.0)
     for name, make in THREADED:
         out += threaded_scenarios("queue", [(name, make)],
                                   with_peer if name in PEER_THREADED else modules, TARGETS,
