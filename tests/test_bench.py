@@ -175,3 +175,33 @@ def test_a_main_thread_side_whose_partner_fails_is_reported_not_hung():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_cpu_cost_row(tmp_path):
+    """The waiting consumer's CPU share: a percentage per side, no ratio, a ceiling target."""
+    proc, result, _ = run_bench(tmp_path, "-k", "CPU, % of a core")
+    [row] = result["rows"]
+    assert row["status"] == "ok", row
+    assert row["kind"] == "cpu" and row["unit"] == "% of a core" and row["ratio"] is None
+    assert row["target"] == (None if gil_enabled(result) else 10.0)
+    for label in ("stdlib", "rthreading"):
+        assert len(row["samples"][label]) == 3
+        assert all(0 < v < 200 for v in row["samples"][label])  # one thread: at most ~100%
+    assert "% of a core" in proc.stdout
+
+
+def test_cpu_cost_verdict_is_a_ceiling():
+    from rthreading.bench import _report
+
+    def row(rt):
+        return _report.add_stats({
+            "name": "cpu", "group": "queue", "kind": "cpu", "unit": "% of a core",
+            "target": 10.0, "curve": None, "note": "", "same_code": False, "status": "ok",
+            "samples": {"stdlib": [0.1, 0.2, 0.1], "rthreading": rt}})
+
+    assert row([15.0, 20.0, 12.0])["verdict"] == "MISS"
+    ok = row([1.0, 2.0, 3.0])
+    assert ok["verdict"] == "" and ok["ratio"] is None
+    assert _report.fmt_target(ok) == "≤ 10% of a core ✓"
+    assert _report.fmt_side(ok, "rthreading") == "2.0% (1.0%..3.0%)"
+    assert "at most 10%" in _report.describe_miss(row([15.0, 20.0, 12.0]))

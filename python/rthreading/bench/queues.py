@@ -1,10 +1,10 @@
 """Scenarios: the queues, stdlib `queue` against `rthreading.queue`, and Meta's `ft_utils` as a
 peer where it is installed (its `StdConcurrentQueue`, the drop-in for `queue.Queue`, in the
 Queue rows; its `ConcurrentQueue`, whose push/pop are SimpleQueue's put/get without the
-extras, in the SimpleQueue rows). Single-thread put+get, ping-pong between two threads (the main
-thread driving, and two workers), M
-producers x N consumers (1, 2, 4, 8 of each: a throughput curve), task_done/join, and the
-memory a queue costs per queued item."""
+extras, in the SimpleQueue rows). Single-thread put+get, ping-pong between two threads (the
+main thread driving, and two workers), M producers x N consumers (1, 2, 4, 8 of each: a
+throughput curve), task_done/join, the CPU a consumer burns while it waits for a slow
+producer, and the memory a queue costs per queued item."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import queue as std_queue
 import subprocess
 import sys
 import textwrap
+import time
 import types
 
 import rthreading.queue as rt_queue
 
-from ._harness import (Failed, Scenario, Side, handoff_scenarios, share, threaded_scenarios,
+from ._harness import (Failed, Scenario, Side, guarded, handoff_scenarios, in_thread,
+                       interleaved_orders, run_threads, share, threaded_scenarios,
                        timeit_scenarios)
 
 
@@ -168,6 +170,59 @@ TARGETS = {"Queue: q.put(x); q.get()": 20.0, mxn_name(2): 10.0,
            "2 threads: SimpleQueue ping-pong, round trip": 10.0}
 
 
+# --- the CPU a waiting consumer burns ------------------------------------------------------
+
+CPU_NAME = "Consumer waiting on q.get(), producer sleeps 2 ms per item: CPU, % of a core"
+CPU_SLEEP = 0.002
+CPU_TARGET = 10.0  # issue 15: rthreading at most 10% of one core (the stdlib parks: ~0%)
+
+
+def consumer_cpu(mod, items):
+    """One run: a producer thread sleeps 2 ms before each put, a consumer thread get()s; the
+    consumer's CPU time (time.thread_time: spinning counts, parked does not) over its wall
+    time, in per cent of one core."""
+    q, out = mod.Queue(), {}
+
+    def producer(n):
+        put, sleep = q.put, time.sleep
+        for i in range(items):
+            sleep(CPU_SLEEP)
+            put(i)
+        put(None)
+
+    def consumer(n):
+        get = q.get
+        cpu, wall = time.thread_time(), time.perf_counter()
+        while get() is not None:
+            pass
+        out["cpu"] = time.thread_time() - cpu
+        out["wall"] = time.perf_counter() - wall
+    run_threads([producer, consumer], items)
+    return 100.0 * out["cpu"] / out["wall"]
+
+
+class WaitCpuScenario(Scenario):
+    """The waiting side's cost rather than its speed: each sample is one run of
+    consumer_cpu, the sides interleaved; the row shows each side's percentage (lower is
+    better) and no ratio (the stdlib's is ~0), and misses its target when rthreading's median
+    is above it."""
+
+    def measure(self, repeat, target, quick):
+        items = 50 if quick else 200  # ~0.1 s (quick) / ~0.4 s per sample
+        samples = {label: [] for label, mod in self.sides.items() if mod is not None}
+        try:
+            for label in samples:
+                in_thread(consumer_cpu, self.sides[label], 5)  # a probe
+            for order in interleaved_orders(list(samples), repeat):
+                for label in order:
+                    # > 0: pyperf's statistics take positive values only
+                    samples[label].append(max(guarded(consumer_cpu, self.sides[label], items),
+                                              1e-6))
+        except Failed as exc:
+            return [self.row(status="n/a", reason=str(exc))]
+        return [self.row(status="ok", number=items, samples=samples)]
+
+
 # --- memory ---------------------------------------------------------------------------------
 
 MEMORY_SCRIPT = """
@@ -255,6 +310,8 @@ def scenarios():
                                     with_peer, TARGETS, length=3.0):
             s.unit, s.curve = "items/s", (MXN_CURVE, k)
             out.append(s)
+    out.append(WaitCpuScenario(CPU_NAME, "queue", {"stdlib": std_queue, "rthreading": rt_queue},
+                               target=CPU_TARGET, unit="% of a core", kind="cpu"))
     for cls in ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"):
         sides = {"stdlib": True, "rthreading": True}
         if cls == "Queue" and mod_peer is not None:
