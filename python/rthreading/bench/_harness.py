@@ -188,8 +188,8 @@ def run_main(loops, n):
             t.join(0.05)
     if errors:
         # The partner's error, rather than the main side's broken barrier it caused.
-        first = next((e for e in errors if not isinstance(e, _stdlib_threading.BrokenBarrierError)),
-                     errors[0])
+        broken = _stdlib_threading.BrokenBarrierError
+        first = next((e for e in errors if not isinstance(e, broken)), errors[0])
         raise Failed(describe(first)) from first
     if any(t.is_alive() for t in threads):
         raise Failed(f"hung for {HANG_SECONDS:.0f} s")
