@@ -205,3 +205,59 @@ def test_cpu_cost_verdict_is_a_ceiling():
     assert _report.fmt_target(ok) == "≤ 10% of a core ✓"
     assert _report.fmt_side(ok, "rthreading") == "2.0% (1.0%..3.0%)"
     assert "at most 10%" in _report.describe_miss(row([15.0, 20.0, 12.0]))
+
+
+def test_workloads_group_is_selected_by_its_name(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--list", "-k", "workloads"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split(None, 1) for line in proc.stdout.splitlines()]
+    assert len(lines) == 5 and all(group == "workloads" for group, _ in lines)
+    assert [name.split(":")[1].split()[0] for _, name in lines] == [
+        "pipeline,", "fan-out", "Lock-protected", "Semaphore-limited", "producer/consumer"]
+
+
+def test_workload_rows_grow_in_threads_then_items(tmp_path):
+    """One workload (the cache, the cheapest): a row per (threads, items) point, 1, 2, 4, 8
+    threads at the base count, then 4 threads at 10x and 100x; --quick divides by 10."""
+    from rthreading.bench import workloads
+    _, result, _ = run_bench(tmp_path, "-k", "workloads: Lock-protected")
+    rows = result["rows"]
+    cache = next(w for w in workloads.WORKLOADS if w.run is workloads.shared_cache)
+    points = [(1, 1000), (2, 1000), (4, 1000), (8, 1000), (4, 10_000), (4, 100_000)]
+    assert workloads.grid(cache, quick=True) == points
+    assert [r["name"] for r in rows] == [cache.label(k, n) for k, n in points]
+    assert rows[0]["name"] == ("cache: 1 thread on a Lock-protected dict (100 keys),"
+                               " 10^3 lookups, per lookup")
+    for row, (_, items) in zip(rows, points):
+        assert row["group"] == "workloads" and row["status"] == "ok", row
+        assert row["number"] == items and row["unit"] == "ns/op" and row["target"] is None
+        assert {label: len(v) for label, v in row["samples"].items()} == {
+            "stdlib": 3, "rthreading": 3}
+
+
+@pytest.mark.timeout(180)
+def test_every_workload_runs_on_both_sides(tmp_path):
+    """The whole group, one repetition: every program gives the sequential answer with the
+    stdlib's imports and with rthreading's (a wrong checksum would make the row n/a)."""
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "1",
+                           "-k", "workloads", "--json", str(out)],
+                          capture_output=True, text=True, timeout=170, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 4 * 5 + 6  # 1, 2, 4, 8 threads each, then 1 growth row (the cache 2)
+    assert [r for r in rows if r["status"] != "ok"] == []
+    assert "### workloads" in proc.stdout
+
+
+def test_a_workload_with_a_wrong_result_is_na():
+    from rthreading.bench import workloads
+
+    broken = workloads.Workload("broken", lambda ns, k, n: -1, lambda n: n,
+                                lambda k, n: f"broken: {k} threads, {n} items", 1000, (1, 10))
+    scenario = workloads.WorkloadScenario("workloads: broken", "workloads", {})
+    scenario.workload = broken
+    rows = scenario.measure(3, 0.02, quick=True)
+    assert [r["status"] for r in rows] == ["n/a"]
+    assert "wrong result" in rows[0]["reason"]
