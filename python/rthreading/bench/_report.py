@@ -363,8 +363,8 @@ NOTES = """\
   (ns per operation, or items per second for the throughput rows) ± the median absolute
   deviation. Every repetition times all sides back to back, so the ratio compares samples
   taken moments apart; every scenario runs in a fresh worker process.
-- **target** is what issue 6 asks of the free-threaded interpreter; **MISS** marks a median
-  below it, **slower** a row where the stdlib was faster in every repetition.
+- **target** is what issues 6 and 15 ask of the free-threaded interpreter; **MISS** marks a
+  median below it, **slower** a row where the stdlib was faster in every repetition.
 - Thread start+join and the other Thread/Timer/local rows run the *same code* on both sides
   on 3.13+ (`rthreading.Thread` is the stdlib's class there), so their ratio is 1.0 within
   noise by construction; the `floor` row (the bare C calls) shows that the interpreter's own
@@ -379,7 +379,16 @@ NOTES = """\
   (biased reference counts merged, memory freed across threads) and about an eighth in the
   queue's own entry points: a faster queue could not gain more than that eighth.
 - The two-thread hand-offs depend on whether the other core is idle (a parked thread takes
-  tens of microseconds to wake on an idle VM, far longer when the other core is busy).
+  tens of microseconds to wake on an idle VM, far longer when the other core is busy). Each
+  is timed twice: "(main thread driving)", one side on the worker process's main thread
+  (where rthreading waits in signal-checked slices, as most programs' main thread waits),
+  and "(2 workers)", both sides in worker threads.
+- The workloads are whole programs, the same code with the stdlib's imports and with
+  rthreading's, threads started and joined (a pool made and shut down) inside the timing and
+  the garbage collector on; a row is one run's time per item. At the base item count the
+  threads' start-up is part of that cost (~0.4 ms per thread on 3.13t), at 10x the items it
+  is spread thin: a flat column means the cost grows linearly with the work. They take at
+  most 5 repetitions at the base count and 3 above it (fewer if --repeat asks for fewer).
 - The CPU row is a cost, not a speed: the share of one core a consumer thread burns
   (`time.thread_time` over wall time) while it waits in `q.get()` for a producer that sleeps
   2 ms per item. Lower is better; each side's median (min..max) is shown and no ratio (the
