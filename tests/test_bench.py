@@ -121,3 +121,148 @@ def test_same_code_rows_neither_meet_nor_miss_a_target():
     below = row([0.95, 0.97, 0.99], same=True)
     assert below["verdict"] == "" and _report.fmt_target(below) == "≥ 1 (same code)"
     assert _report.fmt_target(row([1.1, 1.2, 1.3], same=True)) == "≥ 1 (same code)"
+
+
+def gil_enabled(result):
+    return result["environment"]["gil_enabled"]
+
+
+def test_handoffs_run_the_main_thread_driving_and_in_two_workers(tmp_path):
+    """Every two-thread hand-off is a pair of rows: the first loop on the main thread, and both
+    loops in worker threads; both carry issue 15's target (on the free-threaded build)."""
+    _, result, _ = run_bench(tmp_path, "-k", "SimpleQueue ping-pong", "-k", "Barrier(2)")
+    names = [r["name"] for r in result["rows"]]
+    assert names == [
+        "2 threads: Barrier(2).wait, per crossing (main thread driving)",
+        "2 threads: Barrier(2).wait, per crossing (2 workers)",
+        "2 threads: SimpleQueue ping-pong, round trip (main thread driving)",
+        "2 threads: SimpleQueue ping-pong, round trip (2 workers)"]
+    for row in result["rows"]:
+        assert row["status"] == "ok", row
+        assert row["target"] == (None if gil_enabled(result) else 10.0)
+        assert all(len(v) == 3 and min(v) > 0 for v in row["samples"].values())
+
+
+def test_every_handoff_has_both_variants():
+    from rthreading.bench import _cli
+    from rthreading.bench._harness import MAIN, WORKERS
+    names = {s.name for s in _cli.all_scenarios()}
+    pairs = [n[:-len(MAIN)] for n in names if n.endswith(MAIN)]
+    assert {p.split(":")[1].split(",")[0].strip() for p in pairs} == {
+        "Lock hand-off", "Event ping-pong", "Semaphore(0) ping-pong", "Condition ping-pong",
+        "Barrier(2).wait", "Queue ping-pong", "SimpleQueue ping-pong"}
+    assert all(p + WORKERS in names for p in pairs)
+
+
+def test_a_main_thread_side_whose_partner_fails_is_reported_not_hung():
+    """The main thread's blocked wait is interrupted (a signal from the watchdog) when its
+    partner thread raises: the row is n/a with the partner's error, in well under the hang
+    limit, for either module. In a subprocess: the watchdog's handler stays installed."""
+    code = """if True:
+        import queue, time
+        import rthreading.queue
+        from rthreading.bench import _harness
+
+        def partner(n):
+            raise ValueError("partner broke")
+        for mod in (queue, rthreading.queue):
+            q = mod.Queue()
+            start = time.monotonic()
+            try:
+                _harness.run_main([lambda n: q.get(), partner], 10)
+            except _harness.Failed as exc:
+                assert "partner broke" in str(exc), exc
+            else:
+                raise AssertionError("no Failed")
+            assert time.monotonic() - start < _harness.HANG_SECONDS
+        print("ok")
+    """
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_cpu_cost_row(tmp_path):
+    """The waiting consumer's CPU share: a percentage per side, no ratio, a ceiling target."""
+    proc, result, _ = run_bench(tmp_path, "-k", "CPU, % of a core")
+    [row] = result["rows"]
+    assert row["status"] == "ok", row
+    assert row["kind"] == "cpu" and row["unit"] == "% of a core" and row["ratio"] is None
+    assert row["target"] == (None if gil_enabled(result) else 10.0)
+    for label in ("stdlib", "rthreading"):
+        assert len(row["samples"][label]) == 3
+        assert all(0 < v < 200 for v in row["samples"][label])  # one thread: at most ~100%
+    assert "% of a core" in proc.stdout
+
+
+def test_cpu_cost_verdict_is_a_ceiling():
+    from rthreading.bench import _report
+
+    def row(rt):
+        return _report.add_stats({
+            "name": "cpu", "group": "queue", "kind": "cpu", "unit": "% of a core",
+            "target": 10.0, "curve": None, "note": "", "same_code": False, "status": "ok",
+            "samples": {"stdlib": [0.1, 0.2, 0.1], "rthreading": rt}})
+
+    assert row([15.0, 20.0, 12.0])["verdict"] == "MISS"
+    ok = row([1.0, 2.0, 3.0])
+    assert ok["verdict"] == "" and ok["ratio"] is None
+    assert _report.fmt_target(ok) == "≤ 10% of a core ✓"
+    assert _report.fmt_side(ok, "rthreading") == "2.0% (1.0%..3.0%)"
+    assert "at most 10%" in _report.describe_miss(row([15.0, 20.0, 12.0]))
+
+
+def test_workloads_group_is_selected_by_its_name(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--list", "-k", "workloads"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split(None, 1) for line in proc.stdout.splitlines()]
+    assert len(lines) == 5 and all(group == "workloads" for group, _ in lines)
+    assert [name.split(":")[1].split()[0] for _, name in lines] == [
+        "pipeline,", "fan-out", "Lock-protected", "Semaphore-limited", "producer/consumer"]
+
+
+def test_workload_rows_grow_in_threads_then_items(tmp_path):
+    """One workload (the cache, the cheapest): a row per (threads, items) point, 1, 2, 4, 8
+    threads at the base count, then 4 threads at 10x and 100x; --quick divides by 10."""
+    from rthreading.bench import workloads
+    _, result, _ = run_bench(tmp_path, "-k", "workloads: Lock-protected")
+    rows = result["rows"]
+    cache = next(w for w in workloads.WORKLOADS if w.run is workloads.shared_cache)
+    points = [(1, 1000), (2, 1000), (4, 1000), (8, 1000), (4, 10_000), (4, 100_000)]
+    assert workloads.grid(cache, quick=True) == points
+    assert [r["name"] for r in rows] == [cache.label(k, n) for k, n in points]
+    assert rows[0]["name"] == ("cache: 1 thread on a Lock-protected dict (100 keys),"
+                               " 10^3 lookups, per lookup")
+    for row, (_, items) in zip(rows, points):
+        assert row["group"] == "workloads" and row["status"] == "ok", row
+        assert row["number"] == items and row["unit"] == "ns/op" and row["target"] is None
+        assert {label: len(v) for label, v in row["samples"].items()} == {
+            "stdlib": 3, "rthreading": 3}
+
+
+@pytest.mark.timeout(180)
+def test_every_workload_runs_on_both_sides(tmp_path):
+    """The whole group, one repetition: every program gives the sequential answer with the
+    stdlib's imports and with rthreading's (a wrong checksum would make the row n/a)."""
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "1",
+                           "-k", "workloads", "--json", str(out)],
+                          capture_output=True, text=True, timeout=170, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 4 * 5 + 6  # 1, 2, 4, 8 threads each, then 1 growth row (the cache 2)
+    assert [r for r in rows if r["status"] != "ok"] == []
+    assert "### workloads" in proc.stdout
+
+
+def test_a_workload_with_a_wrong_result_is_na():
+    from rthreading.bench import workloads
+
+    broken = workloads.Workload("broken", lambda ns, k, n: -1, lambda n: n,
+                                lambda k, n: f"broken: {k} threads, {n} items", 1000, (1, 10))
+    scenario = workloads.WorkloadScenario("workloads: broken", "workloads", {})
+    scenario.workload = broken
+    rows = scenario.measure(3, 0.02, quick=True)
+    assert [r["status"] for r in rows] == ["n/a"]
+    assert "wrong result" in rows[0]["reason"]

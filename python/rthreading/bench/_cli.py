@@ -13,15 +13,15 @@ import time
 
 from ._harness import progress
 
-GROUPS = ("primitives", "contended", "queue", "pool", "thread", "memory")
+GROUPS = ("primitives", "contended", "queue", "pool", "thread", "workloads", "memory")
 WORKER_TIMEOUT = 600  # seconds a worker process may take before it is killed (n/a)
 
 
 def all_scenarios():
     """Every scenario, in table order (imports the modules under test)."""
-    from . import contended, pool, primitives, queues, thread
+    from . import contended, pool, primitives, queues, thread, workloads
     out = primitives.scenarios() + contended.scenarios() + queues.scenarios()
-    out += pool.scenarios() + thread.scenarios()
+    out += pool.scenarios() + thread.scenarios() + workloads.scenarios()
     return sorted(out, key=lambda s: GROUPS.index(s.group))
 
 
@@ -51,7 +51,10 @@ def run_worker(args):
     rows = scenario.measure(repeat, target, args.quick)
     json.dump(rows, sys.stdout)
     sys.stdout.write("\n")
-    return 0
+    sys.stdout.flush()
+    # Out at once: a side that hung or was interrupted may have left non-daemon threads
+    # blocked (a workload's own threads), which the interpreter's exit would wait for.
+    os._exit(0)
 
 
 def run_isolated(scenario, args):

@@ -13,6 +13,7 @@ apart.
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 import threading as _stdlib_threading
 import time
@@ -91,6 +92,110 @@ def run_threads(loops, n):
     return max(ends) - min(starts)
 
 
+class _Interrupted(BaseException):
+    """Raised on the main thread by the watchdog's signal (see on_main_thread)."""
+
+
+_watch = {"armed": False}
+
+
+def _interrupt(signum, frame):
+    if _watch["armed"]:
+        raise _Interrupted
+
+
+def on_main_thread(fn, limit, partner_failed=lambda: None):
+    """fn() on the calling thread, which is the main thread of the worker process: a scenario
+    whose main thread waits (the way most programs' main thread does) times it there.
+
+    A watchdog thread interrupts the main thread with a signal (SIGUSR1, sent to that thread so
+    that a blocked wait sees EINTR: the stdlib's waits and rthreading's both run signal
+    handlers on the main thread) when fn is still running after `limit` seconds or when
+    partner_failed() returns a reason (a partner thread raised): the wait is left with Failed,
+    instead of hanging the worker process until the parent kills it. Off the main thread (a
+    probe runs in a thread, see in_thread), or without pthread_kill, fn() runs unwatched."""
+    main = _stdlib_threading.main_thread()
+    if (_stdlib_threading.current_thread() is not main or not hasattr(signal, "pthread_kill")
+            or not hasattr(signal, "SIGUSR1")):
+        return fn()
+    if signal.getsignal(signal.SIGUSR1) is not _interrupt:
+        # Installed once and never restored: a signal still in flight when fn returns finds
+        # the handler disarmed, never the default action (which would end the process).
+        signal.signal(signal.SIGUSR1, _interrupt)
+    why, stop = [], _stdlib_threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + limit
+        while not stop.wait(0.05):
+            reason = partner_failed()
+            if reason is None and time.monotonic() > deadline:
+                reason = f"hung for {limit:.0f} s"
+            if reason is not None:
+                why.append(reason)
+                signal.pthread_kill(main.ident, signal.SIGUSR1)
+                return
+    watcher = _stdlib_threading.Thread(target=watch, daemon=True)
+    _watch["armed"] = True
+    watcher.start()
+    try:
+        return fn()
+    except _Interrupted:
+        raise Failed(why[0] if why else "interrupted") from None
+    finally:
+        _watch["armed"] = False
+        stop.set()
+        watcher.join()
+
+
+def run_main(loops, n):
+    """As run_threads, but loops[0] runs on the calling thread (the main thread, when a sample
+    is timed: see on_main_thread) and the other loops in fresh threads."""
+    barrier, starts, ends, errors = _stdlib_threading.Barrier(len(loops)), [], [], []
+
+    def body(loop):
+        try:
+            barrier.wait(HANG_SECONDS)
+            starts.append(time.perf_counter())
+            loop(n)
+            ends.append(time.perf_counter())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            barrier.abort()
+    threads = [_stdlib_threading.Thread(target=body, args=(loop,), daemon=True)
+               for loop in loops[1:]]
+    for t in threads:
+        t.start()
+
+    def main_side():
+        barrier.wait(HANG_SECONDS)
+        starts.append(time.perf_counter())
+        loops[0](n)
+        ends.append(time.perf_counter())
+
+    def partner_failed():
+        return describe(errors[0]) if errors else None
+    try:
+        on_main_thread(main_side, 2 * HANG_SECONDS, partner_failed)
+    except Failed:  # hung, or interrupted because a partner raised
+        barrier.abort()
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported below
+        errors.append(exc)
+        barrier.abort()
+    deadline = time.monotonic() + 2 * HANG_SECONDS
+    for t in threads:
+        while t.is_alive() and not errors and time.monotonic() < deadline:
+            t.join(0.05)
+    if errors:
+        # The partner's error, rather than the main side's broken barrier it caused.
+        broken = _stdlib_threading.BrokenBarrierError
+        first = next((e for e in errors if not isinstance(e, broken)), errors[0])
+        raise Failed(describe(first)) from first
+    if any(t.is_alive() for t in threads):
+        raise Failed(f"hung for {HANG_SECONDS:.0f} s")
+    return max(ends) - min(starts)
+
+
 def guarded(fn, *args):
     """fn(*args), any exception but KeyboardInterrupt turned into Failed."""
     try:
@@ -136,15 +241,16 @@ class TimeitSide(Side):
 
 
 class ThreadedSide(Side):
-    """make(mod) -> loops; each loop(n) runs in its own fresh thread (see run_threads). The
+    """make(mod) -> loops; each loop(n) runs in its own fresh thread (see run_threads), or with
+    main=True the first loop on the main thread and the others in fresh threads (run_main). The
     primitives are made anew for every sample, gc off while it runs. Calibration starts at
     MIN_PER_THREAD operations per thread: below that, a sample measures how late the
     scheduler runs the threads (milliseconds on a busy 2-core machine), not the primitive."""
 
     MIN_PER_THREAD = 200
 
-    def __init__(self, mod, make):
-        self.mod, self.make = mod, make
+    def __init__(self, mod, make, main=False):
+        self.mod, self.make, self.main = mod, make, main
         self.min_n = self.MIN_PER_THREAD * len(make(mod))
 
     def sample(self, n):
@@ -152,7 +258,7 @@ class ThreadedSide(Side):
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return run_threads(loops, n)
+            return (run_main if self.main else run_threads)(loops, n)
         finally:
             if enabled:
                 gc.enable()
@@ -284,6 +390,24 @@ def threaded_scenarios(group, table, modules, targets=None, length=1.0):
                                    for label, mod in modules.items()},
                      target=targets.get(name), length=length)
             for name, make in table]
+
+
+MAIN, WORKERS = "(main thread driving)", "(2 workers)"
+
+
+def handoff_scenarios(group, table, modules, targets=None, length=1.0):
+    """Two scenarios per (name, make) row of a two-thread hand-off: "NAME (main thread driving)",
+    the first loop on the main thread (which waits in signal-checked slices in rthreading), and
+    "NAME (2 workers)", both loops in worker threads. targets: name (without the suffix) ->
+    target, for both."""
+    targets = targets or {}
+    return [Scenario(f"{name} {suffix}", group,
+                     {label: (None if mod is None else
+                              (lambda mod=mod, make=make, main=main:
+                               ThreadedSide(mod, make, main=main)))
+                      for label, mod in modules.items()},
+                     target=targets.get(name), length=length)
+            for name, make in table for suffix, main in ((MAIN, True), (WORKERS, False))]
 
 
 def gc_off(fn: Callable[[], float]) -> float:

@@ -62,8 +62,8 @@ def add_stats(row):
         stats[label] = {"median": median, "mad": mad, "min": min(values), "max": max(values)}
     row["stats"] = stats
     samples = row["samples"]
-    if row["kind"] == "speedup":
-        row["ratio"] = None  # the target is on rthreading's own speed-up
+    if row["kind"] in ("speedup", "cpu"):
+        row["ratio"] = None  # the target is on rthreading's own value (speed-up, CPU share)
     else:
         row["ratio"] = _ratio(samples["stdlib"], samples["rthreading"])
         if "ft_utils" in samples:
@@ -85,6 +85,9 @@ def verdict(row):
     if row["kind"] == "speedup":
         value = row["stats"]["rthreading"]["median"]
         return "MISS" if row.get("target") and value < row["target"] else ""
+    if row["kind"] == "cpu":  # a cost: lower is better, the target is a ceiling
+        value = row["stats"]["rthreading"]["median"]
+        return "MISS" if row.get("target") and value > row["target"] else ""
     r = row["ratio"]
     if row.get("target") and r["median"] < row["target"]:
         return "MISS"
@@ -120,6 +123,8 @@ def fmt_side(row, label):
         return f"{med:.2f} B{spread}"
     if row["kind"] == "speedup":
         return f"{med:.2f}x ({s['min']:.2f}..{s['max']:.2f})"
+    if row["kind"] == "cpu":
+        return f"{pct(med)} ({pct(s['min'])}..{pct(s['max'])})"
     if row["unit"] == "items/s":
         return f"{si(1e9 / med)}/s{spread}"
     if med >= 1e6:
@@ -127,6 +132,10 @@ def fmt_side(row, label):
     if med >= 1e4:
         return f"{med / 1e3:.3g} µs{spread}"
     return f"{num(med)} ns{spread}"
+
+
+def pct(x):
+    return f"{x:.1f}%" if x >= 1 else f"{x:.2f}%"
 
 
 def fmt_ratio(r):
@@ -140,6 +149,8 @@ def fmt_target(row):
     mark = row.get("verdict", "")
     if row["kind"] == "speedup":
         cell = f"≥ {t:.2f}x" if t else ""
+    elif row["kind"] == "cpu":
+        cell = f"≤ {t:g}% of a core" if t else ""
     else:
         cell = f"≥ {t:g}" if t else ""
     if mark:
@@ -220,6 +231,9 @@ def tables(result, heading="###"):
 def describe_miss(r):
     if r["kind"] == "speedup":
         return f"{r['stats']['rthreading']['median']:.2f}x, target {r['target']:.2f}x"
+    if r["kind"] == "cpu":
+        return (f"{pct(r['stats']['rthreading']['median'])} of a core,"
+                f" target at most {r['target']:g}%")
     med = r["ratio"]["median"]
     if r["verdict"] == "MISS":
         return f"{med:.2f}x, target {r['target']:g}x: {100 * (1 - med / r['target']):.0f}% short"
@@ -349,8 +363,8 @@ NOTES = """\
   (ns per operation, or items per second for the throughput rows) ± the median absolute
   deviation. Every repetition times all sides back to back, so the ratio compares samples
   taken moments apart; every scenario runs in a fresh worker process.
-- **target** is what issue 6 asks of the free-threaded interpreter; **MISS** marks a median
-  below it, **slower** a row where the stdlib was faster in every repetition.
+- **target** is what issues 6 and 15 ask of the free-threaded interpreter; **MISS** marks a
+  median below it, **slower** a row where the stdlib was faster in every repetition.
 - Thread start+join and the other Thread/Timer/local rows run the *same code* on both sides
   on 3.13+ (`rthreading.Thread` is the stdlib's class there), so their ratio is 1.0 within
   noise by construction; the `floor` row (the bare C calls) shows that the interpreter's own
@@ -365,7 +379,21 @@ NOTES = """\
   (biased reference counts merged, memory freed across threads) and about an eighth in the
   queue's own entry points: a faster queue could not gain more than that eighth.
 - The two-thread hand-offs depend on whether the other core is idle (a parked thread takes
-  tens of microseconds to wake on an idle VM, far longer when the other core is busy).
+  tens of microseconds to wake on an idle VM, far longer when the other core is busy). Each
+  is timed twice: "(main thread driving)", one side on the worker process's main thread
+  (where rthreading waits in signal-checked slices, as most programs' main thread waits),
+  and "(2 workers)", both sides in worker threads.
+- The workloads are whole programs, the same code with the stdlib's imports and with
+  rthreading's, threads started and joined (a pool made and shut down) inside the timing and
+  the garbage collector on; a row is one run's time per item. At the base item count the
+  threads' start-up is part of that cost (~0.4 ms per thread on 3.13t), at 10x the items it
+  is spread thin: a flat column means the cost grows linearly with the work. They take at
+  most 5 repetitions at the base count and 3 above it (fewer if --repeat asks for fewer).
+- The CPU row is a cost, not a speed: the share of one core a consumer thread burns
+  (`time.thread_time` over wall time) while it waits in `q.get()` for a producer that sleeps
+  2 ms per item. Lower is better; each side's median (min..max) is shown and no ratio (the
+  stdlib's consumer parks at once: ~0%). Its target is a ceiling on rthreading's median: a
+  spin-then-park wait may spend a little CPU to catch a quick hand-off, not a core.
 - GIL rows (3.11) are for comparison only: no target applies there.
 - The peer, ft_utils 0.2.0 (built from its sdist): `StdConcurrentQueue` (its drop-in for
   `queue.Queue`) and `ConcurrentQueue` (push/pop as put/get) are Python classes over its

@@ -42,7 +42,8 @@ TIMEIT = [
 ]
 PER = {"ThreadPoolExecutor(4): 100 submits, then their 100 results, per task": 100}
 MAP_NAME = "ThreadPoolExecutor(4): map(f, items), per item"
-TARGETS = {"ThreadPoolExecutor(4): submit(f).result(), per task": 10.0, MAP_NAME: 20.0}
+# submit+result: issue 15's 15x (issue 6 asked 10x).
+TARGETS = {"ThreadPoolExecutor(4): submit(f).result(), per task": 15.0, MAP_NAME: 20.0}
 
 
 class PoolSide(Side):
