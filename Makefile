@@ -11,9 +11,29 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test bench bench-docs ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil clean
 
-test: cargo-test loom test-ft test-gil
+test: lint cargo-test loom test-ft test-gil
+
+# The gate every change passes: rustfmt (rustfmt.toml), clippy with warnings as errors (and
+# every unsafe block explained, Cargo.toml's [lints.clippy]), ruff (pyproject.toml). ruff runs
+# from a small venv of its own, so linting needs no wheel build. `make format` fixes what the
+# formatters can.
+RUFF_SPEC ?= ruff>=0.17,<0.18
+LINT_PATHS := python tests scripts benches
+
+.venv-lint/bin/ruff:
+	$(GIL_PYTHON) -m venv .venv-lint
+	.venv-lint/bin/pip install -q "$(RUFF_SPEC)"
+
+lint: .venv-lint/bin/ruff
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	.venv-lint/bin/ruff check $(LINT_PATHS)
+
+format: .venv-lint/bin/ruff
+	cargo fmt
+	.venv-lint/bin/ruff check --fix $(LINT_PATHS)
 
 ft-python:
 	@scripts/ft-python.sh
@@ -66,4 +86,4 @@ bench-docs: bench
 	  --readme README.md
 
 clean:
-	rm -rf target .venv-ft .venv-gil dist
+	rm -rf target .venv-ft .venv-gil .venv-lint dist

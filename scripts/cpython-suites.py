@@ -68,8 +68,8 @@ def failed_ids(junit):
 
 def check_patch_reaches_children():
     code = "import threading, rthreading; assert threading.Lock is rthreading.Lock and rthreading.patched()"
-    r = subprocess.run([sys.executable, "-m", "rthreading", "-c",
-                        f"import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', {code!r}]).returncode)"])
+    child = f"import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', {code!r}]).returncode)"
+    r = subprocess.run([sys.executable, "-m", "rthreading", "-c", child])
     if r.returncode:
         sys.exit("cpython-suites: a child of `python -m rthreading` is not patched; the results would mean nothing")
 

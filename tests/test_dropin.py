@@ -31,6 +31,12 @@ PY_CLASSES = {
 }
 
 
+# Before 3.13, CPython's object_new makes each instance's dict at once, inside PyO3's allocation
+# (the collector may then see the instance half-made): the native classes take attributes from
+# 3.13 on only. Python subclasses have their own dict on every version.
+needs_dict = pytest.mark.skipif(sys.version_info < (3, 13), reason="instance attributes on the native classes: 3.13+")
+
+
 def attributes(make):
     obj = make()
     obj.owner = "me"
@@ -42,12 +48,14 @@ def attributes(make):
     return state, outcome(lambda: obj.owner)[0], hasattr(obj, "owner")
 
 
+@needs_dict
 @pytest.mark.parametrize("name", list(PY_CLASSES))
 def test_instance_attributes_and_weakrefs(name):
     std, ours = PY_CLASSES[name]
     assert attributes(ours) == attributes(std)
 
 
+@needs_dict
 @pytest.mark.parametrize("name", list(PY_CLASSES))
 def test_attributes_do_not_shadow_the_api(name):
     """Instance attributes live beside the methods: the object keeps working."""
@@ -82,10 +90,13 @@ def collected(make, subclass):
 @pytest.mark.parametrize("subclass", [False, True], ids=["class", "subclass"])
 @pytest.mark.parametrize("name", list(PY_CLASSES))
 def test_cycle_through_instance_dict_is_collected(name, subclass):
+    if not subclass and sys.version_info < (3, 13):
+        pytest.skip("instance attributes on the native classes: 3.13+")
     std, ours = PY_CLASSES[name]
     assert collected(ours, subclass) == collected(std, subclass) == True  # noqa: E712
 
 
+@needs_dict
 def test_queue_tagged_with_its_own_lock():
     """A pattern from a real library: the queue carries the lock guarding what it feeds."""
 

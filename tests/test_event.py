@@ -94,7 +94,9 @@ def test_wait_no_argument_on_set(mod):
     assert e.wait() is True
 
 
-@pytest.mark.parametrize("timeout", [0, 0.0, -1, -0.5, float("-inf"), float("nan"), False, Fraction(-1, 2), -(10**400)], ids=repr)
+@pytest.mark.parametrize(
+    "timeout", [0, 0.0, -1, -0.5, float("-inf"), float("nan"), False, Fraction(-1, 2), -(10**400)], ids=repr
+)
 def test_non_positive_timeout_returns_false_at_once(timeout):
     std, ours = both(lambda m: m.Event().wait(timeout))
     assert std is ours is False

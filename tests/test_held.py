@@ -84,7 +84,9 @@ def test_dump_shows_owner_waiters_and_stacks():
             assert any(line.startswith(f"    thread {name!r} ({t.ident}) waits on <{kind} at {id(obj):#x}> (")
                        for line in lines), text
         qt = waiters[3]
-        assert any(line.startswith(f"    thread 'queue-waiter' ({qt.ident}) waits on <rthreading.queue.Queue at {id(q):#x}> (with a timeout, ")
+        expected = (f"    thread 'queue-waiter' ({qt.ident}) waits on <rthreading.queue.Queue at {id(q):#x}> "
+                    "(with a timeout, ")
+        assert any(line.startswith(expected)
                    for line in lines), text
         # Stacks of the waiters and of the holder, down to the waiting line.
         assert f"Stack of thread 'lock-waiter' ({lw.ident}) (most recent call last):" in lines

@@ -58,7 +58,7 @@ with ThreadPoolExecutor(max_workers=4) as executor:
     # Submit individual tasks
     future = executor.submit(task, 5)
     print(f"Result: {future.result()}")  # 25
-    
+
     # Map over many items
     numbers = range(10)
     results = list(executor.map(task, numbers))
@@ -91,7 +91,7 @@ urls = [
 
 with ThreadPoolExecutor(max_workers=5) as executor:
     futures = {executor.submit(fetch_url, url): url for url in urls}
-    
+
     for future in as_completed(futures):
         url = futures[future]
         try:

@@ -398,15 +398,15 @@ class ThreadSafeCounter:
     def __init__(self):
         self._value = 0
         self._lock = threading.Lock()
-    
+
     def increment(self):
         with self._lock:
             self._value += 1
-    
+
     def decrement(self):
         with self._lock:
             self._value -= 1
-    
+
     @property
     def value(self):
         with self._lock:
@@ -452,11 +452,11 @@ class ThreadSafeCache:
         self._cache = {}
         self._lock = threading.RLock()
         self._maxsize = maxsize
-    
+
     def get(self, key: str) -> Optional[Any]:
         with self._lock:
             return self._cache.get(key)
-    
+
     def set(self, key: str, value: Any):
         with self._lock:
             if len(self._cache) >= self._maxsize:
@@ -464,7 +464,7 @@ class ThreadSafeCache:
                 oldest = next(iter(self._cache))
                 del self._cache[oldest]
             self._cache[key] = value
-    
+
     def get_or_compute(self, key: str, compute_func):
         with self._lock:
             if key in self._cache:
@@ -515,22 +515,22 @@ class RateLimiter:
         self.window = window_seconds
         self.requests = deque()
         self._lock = threading.Lock()
-    
+
     def acquire(self):
         \"\"\"Block until request is allowed.\"\"\"
         while True:
             with self._lock:
                 now = time.time()
-                
+
                 # Remove old requests
                 while self.requests and now - self.requests[0] > self.window:
                     self.requests.popleft()
-                
+
                 # Check if we can proceed
                 if len(self.requests) < self.max_requests:
                     self.requests.append(now)
                     return True
-            
+
             # Wait a bit before retry
             time.sleep(0.01)
 

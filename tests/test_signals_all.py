@@ -14,7 +14,6 @@ states after must be the same and what the case expects (a stdlib case that hung
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap

@@ -168,7 +168,9 @@ def test_sorted_by_total_wait_and_gone_objects_kept():
     with gone:
         pass
     del gone
-    assert any(r.object is None and r.name == "<rthreading.Lock (gone)>" and r.acquisitions == 1 for r in rthreading.stats())
+    assert any(
+        r.object is None and r.name == "<rthreading.Lock (gone)>" and r.acquisitions == 1 for r in rthreading.stats()
+    )
 
 
 def test_track_refuses_other_objects():

@@ -11,7 +11,6 @@ import collections
 import os
 import queue as std_queue
 import random
-import sys
 import threading
 import time
 import concurrent.futures as std_futures

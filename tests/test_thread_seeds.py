@@ -67,7 +67,7 @@ class MyThread(threading.Thread):
     def __init__(self, name):
         super().__init__()
         self.name = name
-    
+
     def run(self):
         print(f"Thread {self.name} running")
 
@@ -544,7 +544,8 @@ print(f"All threads: {threading.enumerate()}")
 
 def test_001_current_thread_info(mod):
     lines = output(T001_INFO, mod)
-    assert [re.sub(r"\d+", "N", line) for line in lines] == ["Name: InfoThread", "Ident: N", "Native ID: N", "Daemon: False",
+    assert [re.sub(r"\d+", "N", line) for line in lines] == [
+                     "Name: InfoThread", "Ident: N", "Native ID: N", "Daemon: False",
                      "Is alive: True", "", "Main thread: MainThread", "Active threads: N",
                      "All threads: [<_MainThread(MainThread, started N)>]"]
     assert lines[7] == "Active threads: 1"

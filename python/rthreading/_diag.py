@@ -170,7 +170,10 @@ def dump(file=None, stacks=False):
     del live
     involved = set()
     out = [f"rthreading: {len(locks)} lock(s) held or waited on"]
-    for key, (lock, (locked, owner), text) in sorted(locks.items(), key=lambda kv: -len(by_obj.get(kv[0], (None, None, ()))[2])):
+    def most_waited_first(kv):
+        return -len(by_obj.get(kv[0], (None, None, ()))[2])
+
+    for key, (lock, (locked, owner), text) in sorted(locks.items(), key=most_waited_first):
         out.append(text)
         if locked and owner:
             out.append(f"    held by {_thread_label(owner, names)}")
@@ -187,7 +190,8 @@ def dump(file=None, stacks=False):
         for obj, kind, ws in others:
             for thread, _owner, timed, since in ws:
                 how = "with a timeout, " if timed else ""
-                out.append(f"    {_thread_label(thread, names)} waits on {_object_label(kind, obj)} ({how}{since:.3f} s)")
+                who, what = _thread_label(thread, names), _object_label(kind, obj)
+                out.append(f"    {who} waits on {what} ({how}{since:.3f} s)")
                 involved.add(thread)
     for c in cycles:
         out.append(str(Deadlock(c, names)))

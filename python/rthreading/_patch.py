@@ -101,8 +101,8 @@ def patch():
 
 
 def _patch_futures(saved):
-    import concurrent.futures
-    import concurrent.futures.thread
+    import concurrent.futures  # noqa: F401 - both modules are patched below, by name
+    import concurrent.futures.thread  # noqa: F401
 
     from rthreading.futures import ThreadPoolExecutor
 

@@ -37,9 +37,7 @@ fn trip_count(parties: &Bound<'_, PyAny>) -> usize {
         return n;
     }
     let as_int = parties.py().get_type::<PyInt>().call1((parties,));
-    as_int
-        .and_then(|k| if k.eq(parties)? { k.extract::<usize>() } else { Ok(usize::MAX) })
-        .unwrap_or(usize::MAX)
+    as_int.and_then(|k| if k.eq(parties)? { k.extract::<usize>() } else { Ok(usize::MAX) }).unwrap_or(usize::MAX)
 }
 
 /// Waits with no deadline (interruptible by a signal handler's exception).
@@ -66,7 +64,9 @@ const INIT: u8 = 1;
 const ACTION: u8 = 2;
 const TIMEOUT: u8 = 4;
 
-#[pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref, dict)]
+// An instance `__dict__` from 3.13 on (see `instance_dict`).
+#[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref, dict))]
+#[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref))]
 pub struct Barrier {
     core: CoreBarrier,
     config: Mutex<Option<Config>>,

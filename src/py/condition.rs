@@ -2,20 +2,20 @@
 //! are driven directly (no Python call on the hot path); any other lock (the stdlib's, a user's)
 //! through its Python methods, exactly as the stdlib's Condition does.
 
+use super::fastcall::{fast_method, install, py_true};
 use super::lock::Lock;
 use super::rlock::RLock;
-use super::fastcall::{fast_method, install, py_true};
 use super::wait::{cond_timeout, wait, Attached, Timeout};
 use super::waitgraph;
 use crate::sync::condition::WaitQueue;
-use crate::sync::waitgraph::Target;
 use crate::sync::current_thread_ident;
+use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
-use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::types::{PyBool, PyFloat};
+use pyo3::IntoPyObjectExt;
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -33,7 +33,9 @@ enum Saved<'py> {
     Other(Option<Bound<'py, PyAny>>),
 }
 
-#[pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref, dict)]
+// An instance `__dict__` from 3.13 on (see `instance_dict`).
+#[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref, dict))]
+#[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref))]
 pub struct Condition {
     // Set by `__init__` (not `__new__`), so that a subclass's `__init__` with other
     // parameters can call `super().__init__(lock)` as with the stdlib's class.
@@ -165,8 +167,14 @@ impl Condition {
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self.kind(py)? {
-            Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
-            Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?).to_owned().into_any().unbind()),
+            Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?)
+                .to_owned()
+                .into_any()
+                .unbind()),
+            Kind::RLock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?)
+                .to_owned()
+                .into_any()
+                .unbind()),
             Kind::Other(l) => l.bind(py).call_method0(intern!(py, "__enter__")).map(Bound::unbind),
         }
     }
@@ -262,7 +270,11 @@ impl Condition {
     }
 
     #[pyo3(signature = (predicate, timeout=None))]
-    fn wait_for(slf: &Bound<'_, Self>, predicate: &Bound<'_, PyAny>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn wait_for(
+        slf: &Bound<'_, Self>,
+        predicate: &Bound<'_, PyAny>,
+        timeout: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let mut waittime = timeout.filter(|t| !t.is_none());
         let mut endtime: Option<(Instant, f64)> = None;

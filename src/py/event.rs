@@ -4,13 +4,15 @@
 
 use super::wait::{cond_timeout, wait, Attached, Timeout};
 use super::waitgraph;
-use crate::sync::waitgraph::Target;
 use crate::sync::event::Event as CoreEvent;
+use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyDeprecationWarning;
 use pyo3::prelude::*;
 use pyo3::PyTypeInfo;
 
-#[pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref, dict)]
+// An instance `__dict__` from 3.13 on (see `instance_dict`).
+#[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref, dict))]
+#[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref))]
 pub struct Event {
     inner: CoreEvent,
 }

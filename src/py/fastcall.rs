@@ -70,12 +70,14 @@ unsafe extern "C" fn fastcall_entry<M: FastMethod>(
     if kwnames.is_null() && ffi::PyVectorcall_NARGS(nargs as usize) == M::NARGS {
         // SAFETY: CPython calls methods attached, with a valid borrowed `self`.
         let py = unsafe { Python::assume_attached() };
+        // SAFETY: `slf` is the method's valid, borrowed `self`.
         let obj = unsafe { pyo3::Borrowed::from_ptr(py, slf) };
         // SAFETY: CPython passes `nargs` valid borrowed arguments; `Borrowed` has the layout
         // of a pointer. (`args` may be null when there are none.)
         let args: &[Borrowed<'_, '_, PyAny>] = if M::NARGS == 0 {
             &[]
         } else {
+            // SAFETY: see above; `nargs == M::NARGS` was checked.
             unsafe { std::slice::from_raw_parts(args.cast(), M::NARGS as usize) }
         };
         if let Some(r) = M::fast(&obj, args) {
@@ -89,13 +91,18 @@ unsafe extern "C" fn fastcall_entry<M: FastMethod>(
     }
 }
 
-unsafe extern "C" fn noargs_entry<M: FastMethod>(slf: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn noargs_entry<M: FastMethod>(
+    slf: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: as in `fastcall_entry`.
     let py = unsafe { Python::assume_attached() };
+    // SAFETY: as in `fastcall_entry`.
     let obj = unsafe { pyo3::Borrowed::from_ptr(py, slf) };
     if let Some(r) = M::fast(&obj, &[]) {
         return r.into_ptr();
     }
+    // SAFETY: `install` stored the PyO3 method's function, of this (METH_NOARGS) convention.
     unsafe {
         let f: ffi::PyCFunction = std::mem::transmute(M::original().load(Relaxed));
         f(slf, arg)

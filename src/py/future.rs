@@ -24,7 +24,10 @@ use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 use pyo3::{PyTraverseError, PyVisit};
-use std::sync::atomic::{AtomicPtr, Ordering::{AcqRel, Acquire}};
+use std::sync::atomic::{
+    AtomicPtr,
+    Ordering::{AcqRel, Acquire},
+};
 
 pyo3::import_exception!(concurrent.futures._base, CancelledError);
 pyo3::import_exception!(concurrent.futures._base, InvalidStateError);
@@ -124,7 +127,13 @@ pub(crate) fn logger(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 
 /// Logs `exc` with its traceback at `level` ("error", "critical"), as `LOGGER.exception` does
 /// inside an `except` block. A failure to log is reported as unraisable, never raised.
-pub(crate) fn log_exception(py: Python<'_>, level: &str, msg: &str, arg: Option<&Bound<'_, PyAny>>, exc: &Bound<'_, PyAny>) {
+pub(crate) fn log_exception(
+    py: Python<'_>,
+    level: &str,
+    msg: &str,
+    arg: Option<&Bound<'_, PyAny>>,
+    exc: &Bound<'_, PyAny>,
+) {
     let r = (|| -> PyResult<()> {
         let kwargs = PyDict::new(py);
         kwargs.set_item(intern!(py, "exc_info"), exc)?;

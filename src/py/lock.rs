@@ -94,7 +94,11 @@ impl Lock {
     }
 
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+    fn acquire(
+        slf: &Bound<'_, Self>,
+        blocking: super::wait::Given<'_, '_>,
+        timeout: super::wait::Given<'_, '_>,
+    ) -> PyResult<bool> {
         let timeout = if blocking.get().is_none() && timeout.get().is_none() {
             Timeout::Forever
         } else {
@@ -105,7 +109,11 @@ impl Lock {
 
     /// Same as `acquire()`: the stdlib's deprecated alias.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire_lock(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
+    fn acquire_lock(
+        slf: &Bound<'_, Self>,
+        blocking: super::wait::Given<'_, '_>,
+        timeout: super::wait::Given<'_, '_>,
+    ) -> PyResult<bool> {
         Self::acquire(slf, blocking, timeout)
     }
 
@@ -124,7 +132,12 @@ impl Lock {
     /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
     /// of a tuple on every `with`.
     #[pyo3(signature = (_t=None, _v=None, _tb=None))]
-    fn __exit__(&self, _t: Option<&Bound<'_, PyAny>>, _v: Option<&Bound<'_, PyAny>>, _tb: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn __exit__(
+        &self,
+        _t: Option<&Bound<'_, PyAny>>,
+        _v: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         self.release_or_err()
     }
 

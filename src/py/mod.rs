@@ -8,11 +8,12 @@ mod barrier;
 mod condition;
 mod event;
 mod fastcall;
-mod instance_dict;
 pub(crate) mod future;
+#[cfg(Py_3_13)]
+mod instance_dict;
 mod lock;
-mod queue;
 mod pool;
+mod queue;
 mod rlock;
 mod semaphore;
 mod simple_queue;
@@ -39,14 +40,17 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<queue::LifoQueue>()?;
     m.add_class::<queue::PriorityQueue>()?;
     queue::install_fast_paths(&m.py().get_type::<queue::Queue>())?;
-    instance_dict::install::<0>(&m.py().get_type::<condition::Condition>())?;
-    instance_dict::install::<1>(&m.py().get_type::<semaphore::Semaphore>())?;
-    instance_dict::install::<2>(&m.py().get_type::<semaphore::BoundedSemaphore>())?;
-    instance_dict::install::<3>(&m.py().get_type::<event::Event>())?;
-    instance_dict::install::<4>(&m.py().get_type::<barrier::Barrier>())?;
-    instance_dict::install::<5>(&m.py().get_type::<queue::Queue>())?;
-    instance_dict::install::<6>(&m.py().get_type::<queue::LifoQueue>())?;
-    instance_dict::install::<7>(&m.py().get_type::<queue::PriorityQueue>())?;
+    #[cfg(Py_3_13)]
+    {
+        instance_dict::install::<0>(&m.py().get_type::<condition::Condition>())?;
+        instance_dict::install::<1>(&m.py().get_type::<semaphore::Semaphore>())?;
+        instance_dict::install::<2>(&m.py().get_type::<semaphore::BoundedSemaphore>())?;
+        instance_dict::install::<3>(&m.py().get_type::<event::Event>())?;
+        instance_dict::install::<4>(&m.py().get_type::<barrier::Barrier>())?;
+        instance_dict::install::<5>(&m.py().get_type::<queue::Queue>())?;
+        instance_dict::install::<6>(&m.py().get_type::<queue::LifoQueue>())?;
+        instance_dict::install::<7>(&m.py().get_type::<queue::PriorityQueue>())?;
+    }
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;

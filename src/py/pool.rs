@@ -193,7 +193,12 @@ impl ThreadPoolBase {
     /// `map` without `buffersize`: every item is queued now (each as `submit` would), the
     /// results come back in order from the returned iterator.
     #[pyo3(signature = (func, iterables, end_time))]
-    fn _map(slf: &Bound<'_, Self>, func: Bound<'_, PyAny>, iterables: &Bound<'_, PyTuple>, end_time: Option<f64>) -> PyResult<MapIterator> {
+    fn _map(
+        slf: &Bound<'_, Self>,
+        func: Bound<'_, PyAny>,
+        iterables: &Bound<'_, PyTuple>,
+        end_time: Option<f64>,
+    ) -> PyResult<MapIterator> {
         let py = slf.py();
         let shared = slf.get().shared()?;
         let star = iterables.len() != 1;
@@ -263,7 +268,8 @@ impl ThreadPoolBase {
     /// The worker threads started, as the stdlib's `_threads` set.
     #[getter]
     fn _threads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
-        let threads: Vec<Py<PyAny>> = self.shared()?.threads.lock_py_attached(py).iter().map(|t| t.clone_ref(py)).collect();
+        let threads: Vec<Py<PyAny>> =
+            self.shared()?.threads.lock_py_attached(py).iter().map(|t| t.clone_ref(py)).collect();
         PySet::new(py, threads)
     }
 
@@ -317,12 +323,14 @@ pub(crate) fn _after_fork_in_child(py: Python<'_>) {
     // SAFETY (force_unlock): in a fork child only the forking thread exists; a lock held by
     // another thread at the fork can never be released.
     if POOLS.is_locked() {
+        // SAFETY: see above.
         unsafe { POOLS.force_unlock() };
     }
     let pools: Vec<Arc<Shared>> = POOLS.lock().iter().filter_map(Weak::upgrade).collect();
     for shared in pools {
         shared.queue.reinit_after_fork();
         if shared.threads.is_locked() {
+            // SAFETY: see above.
             unsafe { shared.threads.force_unlock() };
         }
         let dead = std::mem::take(&mut *shared.threads.lock());

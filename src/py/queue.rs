@@ -18,14 +18,14 @@ use super::fastcall::{fast_method, install};
 use super::wait::{queue_timeout, queue_wait_timeout, wait, Given, Timeout};
 use super::waitgraph;
 use crate::sync::current_thread_ident;
+use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use crate::sync::stats::Slot;
 use crate::sync::waitgraph::Target;
-use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use parking_lot::MutexGuard;
+use pyo3::call::PyCallArgs;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::call::PyCallArgs;
 use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
@@ -66,9 +66,7 @@ fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexG
 /// `rthreading.queue`: the exception classes and the compatibility mode's Python half.
 pub(crate) fn queue_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    MODULE
-        .get_or_try_init(py, || py.import("rthreading.queue").map(Bound::unbind))
-        .map(|m| m.bind(py))
+    MODULE.get_or_try_init(py, || py.import("rthreading.queue").map(Bound::unbind)).map(|m| m.bind(py))
 }
 
 fn exception(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str) -> PyErr {
@@ -102,7 +100,11 @@ fn no_cmp(_: &Py<PyAny>, _: &Py<PyAny>) -> Result<bool, PyErr> {
 fn parse_maxsize(obj: &Bound<'_, PyAny>) -> Option<Option<usize>> {
     if let Ok(f) = obj.cast_exact::<PyFloat>() {
         let v = f.value();
-        return Some(if v > 0.0 { Some(if v.is_finite() { v.ceil().min(usize::MAX as f64) as usize } else { usize::MAX }) } else { None });
+        return Some(if v > 0.0 {
+            Some(if v.is_finite() { v.ceil().min(usize::MAX as f64) as usize } else { usize::MAX })
+        } else {
+            None
+        });
     }
     if obj.is_exact_instance_of::<PyInt>() || obj.is_exact_instance_of::<PyBool>() {
         return Some(match obj.extract::<i64>() {
@@ -120,7 +122,9 @@ const GET_OVERRIDDEN: u8 = 2;
 /// Create a queue object with a given maximum size.
 ///
 /// If maxsize is <= 0, the queue size is infinite.
-#[pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict)]
+// An instance `__dict__` from 3.13 on (see `instance_dict`).
+#[cfg_attr(Py_3_13, pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict))]
+#[cfg_attr(not(Py_3_13), pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref))]
 pub struct Queue {
     core: Core<Py<PyAny>>,
     order: Order,
@@ -261,7 +265,10 @@ fn internals<'py>(slf: &Bound<'py, Queue>) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// `Queue.__init__(self, maxsize=0)`'s argument, with the stdlib's messages for bad calls.
-fn init_maxsize<'py>(args: &Bound<'py, PyTuple>, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn init_maxsize<'py>(
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = args.py();
     if args.len() > 1 {
         return Err(PyTypeError::new_err(format!(
@@ -297,11 +304,20 @@ fn native_type(py: Python<'_>, order: Order) -> Bound<'_, PyType> {
     }
 }
 
-fn overrides(ty: &Bound<'_, PyType>, base: &Bound<'_, PyType>, name: &Bound<'_, pyo3::types::PyString>) -> PyResult<bool> {
+fn overrides(
+    ty: &Bound<'_, PyType>,
+    base: &Bound<'_, PyType>,
+    name: &Bound<'_, pyo3::types::PyString>,
+) -> PyResult<bool> {
     Ok(!ty.getattr(name)?.is(&base.getattr(name)?))
 }
 
-fn put_impl(slf: &Bound<'_, Queue>, item: Bound<'_, PyAny>, block: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+fn put_impl(
+    slf: &Bound<'_, Queue>,
+    item: Bound<'_, PyAny>,
+    block: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
     let py = slf.py();
     let q = slf.get();
     let to_compat = |s: Bound<'_, PyAny>, item: Bound<'_, PyAny>| -> PyResult<()> {
@@ -353,7 +369,12 @@ fn put_impl(slf: &Bound<'_, Queue>, item: Bound<'_, PyAny>, block: Option<&Bound
 
 /// A put (`put`) or get wait: listed by `rthreading.dump()` while it lasts (a queue has no
 /// owner: never in a cycle), and counted when the queue is tracked.
-fn waited(slf: &Bound<'_, Queue>, timeout: Timeout, put: bool, attempt: impl FnMut(Option<Instant>) -> Option<()> + Send) -> PyResult<Option<()>> {
+fn waited(
+    slf: &Bound<'_, Queue>,
+    timeout: Timeout,
+    put: bool,
+    attempt: impl FnMut(Option<Instant>) -> Option<()> + Send,
+) -> PyResult<Option<()>> {
     let py = slf.py();
     let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: KIND };
     let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
@@ -380,7 +401,11 @@ fn remaining(py: Python<'_>, timeout: Timeout, deadline: &mut Option<Option<Inst
     }))
 }
 
-fn get_impl(slf: &Bound<'_, Queue>, block: Option<&Bound<'_, PyAny>>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+fn get_impl(
+    slf: &Bound<'_, Queue>,
+    block: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let q = slf.get();
     let to_compat = |s: Bound<'_, PyAny>| -> PyResult<Py<PyAny>> {
@@ -484,7 +509,12 @@ impl Queue {
     ///
     /// Raises ShutDown if the queue has been shut down.
     #[pyo3(signature = (item, block=Given::MISSING, timeout=None), text_signature = "($self, item, block=True, timeout=None)")]
-    fn put(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>, block: Given<'_, '_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+    fn put(
+        slf: &Bound<'_, Self>,
+        item: Bound<'_, PyAny>,
+        block: Given<'_, '_>,
+        timeout: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         put_impl(slf, item, block.get(), timeout.as_ref())
     }
 
@@ -824,7 +854,6 @@ pub(crate) fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyA
     let py = cls.py();
     py.import(intern!(py, "types"))?.getattr(intern!(py, "GenericAlias"))?.call1((cls, item))
 }
-
 
 /// Variant of Queue that retrieves most recently added entries first.
 #[pyclass(module = "rthreading.queue", name = "LifoQueue", extends = Queue, frozen, subclass)]

@@ -110,8 +110,16 @@ impl RLock {
     }
 
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
-    fn acquire(slf: &Bound<'_, Self>, blocking: super::wait::Given<'_, '_>, timeout: super::wait::Given<'_, '_>) -> PyResult<bool> {
-        let timeout = if blocking.get().is_none() && timeout.get().is_none() { Timeout::Forever } else { lock_timeout(blocking.get(), timeout.get())? };
+    fn acquire(
+        slf: &Bound<'_, Self>,
+        blocking: super::wait::Given<'_, '_>,
+        timeout: super::wait::Given<'_, '_>,
+    ) -> PyResult<bool> {
+        let timeout = if blocking.get().is_none() && timeout.get().is_none() {
+            Timeout::Forever
+        } else {
+            lock_timeout(blocking.get(), timeout.get())?
+        };
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
@@ -126,7 +134,12 @@ impl RLock {
     /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
     /// of a tuple on every `with`.
     #[pyo3(signature = (_t=None, _v=None, _tb=None))]
-    fn __exit__(&self, _t: Option<&Bound<'_, PyAny>>, _v: Option<&Bound<'_, PyAny>>, _tb: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn __exit__(
+        &self,
+        _t: Option<&Bound<'_, PyAny>>,
+        _v: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         self.release_checked()
     }
 
@@ -195,8 +208,16 @@ impl RLock {
 
 fast_method!(AcquireFast, RLock, c"acquire", 0, |r, py| r.try_fast().then(|| py_true(py)));
 fast_method!(EnterFast, RLock, c"__enter__", 0, |r, py| r.try_fast().then(|| py_true(py)));
-fast_method!(ReleaseFast, RLock, c"release", 0, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
-fast_method!(ExitFast, RLock, c"__exit__", 3, |r, py| r.inner.release(current_thread_ident()).is_ok().then(|| py.None()));
+fast_method!(ReleaseFast, RLock, c"release", 0, |r, py| r
+    .inner
+    .release(current_thread_ident())
+    .is_ok()
+    .then(|| py.None()));
+fast_method!(ExitFast, RLock, c"__exit__", 3, |r, py| r
+    .inner
+    .release(current_thread_ident())
+    .is_ok()
+    .then(|| py.None()));
 
 /// The uncontended acquire and release skip PyO3's argument handling (see `fastcall`).
 pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {

@@ -6,8 +6,8 @@
 
 use super::wait::{wait, wait_for_timeout, Attached, Given, Timeout};
 use super::waitgraph;
-use crate::sync::waitgraph::Target;
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
+use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
@@ -49,7 +49,9 @@ fn count_arg(obj: Borrowed<'_, '_, PyAny>, min: u64, too_small: &'static str) ->
 fn initial_value(value: Given<'_, '_>) -> PyResult<u64> {
     match value.0 {
         None => Ok(1),
-        Some(v) => count_arg(v, 0, "semaphore initial value must be >= 0")?.ok_or_else(|| PyOverflowError::new_err(TOO_LARGE)),
+        Some(v) => {
+            count_arg(v, 0, "semaphore initial value must be >= 0")?.ok_or_else(|| PyOverflowError::new_err(TOO_LARGE))
+        }
     }
 }
 
@@ -84,13 +86,21 @@ fn exact(slf: &Bound<'_, PyAny>) -> bool {
     ty == Semaphore::type_object_raw(py) || ty == BoundedSemaphore::type_object_raw(py)
 }
 
-#[pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref, dict)]
+// An instance `__dict__` from 3.13 on (see `instance_dict`).
+#[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref, dict))]
+#[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref))]
 pub struct Semaphore {
     inner: CoreSemaphore,
 }
 
 impl Semaphore {
-    fn acquire_impl(&self, py: Python<'_>, tag: usize, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    fn acquire_impl(
+        &self,
+        py: Python<'_>,
+        tag: usize,
+        blocking: Given<'_, '_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
         let blocking = match blocking.0 {
             None => true,
             Some(b) => b.is_truthy()?,
@@ -172,7 +182,12 @@ impl Semaphore {
         self.release_n(py, n)
     }
 
-    fn __exit__(slf: &Bound<'_, Self>, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __exit__(
+        slf: &Bound<'_, Self>,
+        _t: &Bound<'_, PyAny>,
+        _v: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         // The stdlib calls `self.release()`, so a subclass's override runs.
         if exact(slf.as_any()) {
             return slf.get().release_n(slf.py(), 1);

@@ -68,7 +68,8 @@ impl SimpleQueue {
     fn new(cls: &Bound<'_, PyType>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let py = cls.py();
         let base = py.get_type::<SimpleQueue>();
-        let own_init = !cls.is(&base) && !cls.getattr(intern!(py, "__init__"))?.is(&base.getattr(intern!(py, "__init__"))?);
+        let own_init =
+            !cls.is(&base) && !cls.getattr(intern!(py, "__init__"))?.is(&base.getattr(intern!(py, "__init__"))?);
         if !own_init {
             if !args.is_empty() {
                 return Err(PyTypeError::new_err("SimpleQueue() takes no positional arguments"));
@@ -82,7 +83,13 @@ impl SimpleQueue {
 
     /// Put the item on the queue; `block` and `timeout` are accepted and ignored (never blocks).
     #[pyo3(signature = (item, block=Given::MISSING, timeout=None), text_signature = "($self, /, item, block=True, timeout=None)")]
-    fn put(&self, py: Python<'_>, item: Bound<'_, PyAny>, block: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn put(
+        &self,
+        py: Python<'_>,
+        item: Bound<'_, PyAny>,
+        block: Given<'_, '_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let _ = timeout;
         if let Some(b) = block.get() {
             b.is_truthy()?; // the C signature converts it to a bool

@@ -102,9 +102,8 @@ pub(crate) fn _stats(py: Python<'_>) -> PyResult<Py<PyList>> {
 pub(crate) fn _reset_stats(py: Python<'_>) -> PyResult<()> {
     let gone: Vec<Tracked> = {
         let mut tracked = Attached(py).lock(&TRACKED);
-        let (keep, gone): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut *tracked)
-            .into_iter()
-            .partition(|t| Arc::strong_count(&t.counters) > 1);
+        let (keep, gone): (Vec<Tracked>, Vec<Tracked>) =
+            std::mem::take(&mut *tracked).into_iter().partition(|t| Arc::strong_count(&t.counters) > 1);
         *tracked = keep;
         gone
     };

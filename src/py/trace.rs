@@ -55,8 +55,7 @@ fn api(py: Python<'_>) -> PyResult<&'static Api> {
             })
         }
     });
-    api.as_ref()
-        .ok_or_else(|| PyRuntimeError::new_err("this interpreter does not export _PyEval_SetTrace"))
+    api.as_ref().ok_or_else(|| PyRuntimeError::new_err("this interpreter does not export _PyEval_SetTrace"))
 }
 
 /// The functions, in a trampoline (installed only after `api` found them).
@@ -187,7 +186,8 @@ unsafe extern "C" fn profile_trampoline(
 /// 3.12's `_PyEval_SetTraceAllThreads` does: a setter's error (an audit hook's) is reported as
 /// unraisable and the loop goes on.
 fn set_all_threads(py: Python<'_>, func: &Bound<'_, PyAny>, set: SetFunc, trampoline: ffi::Py_tracefunc) {
-    let (trampoline, arg) = if func.is_none() { (None, std::ptr::null_mut()) } else { (Some(trampoline), func.as_ptr()) };
+    let (trampoline, arg) =
+        if func.is_none() { (None, std::ptr::null_mut()) } else { (Some(trampoline), func.as_ptr()) };
     // SAFETY: attached, so on 3.11 (a GIL build) no thread state of this interpreter is
     // cleared meanwhile; the setter takes its own reference to `arg`.
     unsafe {

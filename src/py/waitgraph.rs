@@ -59,7 +59,13 @@ fn deadlock_error(py: Python<'_>, cycle: &[Edge]) -> PyErr {
         .map(|i| {
             let e = &cycle[i];
             let holder = cycle[(i + 1) % n].thread;
-            format!("{} waits for <{} at {:#x}> held by {}", thread_label(py, e.thread), e.kind, e.tag, thread_label(py, holder))
+            format!(
+                "{} waits for <{} at {:#x}> held by {}",
+                thread_label(py, e.thread),
+                e.kind,
+                e.tag,
+                thread_label(py, holder)
+            )
         })
         .collect();
     DeadlockError::new_err(format!("acquiring would deadlock: {}", steps.join("; ")))
@@ -74,7 +80,8 @@ pub(crate) fn _waits(py: Python<'_>) -> PyResult<Py<PyList>> {
             .map(|w| {
                 // SAFETY: the tag is the address of the Python object the registered thread is
                 // waiting on, alive while the wait is registered, which it is while this runs.
-                let obj: Py<PyAny> = unsafe { pyo3::Borrowed::from_ptr(py, w.tag as *mut pyo3::ffi::PyObject) }.to_owned().unbind();
+                let obj: Py<PyAny> =
+                    unsafe { pyo3::Borrowed::from_ptr(py, w.tag as *mut pyo3::ffi::PyObject) }.to_owned().unbind();
                 (w.thread, obj, w.kind, w.owner, w.timed, w.since.elapsed().as_secs_f64())
             })
             .collect::<Vec<_>>()
@@ -94,7 +101,9 @@ pub(crate) fn _cycles(py: Python<'_>) -> PyResult<Py<PyList>> {
                 c.into_iter()
                     .map(|e| {
                         // SAFETY: as in `_waits`.
-                        let obj: Py<PyAny> = unsafe { pyo3::Borrowed::from_ptr(py, e.tag as *mut pyo3::ffi::PyObject) }.to_owned().unbind();
+                        let obj: Py<PyAny> = unsafe { pyo3::Borrowed::from_ptr(py, e.tag as *mut pyo3::ffi::PyObject) }
+                            .to_owned()
+                            .unbind();
                         (e.thread, obj, e.kind)
                     })
                     .collect::<Vec<_>>()

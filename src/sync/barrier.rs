@@ -122,7 +122,12 @@ impl Barrier {
 
     /// Waits on the condition while `blocked`, until `until` (None: no limit); false if it
     /// was still blocked at the deadline.
-    fn wait_while(&self, g: &mut MutexGuard<'_, State>, until: Option<Instant>, blocked: impl Fn(&State) -> bool) -> bool {
+    fn wait_while(
+        &self,
+        g: &mut MutexGuard<'_, State>,
+        until: Option<Instant>,
+        blocked: impl Fn(&State) -> bool,
+    ) -> bool {
         if !blocked(g) {
             return true;
         }

@@ -3,8 +3,8 @@
 //! releases the user's lock, and sleeps on the waiter; `notify(n)` wakes the n oldest waiters.
 //! The queue is guarded by its own short mutex, so it is correct whatever the user's lock is.
 
-use super::prim::atomic::{AtomicUsize, Ordering};
 use super::park::Waiter;
+use super::prim::atomic::{AtomicUsize, Ordering};
 use super::prim::{Arc, Instant, Mutex};
 use super::spin::AdaptiveSpin;
 use super::Locker;

@@ -10,7 +10,10 @@
 //! changes the word and then reads `waiters`, notifying under the mutex if it is non-zero
 //! (all `SeqCst`), so one of the two always sees the other.
 
-use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
+use super::prim::atomic::{
+    AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, SeqCst},
+};
 use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 use super::Locker;

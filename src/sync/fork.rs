@@ -87,9 +87,7 @@ mod imp {
         let mut p = SLOTS.load(Acquire);
         // SAFETY: slots are leaked, never freed: every pointer in the list stays valid.
         while let Some(slot) = unsafe { p.as_ref() } {
-            if !slot.in_use.load(Relaxed)
-                && slot.in_use.compare_exchange(false, true, Acquire, Relaxed).is_ok()
-            {
+            if !slot.in_use.load(Relaxed) && slot.in_use.compare_exchange(false, true, Acquire, Relaxed).is_ok() {
                 return slot;
             }
             p = slot.next as *mut Slot;
@@ -129,5 +127,6 @@ mod imp {
 
     // SAFETY: `next` is written before the slot is published and never after.
     unsafe impl Sync for Slot {}
+    // SAFETY: as above; a slot holds no thread-bound data.
     unsafe impl Send for Slot {}
 }

@@ -2,9 +2,9 @@
 
 use super::prim::{Instant, RawMutex};
 // parking_lot's raw mutex methods (loom's stand-in has them as inherent methods).
+use super::prim::atomic::{AtomicU64, Ordering::Relaxed};
 #[cfg(not(loom))]
 use lock_api::{RawMutex as _, RawMutexTimed as _};
-use super::prim::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub struct Lock {
     raw: RawMutex,

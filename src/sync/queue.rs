@@ -443,11 +443,9 @@ mod tests {
 
     #[test]
     fn orders() {
-        for (order, expect) in [
-            (Order::Fifo, vec![3, 1, 2]),
-            (Order::Lifo, vec![2, 1, 3]),
-            (Order::Priority, vec![1, 2, 3]),
-        ] {
+        for (order, expect) in
+            [(Order::Fifo, vec![3, 1, 2]), (Order::Lifo, vec![2, 1, 3]), (Order::Priority, vec![1, 2, 3])]
+        {
             let q = Queue::new(order, None);
             for x in [3, 1, 2] {
                 put(&q, x).unwrap();
@@ -565,10 +563,7 @@ mod tests {
             .collect();
         producers.into_iter().for_each(|p| p.join().unwrap());
         q.shutdown_locked(&mut q.state().lock(), false);
-        let (n, sum) = consumers
-            .into_iter()
-            .map(|c| c.join().unwrap())
-            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+        let (n, sum) = consumers.into_iter().map(|c| c.join().unwrap()).fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
         let total = 4 * PER;
         assert_eq!(n, total);
         assert_eq!(sum, total * (total + 1) / 2);

@@ -9,7 +9,10 @@
 //! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
 //! until it is parked.
 
-use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use super::prim::atomic::{
+    AtomicU64, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
+};
 use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 use super::Locker;
@@ -111,7 +114,8 @@ impl Semaphore {
         // sleep. The count is read SeqCst: with `waiters += 1` above and the releaser's SeqCst
         // update-then-read, this is the store/load pairing of the module notes (a Relaxed read
         // here could see the count from before a release that saw no waiter: a lost wake-up).
-        let got = super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.take_from(self.value.load(SeqCst)));
+        let got =
+            super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.take_from(self.value.load(SeqCst)));
         self.waiters.fetch_sub(1, SeqCst);
         drop(guard);
         if got {

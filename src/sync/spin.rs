@@ -108,7 +108,12 @@ const POLLS_PER_CHECK: u32 = 16;
 /// `try_lock` and a look).
 #[inline]
 #[cfg_attr(loom, allow(clippy::needless_return))] // the loom branch returns early
-pub fn spin_until(deadline: Option<Instant>, budget: Duration, polling: Polling, mut done: impl FnMut() -> bool) -> bool {
+pub fn spin_until(
+    deadline: Option<Instant>,
+    budget: Duration,
+    polling: Polling,
+    mut done: impl FnMut() -> bool,
+) -> bool {
     if done() {
         return true;
     }

@@ -82,7 +82,9 @@ impl Counters {
     }
 
     pub fn reset(&self) {
-        for c in [&self.acquisitions, &self.contended, &self.wait_ns, &self.max_wait_ns, &self.put_waits, &self.get_waits] {
+        for c in
+            [&self.acquisitions, &self.contended, &self.wait_ns, &self.max_wait_ns, &self.put_waits, &self.get_waits]
+        {
             c.store(0, Relaxed);
         }
     }

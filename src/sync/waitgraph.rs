@@ -101,12 +101,23 @@ impl<L: Locker> Drop for WaitGuard<'_, L> {
 /// Records that `thread` is about to park on `target` (`timed`: with a deadline). In strict
 /// mode an untimed wait that would close a cycle is refused: the cycle is returned, starting
 /// with this thread's edge, and nothing is registered.
-pub fn register<'a, L: Locker>(locker: L, thread: u64, target: Target<'a>, timed: bool) -> Result<WaitGuard<'a, L>, Vec<Edge>> {
+pub fn register<'a, L: Locker>(
+    locker: L,
+    thread: u64,
+    target: Target<'a>,
+    timed: bool,
+) -> Result<WaitGuard<'a, L>, Vec<Edge>> {
     register_with(locker, thread, target, timed, STRICT.load(Relaxed))
 }
 
 /// `register`, strict or not whatever the global mode.
-pub fn register_with<'a, L: Locker>(locker: L, thread: u64, target: Target<'a>, timed: bool, strict: bool) -> Result<WaitGuard<'a, L>, Vec<Edge>> {
+pub fn register_with<'a, L: Locker>(
+    locker: L,
+    thread: u64,
+    target: Target<'a>,
+    timed: bool,
+    strict: bool,
+) -> Result<WaitGuard<'a, L>, Vec<Edge>> {
     let strict = strict && !timed && target.owner.is_some();
     let mut r = locker.lock(&REGISTRY);
     if strict {
@@ -161,7 +172,14 @@ pub fn with_snapshot<L: Locker, R>(locker: L, f: impl FnOnce(&[Wait]) -> R) -> R
     let waits: Vec<Wait> = r
         .entries
         .iter()
-        .map(|e| Wait { thread: e.thread, tag: e.tag, kind: e.kind, owner: owner_of(e), timed: e.timed, since: e.since })
+        .map(|e| Wait {
+            thread: e.thread,
+            tag: e.tag,
+            kind: e.kind,
+            owner: owner_of(e),
+            timed: e.timed,
+            since: e.since,
+        })
         .collect();
     f(&waits)
 }
@@ -175,7 +193,8 @@ pub fn cycles(waits: &[Wait]) -> Vec<Vec<Edge>> {
         while let Some(holder) = path.last().and_then(|w| w.owner).filter(|&h| h != 0) {
             if let Some(i) = path.iter().position(|w| w.thread == holder) {
                 // A cycle (possibly not through `start`): keep it once, rotated canonically.
-                let mut cycle: Vec<Edge> = path[i..].iter().map(|w| Edge { thread: w.thread, tag: w.tag, kind: w.kind }).collect();
+                let mut cycle: Vec<Edge> =
+                    path[i..].iter().map(|w| Edge { thread: w.thread, tag: w.tag, kind: w.kind }).collect();
                 let min = (0..cycle.len()).min_by_key(|&k| cycle[k].thread).unwrap_or(0);
                 cycle.rotate_left(min);
                 if !found.contains(&cycle) {

@@ -126,9 +126,12 @@ impl MapIterator {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(items) = self.items.try_lock() {
             for item in &items.pending {
-                item.try_visit(|o| match o {
-                    crate::py::future::Outcome::Value(v) | crate::py::future::Outcome::Error(v) => visit.call(v),
-                }, |_| Ok(()))?;
+                item.try_visit(
+                    |o| match o {
+                        crate::py::future::Outcome::Value(v) | crate::py::future::Outcome::Error(v) => visit.call(v),
+                    },
+                    |_| Ok(()),
+                )?;
             }
         }
         Ok(())

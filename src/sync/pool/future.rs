@@ -16,7 +16,10 @@
 //! caller takes it and retries. Before that, no observer can have seen the state.
 
 use super::spin;
-use crate::sync::prim::atomic::{AtomicU8, Ordering::{Acquire, Release}};
+use crate::sync::prim::atomic::{
+    AtomicU8,
+    Ordering::{Acquire, Release},
+};
 use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
 use crate::sync::Locker;
 
@@ -268,7 +271,11 @@ impl<T, C> Future<T, C> {
 
     /// For the garbage collector: visits the outcome and the callbacks, unless the mutex is held
     /// (then nothing is visited, which only keeps the objects alive a little longer).
-    pub fn try_visit<E>(&self, mut outcome: impl FnMut(&T) -> Result<(), E>, mut callback: impl FnMut(&C) -> Result<(), E>) -> Result<(), E> {
+    pub fn try_visit<E>(
+        &self,
+        mut outcome: impl FnMut(&T) -> Result<(), E>,
+        mut callback: impl FnMut(&C) -> Result<(), E>,
+    ) -> Result<(), E> {
         if let Some(inner) = self.inner.try_lock() {
             if let Some(o) = &inner.outcome {
                 outcome(o)?;

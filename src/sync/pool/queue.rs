@@ -30,11 +30,14 @@
 //! a new worker while fewer than `max_workers` were started.
 
 use super::spin::idle_spin;
+use crate::sync::prim::atomic::{
+    fence, AtomicBool, AtomicUsize,
+    Ordering::{Acquire, Relaxed, SeqCst},
+};
+use crate::sync::prim::{yield_now, Arc, Condvar, Instant, Mutex};
 use crate::sync::spin::AdaptiveSpin;
 use crate::sync::Locker;
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use crate::sync::prim::atomic::{fence, AtomicBool, AtomicUsize, Ordering::{Acquire, Relaxed, SeqCst}};
-use crate::sync::prim::{yield_now, Arc, Condvar, Instant, Mutex};
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -534,4 +537,3 @@ mod tests {
         assert_eq!(q.searching.load(SeqCst), 0);
     }
 }
-

@@ -118,8 +118,8 @@ impl<T> Chunked<T> {
 
     /// Bytes allocated for item slots (for tests and memory accounting).
     pub fn allocated_bytes(&self) -> usize {
-        let slots: usize = self.blocks.iter().map(|b| b.capacity()).sum::<usize>()
-            + self.spare.as_ref().map_or(0, |b| b.capacity());
+        let slots: usize =
+            self.blocks.iter().map(|b| b.capacity()).sum::<usize>() + self.spare.as_ref().map_or(0, |b| b.capacity());
         slots * std::mem::size_of::<T>() + self.blocks.capacity() * std::mem::size_of::<VecDeque<T>>()
     }
 }

@@ -152,12 +152,17 @@ mod tests {
         for step in 0..200usize {
             push(&mut heap, ((lcg(&mut seed) % 50) as i64, step), ok_lt).unwrap();
         }
-        for fail_at in 0..6 { // a push of the smallest item into 200 compares 7 times
+        for fail_at in 0..6 {
+            // a push of the smallest item into 200 compares 7 times
             let before = heap.clone();
             let mut calls = 0;
             let failing = |a: &(i64, usize), b: &(i64, usize)| {
                 calls += 1;
-                if calls > fail_at { Err("boom") } else { Ok(a.0 < b.0) }
+                if calls > fail_at {
+                    Err("boom")
+                } else {
+                    Ok(a.0 < b.0)
+                }
             };
             match push(&mut heap, (-1, 999), failing) {
                 Err((item, "boom")) => assert_eq!(item, (-1, 999)),
@@ -167,7 +172,11 @@ mod tests {
             let mut calls = 0;
             let failing = |a: &(i64, usize), b: &(i64, usize)| {
                 calls += 1;
-                if calls > fail_at { Err("boom") } else { Ok(a.0 < b.0) }
+                if calls > fail_at {
+                    Err("boom")
+                } else {
+                    Ok(a.0 < b.0)
+                }
             };
             assert_eq!(pop(&mut heap, failing), Err("boom"));
             assert_eq!(heap, before);
