@@ -132,3 +132,10 @@ def test_readme_examples_run():
     namespace = {}
     exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert namespace["counter"] == 400_000
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    assert rthreading.__version__ == version("rthreading")
+    assert "__version__" not in rthreading.__all__

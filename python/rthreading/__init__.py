@@ -143,6 +143,11 @@ class _Module(_types.ModuleType):
 
 
 def __getattr__(name):
+    if name == "__version__":  # the installed distribution's, read on first use
+        from importlib.metadata import version
+
+        globals()["__version__"] = v = version("rthreading")
+        return v
     if name == "ThreadPoolExecutor":  # imported on first use, as threading doesn't either
         from rthreading.futures import ThreadPoolExecutor
 

@@ -7,6 +7,8 @@
 
 import sys
 
+__version__: str
+
 from _typeshed import ProfileFunction, TraceFunction
 from rthreading._core import (
     Barrier as Barrier,
