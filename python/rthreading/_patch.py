@@ -125,15 +125,16 @@ def futures_imported():
 
 
 class _FuturesFinder:
-    """On ``sys.meta_path`` while patched and ``concurrent.futures`` not yet imported: lets the
-    other finders find ``concurrent.futures.thread`` and patches it (and its package) once the
-    module has executed, then leaves ``sys.meta_path``."""
+    """On ``sys.meta_path`` while patched and ``concurrent.futures.thread`` not yet imported: lets
+    the other finders find it and patches it and its package once it has executed (the package
+    is always imported first, and its ``ThreadPoolExecutor`` comes from ``.thread``), then
+    leaves ``sys.meta_path``."""
 
     _busy = False
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
-        if fullname not in FUTURES_MODULES or cls._busy:
+        if fullname != "concurrent.futures.thread" or cls._busy:
             return None
         import importlib.util
 
@@ -157,10 +158,6 @@ class _PatchingLoader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        if module.__name__ == "concurrent.futures":
-            # Its __getattr__ imports .thread on first use; the package itself is patched
-            # together with .thread, below.
-            return
         with _lock:
             saved = _saved
             if saved is None or _FuturesFinder not in sys.meta_path:

@@ -217,16 +217,10 @@ impl Condition {
     // `(count, owner)`), else releases and acquires plainly: so a Condition can itself be the
     // lock of another Condition.
     fn _release_save<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.kind(py)? {
-            Kind::Lock(l) => l.get().release_or_err().map(|()| py.None().into_bound(py)),
-            Kind::RLock(l) => l.get().release_save_state()?.into_bound_py_any(py),
-            Kind::Other(l) => {
-                let l = l.bind(py);
-                match l.getattr(intern!(py, "_release_save")) {
-                    Ok(f) => f.call0(),
-                    Err(_) => l.call_method0(intern!(py, "release")).map(|_| py.None().into_bound(py)),
-                }
-            }
+        match self.release_save(py)? {
+            Saved::Lock | Saved::Other(None) => Ok(py.None().into_bound(py)),
+            Saved::RLock(count) => (count, current_thread_ident()).into_bound_py_any(py),
+            Saved::Other(Some(state)) => Ok(state),
         }
     }
 

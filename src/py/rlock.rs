@@ -157,7 +157,12 @@ impl RLock {
 
     /// Releases every level; returns `(count, owner)` as CPython's RLock does.
     fn _release_save(&self) -> PyResult<(usize, u64)> {
-        self.release_save_state()
+        let me = current_thread_ident();
+        if self.inner.recursion_count(me) == 0 {
+            return Err(not_owned());
+        }
+        let count = self.release_save_count()?;
+        Ok((count, me))
     }
 
     fn _acquire_restore(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -177,18 +182,8 @@ impl RLock {
 }
 
 impl RLock {
-    /// `_release_save()`: every level released, `(count, owner)` returned (also a Condition's
-    /// `_release_save` over this lock).
-    pub(crate) fn release_save_state(&self) -> PyResult<(usize, u64)> {
-        let me = current_thread_ident();
-        if self.inner.recursion_count(me) == 0 {
-            return Err(not_owned());
-        }
-        let count = self.release_save_count()?;
-        Ok((count, me))
-    }
-
-    /// `_acquire_restore(state)`, `state` as `_release_save` returned it.
+    /// `_acquire_restore(state)`, `state` as `_release_save` returned it (also a Condition's
+    /// `_acquire_restore` over this lock).
     pub(crate) fn acquire_restore_state(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
         let (count, _owner): (usize, u64) = state
             .extract()

@@ -92,11 +92,6 @@ impl AdaptiveSpin {
             self.budget_ns.store((current / 2).max(FLOOR_NS), Relaxed);
         }
     }
-
-    /// Forgets what it learnt (a fork child).
-    pub fn reinit(&self) {
-        self.budget_ns.store(self.max_ns, Relaxed);
-    }
 }
 
 /// Polls between two clock reads.

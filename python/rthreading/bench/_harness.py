@@ -62,12 +62,10 @@ def in_thread(fn, *args):
     return out["value"]
 
 
-def run_threads(loops, n):
-    """Time n operations of a threaded scenario: every loop(n) in a fresh thread, all
-    released together by a barrier once every thread runs; seconds from the first thread
-    leaving the barrier to the last one's end (thread start-up and join excluded). Threads
-    are the stdlib's for every side: the primitives are under test, not the threads."""
-    barrier, starts, ends, errors = _stdlib_threading.Barrier(len(loops)), [], [], []
+def _start_timed(loops, n, parties):
+    """The timed threads of run_threads and run_main: a fresh stdlib thread per loop, released
+    with the others by a barrier of `parties`; returns (barrier, starts, ends, errors, threads)."""
+    barrier, starts, ends, errors = _stdlib_threading.Barrier(parties), [], [], []
 
     def body(loop):
         try:
@@ -81,10 +79,23 @@ def run_threads(loops, n):
     threads = [_stdlib_threading.Thread(target=body, args=(loop,), daemon=True) for loop in loops]
     for t in threads:
         t.start()
+    return barrier, starts, ends, errors, threads
+
+
+def _join_timed(threads, errors):
     deadline = time.monotonic() + 2 * HANG_SECONDS
     for t in threads:  # short slices, so that a dead partner is noticed at once
         while t.is_alive() and not errors and time.monotonic() < deadline:
             t.join(0.05)
+
+
+def run_threads(loops, n):
+    """Time n operations of a threaded scenario: every loop(n) in a fresh thread, all
+    released together by a barrier once every thread runs; seconds from the first thread
+    leaving the barrier to the last one's end (thread start-up and join excluded). Threads
+    are the stdlib's for every side: the primitives are under test, not the threads."""
+    _, starts, ends, errors, threads = _start_timed(loops, n, len(loops))
+    _join_timed(threads, errors)
     if errors:
         raise Failed(describe(errors[0])) from errors[0]
     if any(t.is_alive() for t in threads):
@@ -150,21 +161,7 @@ def on_main_thread(fn, limit, partner_failed=lambda: None):
 def run_main(loops, n):
     """As run_threads, but loops[0] runs on the calling thread (the main thread, when a sample
     is timed: see on_main_thread) and the other loops in fresh threads."""
-    barrier, starts, ends, errors = _stdlib_threading.Barrier(len(loops)), [], [], []
-
-    def body(loop):
-        try:
-            barrier.wait(HANG_SECONDS)
-            starts.append(time.perf_counter())
-            loop(n)
-            ends.append(time.perf_counter())
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-            barrier.abort()
-    threads = [_stdlib_threading.Thread(target=body, args=(loop,), daemon=True)
-               for loop in loops[1:]]
-    for t in threads:
-        t.start()
+    barrier, starts, ends, errors, threads = _start_timed(loops[1:], n, len(loops))
 
     def main_side():
         barrier.wait(HANG_SECONDS)
@@ -182,10 +179,7 @@ def run_main(loops, n):
     except Exception as exc:  # noqa: BLE001 - reported below
         errors.append(exc)
         barrier.abort()
-    deadline = time.monotonic() + 2 * HANG_SECONDS
-    for t in threads:
-        while t.is_alive() and not errors and time.monotonic() < deadline:
-            t.join(0.05)
+    _join_timed(threads, errors)
     if errors:
         # The partner's error, rather than the main side's broken barrier it caused.
         broken = _stdlib_threading.BrokenBarrierError
