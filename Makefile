@@ -30,10 +30,12 @@ lint: .venv-lint/bin/ruff
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
 	.venv-lint/bin/ruff check $(LINT_PATHS)
+	.venv-lint/bin/ruff format --check $(LINT_PATHS)
 
 format: .venv-lint/bin/ruff
 	cargo fmt
 	.venv-lint/bin/ruff check --fix $(LINT_PATHS)
+	.venv-lint/bin/ruff format $(LINT_PATHS)
 
 ft-python:
 	@scripts/ft-python.sh

@@ -8,7 +8,9 @@ import sys
 try:
     from rthreading.bench import main
 except ImportError as exc:
-    sys.exit(f"cannot import rthreading.bench ({exc}); build and install it first: "
-             "scripts/venv.sh .venv-ft \"$(scripts/ft-python.sh)\"")
+    sys.exit(
+        f"cannot import rthreading.bench ({exc}); build and install it first: "
+        'scripts/venv.sh .venv-ft "$(scripts/ft-python.sh)"'
+    )
 
 sys.exit(main())

@@ -29,8 +29,7 @@ SUITES = [
     "test_asyncio",
 ]
 
-EXCLUSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
-                          "cpython_exclusions.txt")
+EXCLUSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "cpython_exclusions.txt")
 
 
 def excluded():
@@ -88,11 +87,13 @@ def main():
             return 0
         failed = failed_ids(junit)
         if not failed:
-            print("cpython-suites: the patched run failed without a failing test case "
-                  "(a crash, a timeout or an import error): see its output", file=sys.stderr)
+            print(
+                "cpython-suites: the patched run failed without a failing test case "
+                "(a crash, a timeout or an import error): see its output",
+                file=sys.stderr,
+            )
             return status
-        print(f"cpython-suites: {len(failed)} failed under the patch; running them without it",
-              flush=True)
+        print(f"cpython-suites: {len(failed)} failed under the patch; running them without it", flush=True)
         matches = os.path.join(tmp, "match.txt")
         with open(matches, "w") as f:
             f.write("\n".join(failed) + "\n")

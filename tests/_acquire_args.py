@@ -126,5 +126,12 @@ BLOCKING_ARGS = [
 ]
 
 # acquire() keywords that raise: the same exception type and message as the stdlib's.
-ERROR_KWARGS = [{"timeout": -2}, {"blocking": False, "timeout": 1}, {"timeout": NAN},
-                {"timeout": 2**70}, {"timeout": 1e300}, {"timeout": "x"}, {"timeout": None}]
+ERROR_KWARGS = [
+    {"timeout": -2},
+    {"blocking": False, "timeout": 1},
+    {"timeout": NAN},
+    {"timeout": 2**70},
+    {"timeout": 1e300},
+    {"timeout": "x"},
+    {"timeout": None},
+]

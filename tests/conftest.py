@@ -109,5 +109,8 @@ def run_python(code, *, timeout=30, env=None):
     """Run `code` in a fresh interpreter (the one running the tests); return CompletedProcess."""
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )

@@ -66,13 +66,65 @@ class BadCompare:
 
 
 BAD_VALUES = [
-    None, True, False, 0, 1, -1, 2, 3, 0.0, -0.0, 0.5, -0.5, 1e-9, -1e-9, 1e300, -1e300,
-    math.nan, math.inf, -math.inf, 2**31, 2**63 - 1, 2**63, -2**63, 2**64, 10**30, -10**30,
-    "1", "", b"x", [], (), {}, object(), BadIndex(), BadFloat(), BadBool(), GoodIndex(),
-    BadCompare(), 1j, (lambda *a: True), (lambda *a: False), (lambda *a: 1 / 0), print,
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2,
+    3,
+    0.0,
+    -0.0,
+    0.5,
+    -0.5,
+    1e-9,
+    -1e-9,
+    1e300,
+    -1e300,
+    math.nan,
+    math.inf,
+    -math.inf,
+    2**31,
+    2**63 - 1,
+    2**63,
+    -(2**63),
+    2**64,
+    10**30,
+    -(10**30),
+    "1",
+    "",
+    b"x",
+    [],
+    (),
+    {},
+    object(),
+    BadIndex(),
+    BadFloat(),
+    BadBool(),
+    GoodIndex(),
+    BadCompare(),
+    1j,
+    (lambda *a: True),
+    (lambda *a: False),
+    (lambda *a: 1 / 0),
+    print,
 ]
-KEYWORDS = ["timeout", "blocking", "block", "n", "item", "predicate", "fn", "wait",
-            "cancel_futures", "immediate", "result", "exception", "bogus"]
+KEYWORDS = [
+    "timeout",
+    "blocking",
+    "block",
+    "n",
+    "item",
+    "predicate",
+    "fn",
+    "wait",
+    "cancel_futures",
+    "immediate",
+    "result",
+    "exception",
+    "bogus",
+]
 
 values = st.sampled_from(BAD_VALUES)
 args_st = st.lists(values, max_size=3)
@@ -104,9 +156,16 @@ def q_with_item(cls, m):
 
 
 QUEUE_METHODS = {
-    "put": (2, True), "put_nowait": (None, False), "get": (1, False), "get_nowait": (None, False),
-    "task_done": (None, False), "join": (None, False), "qsize": (None, False),
-    "empty": (None, False), "full": (None, False), "shutdown": (None, False),
+    "put": (2, True),
+    "put_nowait": (None, False),
+    "get": (1, False),
+    "get_nowait": (None, False),
+    "task_done": (None, False),
+    "join": (None, False),
+    "qsize": (None, False),
+    "empty": (None, False),
+    "full": (None, False),
+    "shutdown": (None, False),
 }
 
 
@@ -131,6 +190,7 @@ def _held(cls):
         o = getattr(m["threading"], cls)()
         o.acquire()
         return o
+
     return make
 
 
@@ -140,6 +200,7 @@ def _sem(cls, value, taken=0):
         for _ in range(taken):
             s.acquire()
         return s
+
     return make
 
 
@@ -149,6 +210,7 @@ def _event(is_set):
         if is_set:
             e.set()
         return e
+
     return make
 
 
@@ -158,43 +220,69 @@ def _cond_owned(m):
     return c
 
 
-LOCKISH = {"acquire": (1, False), "release": (None, False), "__enter__": (None, False),
-           "__exit__": (None, False)}
-COND = {"wait": (0, True), "wait_for": (1, True), "notify": (None, False),
-        "notify_all": (None, False), "acquire": (1, False), "release": (None, False),
-        "__enter__": (None, False), "__exit__": (None, False), "_is_owned": (None, False)}
-FUTURE = {"result": (0, True), "exception": (0, True), "cancel": (None, False),
-          "cancelled": (None, False), "running": (None, False), "done": (None, False),
-          "add_done_callback": (None, False), "set_result": (None, False),
-          "set_exception": (None, False), "set_running_or_notify_cancel": (None, False)}
+LOCKISH = {"acquire": (1, False), "release": (None, False), "__enter__": (None, False), "__exit__": (None, False)}
+COND = {
+    "wait": (0, True),
+    "wait_for": (1, True),
+    "notify": (None, False),
+    "notify_all": (None, False),
+    "acquire": (1, False),
+    "release": (None, False),
+    "__enter__": (None, False),
+    "__exit__": (None, False),
+    "_is_owned": (None, False),
+}
+FUTURE = {
+    "result": (0, True),
+    "exception": (0, True),
+    "cancel": (None, False),
+    "cancelled": (None, False),
+    "running": (None, False),
+    "done": (None, False),
+    "add_done_callback": (None, False),
+    "set_result": (None, False),
+    "set_exception": (None, False),
+    "set_running_or_notify_cancel": (None, False),
+}
 
 STATES = {
     "Lock": (lambda m: m["threading"].Lock(), {**LOCKISH, "locked": (None, False)}),
-    "Lock-held": (_held("Lock"), {"release": (None, False), "locked": (None, False),
-                                  "__exit__": (None, False)}),
-    "RLock": (lambda m: m["threading"].RLock(),
-              {**LOCKISH, "_is_owned": (None, False), "_recursion_count": (None, False)}),
+    "Lock-held": (_held("Lock"), {"release": (None, False), "locked": (None, False), "__exit__": (None, False)}),
+    "RLock": (
+        lambda m: m["threading"].RLock(),
+        {**LOCKISH, "_is_owned": (None, False), "_recursion_count": (None, False)},
+    ),
     "RLock-held": (_held("RLock"), {**LOCKISH, "_is_owned": (None, False)}),
     "Condition": (_cond_owned, COND),
     "Condition-unowned": (lambda m: m["threading"].Condition(), COND),
     "Semaphore": (_sem("Semaphore", 1), {**LOCKISH}),
     "Semaphore-empty": (_sem("Semaphore", 0), {"acquire": (1, True), "release": (None, False)}),
     "BoundedSemaphore": (_sem("BoundedSemaphore", 2, 1), {**LOCKISH}),
-    "Event-set": (_event(True), {"set": (None, False), "clear": (None, False),
-                                 "is_set": (None, False), "wait": (0, False)}),
-    "Event-unset": (_event(False), {"set": (None, False), "is_set": (None, False),
-                                    "wait": (0, True)}),
-    "Barrier": (lambda m: m["threading"].Barrier(1),
-                {"wait": (0, False), "reset": (None, False), "abort": (None, False)}),
+    "Event-set": (
+        _event(True),
+        {"set": (None, False), "clear": (None, False), "is_set": (None, False), "wait": (0, False)},
+    ),
+    "Event-unset": (_event(False), {"set": (None, False), "is_set": (None, False), "wait": (0, True)}),
+    "Barrier": (
+        lambda m: m["threading"].Barrier(1),
+        {"wait": (0, False), "reset": (None, False), "abort": (None, False)},
+    ),
     "Barrier-broken": (_aborted_barrier, {"wait": (0, False), "reset": (None, False)}),
     "Queue": (lambda m: q_with_item("Queue", m), QUEUE_METHODS),
     "LifoQueue": (lambda m: q_with_item("LifoQueue", m), QUEUE_METHODS),
     "PriorityQueue": (lambda m: q_with_item("PriorityQueue", m), QUEUE_METHODS),
-    "Queue-empty": (lambda m: m["queue"].Queue(), {"get": (1, True), "put": (2, False),
-                                                   "task_done": (None, False)}),
-    "SimpleQueue": (lambda m: q_with_item_simple(m), {
-        "put": (2, False), "put_nowait": (None, False), "get": (1, False),
-        "get_nowait": (None, False), "qsize": (None, False), "empty": (None, False)}),
+    "Queue-empty": (lambda m: m["queue"].Queue(), {"get": (1, True), "put": (2, False), "task_done": (None, False)}),
+    "SimpleQueue": (
+        lambda m: q_with_item_simple(m),
+        {
+            "put": (2, False),
+            "put_nowait": (None, False),
+            "get": (1, False),
+            "get_nowait": (None, False),
+            "qsize": (None, False),
+            "empty": (None, False),
+        },
+    ),
     "Future-done": (_done_future, FUTURE),
     "Future-pending": (_pending_future, FUTURE),
 }
@@ -207,20 +295,36 @@ def q_with_item_simple(m):
 
 
 CONSTRUCTORS = {
-    "Lock": ("threading", "Lock"), "RLock": ("threading", "RLock"),
-    "Condition": ("threading", "Condition"), "Semaphore": ("threading", "Semaphore"),
-    "BoundedSemaphore": ("threading", "BoundedSemaphore"), "Event": ("threading", "Event"),
-    "Barrier": ("threading", "Barrier"), "Queue": ("queue", "Queue"),
-    "LifoQueue": ("queue", "LifoQueue"), "PriorityQueue": ("queue", "PriorityQueue"),
-    "SimpleQueue": ("queue", "SimpleQueue"), "Future": ("futures", "Future"),
+    "Lock": ("threading", "Lock"),
+    "RLock": ("threading", "RLock"),
+    "Condition": ("threading", "Condition"),
+    "Semaphore": ("threading", "Semaphore"),
+    "BoundedSemaphore": ("threading", "BoundedSemaphore"),
+    "Event": ("threading", "Event"),
+    "Barrier": ("threading", "Barrier"),
+    "Queue": ("queue", "Queue"),
+    "LifoQueue": ("queue", "LifoQueue"),
+    "PriorityQueue": ("queue", "PriorityQueue"),
+    "SimpleQueue": ("queue", "SimpleQueue"),
+    "Future": ("futures", "Future"),
 }
 
 
 def snapshot(obj):
     """What can be observed of obj's state without changing it."""
     out = {}
-    for attr in ("locked", "_is_owned", "_recursion_count", "is_set", "qsize", "full", "empty",
-                 "done", "cancelled", "running"):
+    for attr in (
+        "locked",
+        "_is_owned",
+        "_recursion_count",
+        "is_set",
+        "qsize",
+        "full",
+        "empty",
+        "done",
+        "cancelled",
+        "running",
+    ):
         fn = getattr(obj, attr, None)
         if fn is not None:
             try:
@@ -261,8 +365,12 @@ def known_difference(state, name, args, kwargs, std_out):
         return "the stdlib's C lock's __enter__ is acquire itself and takes its arguments"
     if name == "__exit__" and state.startswith("Condition") and len(args) + len(kwargs) != 3:
         return "the stdlib's Condition.__exit__ takes *args"
-    if state.startswith(("Semaphore", "BoundedSemaphore")) and name == "release" and any(
-            isinstance(v, float) for v in [*args, *kwargs.values()]) and std_out[0] == "ok":
+    if (
+        state.startswith(("Semaphore", "BoundedSemaphore"))
+        and name == "release"
+        and any(isinstance(v, float) for v in [*args, *kwargs.values()])
+        and std_out[0] == "ok"
+    ):
         return "the stdlib's Semaphore counts in floats if given floats; rthreading's in integers"
     if state == "PriorityQueue" and name.startswith("put") and std_out[0] != "ok":
         return "a failed comparison leaves the stdlib's heap with the item; rthreading's unchanged"
@@ -297,15 +405,15 @@ def prepared(state, name, args, kwargs):
     return args, kwargs
 
 
-settings.register_profile("rthreading", max_examples=12, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "rthreading", max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 SETTINGS = settings.get_profile("rthreading")
 
 METHOD_CASES = [(state, name) for state, (_, methods) in STATES.items() for name in methods]
 
 
-@pytest.mark.parametrize("state,name", METHOD_CASES,
-                         ids=[f"{s}.{n}" for s, n in METHOD_CASES])
+@pytest.mark.parametrize("state,name", METHOD_CASES, ids=[f"{s}.{n}" for s, n in METHOD_CASES])
 def test_method_bad_arguments_same_as_stdlib(state, name):
     make, _ = STATES[state]
 
@@ -325,8 +433,7 @@ def test_method_bad_arguments_same_as_stdlib(state, name):
             return
         assert same(std_out, r_out), (state, name, a, k, std_out, r_out)
         common = std_snap.keys() & r_snap.keys()  # e.g. RLock.locked() is 3.14's
-        assert {k: std_snap[k] for k in common} == {k: r_snap[k] for k in common}, (
-            state, name, a, k, std_snap, r_snap)
+        assert {k: std_snap[k] for k in common} == {k: r_snap[k] for k in common}, (state, name, a, k, std_snap, r_snap)
         usable(state, r_obj)
 
     prop()
@@ -367,8 +474,11 @@ def test_constructor_bad_arguments_same_as_stdlib(cls):
         outs = []
         for m in MODS.values():
             outs.append(call(m[where], attr, args, kwargs))
-        if (cls in ("Semaphore", "BoundedSemaphore") and outs[0][0] == "ok"
-                and any(isinstance(v, float) for v in [*args, *kwargs.values()])):
+        if (
+            cls in ("Semaphore", "BoundedSemaphore")
+            and outs[0][0] == "ok"
+            and any(isinstance(v, float) for v in [*args, *kwargs.values()])
+        ):
             return  # known: the stdlib's Semaphore takes a float count, rthreading's an integer
         if cls == "Barrier" and sys.version_info < (3, 13) and outs[0][0] == "ok":
             return  # the stdlib checks `parties` from 3.13 (rthreading as the newest does)
@@ -379,6 +489,7 @@ def test_constructor_bad_arguments_same_as_stdlib(cls):
 
 def test_pool_bad_arguments_same_as_stdlib():
     """submit/map/shutdown with bad arguments, on pools of both kinds."""
+
     @settings(max_examples=20, deadline=None, derandomize=True)
     @given(name=st.sampled_from(["submit", "map", "shutdown"]), args=args_st, kwargs=kwargs_st)
     def prop(name, args, kwargs):

@@ -16,9 +16,13 @@ pytestmark = pytest.mark.thread_unsafe
 
 def run_bench(tmp_path, *args):
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "3",
-                           *args, "--json", str(out)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "3", *args, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc, json.loads(out.read_text()), out
 
@@ -54,6 +58,7 @@ def test_one_scenario_json(tmp_path):
 
 def test_pyperf_files(tmp_path):
     import pyperf
+
     _, result, out = run_bench(tmp_path, "-k", "Event: is_set()")
     for label in ("stdlib", "rthreading"):
         suite = pyperf.BenchmarkSuite.load(str(tmp_path / f"result.{label}.pyperf.json"))
@@ -63,8 +68,13 @@ def test_pyperf_files(tmp_path):
 
 
 def test_filter_matches_nothing(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "-k", "no such scenario"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rthreading.bench", "-k", "no such scenario"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "no scenario matches" in proc.stderr
 
 
@@ -76,14 +86,14 @@ def test_other_work_is_measured_without_the_run_itself():
     from rthreading.bench import _report
 
     def others_during(busy_elsewhere, busy_here):
-        other = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                 if busy_elsewhere else None)
+        other = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy_elsewhere else None
         try:
             start = _report.cpu_snapshot()
             if busy_here:  # a worker the run waits for, as run_isolated's
-                subprocess.run([sys.executable, "-c",
-                                "import time\nt = time.monotonic() + 1\n"
-                                "while time.monotonic() < t: pass"], check=True)
+                subprocess.run(
+                    [sys.executable, "-c", "import time\nt = time.monotonic() + 1\nwhile time.monotonic() < t: pass"],
+                    check=True,
+                )
             else:
                 time.sleep(1)
             return _report.others_cpu(start)
@@ -112,10 +122,20 @@ def test_same_code_rows_neither_meet_nor_miss_a_target():
     from rthreading.bench import _report
 
     def row(ratios, same):
-        return _report.add_stats({
-            "name": "x", "group": "thread", "kind": "time", "unit": "ns/op", "target": 1.0,
-            "curve": None, "note": "", "same_code": same, "status": "ok",
-            "samples": {"stdlib": [1.0] * len(ratios), "rthreading": [1 / r for r in ratios]}})
+        return _report.add_stats(
+            {
+                "name": "x",
+                "group": "thread",
+                "kind": "time",
+                "unit": "ns/op",
+                "target": 1.0,
+                "curve": None,
+                "note": "",
+                "same_code": same,
+                "status": "ok",
+                "samples": {"stdlib": [1.0] * len(ratios), "rthreading": [1 / r for r in ratios]},
+            }
+        )
 
     assert row([0.95, 0.97, 0.99], same=False)["verdict"] == "MISS"
     below = row([0.95, 0.97, 0.99], same=True)
@@ -136,7 +156,8 @@ def test_handoffs_run_the_main_thread_driving_and_in_two_workers(tmp_path):
         "2 threads: Barrier(2).wait, per crossing (main thread driving)",
         "2 threads: Barrier(2).wait, per crossing (2 workers)",
         "2 threads: SimpleQueue ping-pong, round trip (main thread driving)",
-        "2 threads: SimpleQueue ping-pong, round trip (2 workers)"]
+        "2 threads: SimpleQueue ping-pong, round trip (2 workers)",
+    ]
     for row in result["rows"]:
         assert row["status"] == "ok", row
         assert row["target"] == (None if gil_enabled(result) else 10.0)
@@ -146,11 +167,18 @@ def test_handoffs_run_the_main_thread_driving_and_in_two_workers(tmp_path):
 def test_every_handoff_has_both_variants():
     from rthreading.bench import _cli
     from rthreading.bench._harness import MAIN, WORKERS
+
     names = {s.name for s in _cli.all_scenarios()}
-    pairs = [n[:-len(MAIN)] for n in names if n.endswith(MAIN)]
+    pairs = [n[: -len(MAIN)] for n in names if n.endswith(MAIN)]
     assert {p.split(":")[1].split(",")[0].strip() for p in pairs} == {
-        "Lock hand-off", "Event ping-pong", "Semaphore(0) ping-pong", "Condition ping-pong",
-        "Barrier(2).wait", "Queue ping-pong", "SimpleQueue ping-pong"}
+        "Lock hand-off",
+        "Event ping-pong",
+        "Semaphore(0) ping-pong",
+        "Condition ping-pong",
+        "Barrier(2).wait",
+        "Queue ping-pong",
+        "SimpleQueue ping-pong",
+    }
     assert all(p + WORKERS in names for p in pairs)
 
 
@@ -177,8 +205,7 @@ def test_a_main_thread_side_whose_partner_fails_is_reported_not_hung():
             assert time.monotonic() - start < _harness.HANG_SECONDS
         print("ok")
     """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
@@ -199,10 +226,20 @@ def test_cpu_cost_verdict_is_a_ceiling():
     from rthreading.bench import _report
 
     def row(rt):
-        return _report.add_stats({
-            "name": "cpu", "group": "queue", "kind": "cpu", "unit": "% of a core",
-            "target": 10.0, "curve": None, "note": "", "same_code": False, "status": "ok",
-            "samples": {"stdlib": [0.1, 0.2, 0.1], "rthreading": rt}})
+        return _report.add_stats(
+            {
+                "name": "cpu",
+                "group": "queue",
+                "kind": "cpu",
+                "unit": "% of a core",
+                "target": 10.0,
+                "curve": None,
+                "note": "",
+                "same_code": False,
+                "status": "ok",
+                "samples": {"stdlib": [0.1, 0.2, 0.1], "rthreading": rt},
+            }
+        )
 
     assert row([15.0, 20.0, 12.0])["verdict"] == "MISS"
     ok = row([1.0, 2.0, 3.0])
@@ -213,32 +250,41 @@ def test_cpu_cost_verdict_is_a_ceiling():
 
 
 def test_workloads_group_is_selected_by_its_name(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--list", "-k", "workloads"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rthreading.bench", "--list", "-k", "workloads"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [line.split(None, 1) for line in proc.stdout.splitlines()]
     assert len(lines) == 5 and all(group == "workloads" for group, _ in lines)
     assert [name.split(":")[1].split()[0] for _, name in lines] == [
-        "pipeline,", "fan-out", "Lock-protected", "Semaphore-limited", "producer/consumer"]
+        "pipeline,",
+        "fan-out",
+        "Lock-protected",
+        "Semaphore-limited",
+        "producer/consumer",
+    ]
 
 
 def test_workload_rows_grow_in_threads_then_items(tmp_path):
     """One workload (the cache, the cheapest): a row per (threads, items) point, 1, 2, 4, 8
     threads at the base count, then 4 threads at 10x and 100x; --quick divides by 10."""
     from rthreading.bench import workloads
+
     _, result, _ = run_bench(tmp_path, "-k", "workloads: Lock-protected")
     rows = result["rows"]
     cache = next(w for w in workloads.WORKLOADS if w.run is workloads.shared_cache)
     points = [(1, 1000), (2, 1000), (4, 1000), (8, 1000), (4, 10_000), (4, 100_000)]
     assert workloads.grid(cache, quick=True) == points
     assert [r["name"] for r in rows] == [cache.label(k, n) for k, n in points]
-    assert rows[0]["name"] == ("cache: 1 thread on a Lock-protected dict (100 keys),"
-                               " 10^3 lookups, per lookup")
+    assert rows[0]["name"] == ("cache: 1 thread on a Lock-protected dict (100 keys), 10^3 lookups, per lookup")
     for row, (_, items) in zip(rows, points):
         assert row["group"] == "workloads" and row["status"] == "ok", row
         assert row["number"] == items and row["unit"] == "ns/op" and row["target"] is None
-        assert {label: len(v) for label, v in row["samples"].items()} == {
-            "stdlib": 3, "rthreading": 3}
+        assert {label: len(v) for label, v in row["samples"].items()} == {"stdlib": 3, "rthreading": 3}
 
 
 @pytest.mark.timeout(180)
@@ -246,9 +292,13 @@ def test_every_workload_runs_on_both_sides(tmp_path):
     """The whole group, one repetition: every program gives the sequential answer with the
     stdlib's imports and with rthreading's (a wrong checksum would make the row n/a)."""
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "1",
-                           "-k", "workloads", "--json", str(out)],
-                          capture_output=True, text=True, timeout=170, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rthreading.bench", "--quick", "--repeat", "1", "-k", "workloads", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 4 * 5 + 6  # 1, 2, 4, 8 threads each, then 1 growth row (the cache 2)
@@ -259,8 +309,9 @@ def test_every_workload_runs_on_both_sides(tmp_path):
 def test_a_workload_with_a_wrong_result_is_na():
     from rthreading.bench import workloads
 
-    broken = workloads.Workload("broken", lambda ns, k, n: -1, lambda n: n,
-                                lambda k, n: f"broken: {k} threads, {n} items", 1000, (1, 10))
+    broken = workloads.Workload(
+        "broken", lambda ns, k, n: -1, lambda n: n, lambda k, n: f"broken: {k} threads, {n} items", 1000, (1, 10)
+    )
     scenario = workloads.WorkloadScenario("workloads: broken", "workloads", {})
     scenario.workload = broken
     rows = scenario.measure(3, 0.02, quick=True)

@@ -26,16 +26,14 @@ def _env(**extra):
 
 def run(args, *, launcher, cwd, input=None, env=None):
     cmd = [sys.executable, *(["-m", "rthreading"] if launcher else []), *args]
-    return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, text=True,
-                          timeout=90, env=env or _env())
+    return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, text=True, timeout=90, env=env or _env())
 
 
 def both(args, cwd, **kw):
     """(plain python's result, the launcher's result) as (returncode, stdout, stderr)."""
     plain = run(args, launcher=False, cwd=cwd, **kw)
     ours = run(args, launcher=True, cwd=cwd, **kw)
-    return ((plain.returncode, plain.stdout, plain.stderr),
-            (ours.returncode, ours.stdout, ours.stderr))
+    return ((plain.returncode, plain.stdout, plain.stderr), (ours.returncode, ours.stdout, ours.stderr))
 
 
 def write(path, text):
@@ -121,13 +119,16 @@ def test_stdin(tree):
     assert ours == plain
 
 
-@pytest.mark.parametrize("body, status", [
-    ("print('done')", 0),
-    ("import sys; sys.exit(3)", 3),
-    ("import sys; sys.exit('bad input')", 1),
-    ("raise SystemExit(None)", 0),
-    ("import os; os._exit(7)", 7),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ("print('done')", 0),
+        ("import sys; sys.exit(3)", 3),
+        ("import sys; sys.exit('bad input')", 1),
+        ("raise SystemExit(None)", 0),
+        ("import os; os._exit(7)", 7),
+    ],
+)
 def test_exit_status(tmp_path, body, status):
     write(tmp_path / "p.py", body)
     plain, ours = both(["p.py"], tmp_path)
@@ -157,8 +158,7 @@ except KeyError as e:
 def test_uncaught_exception_traceback_is_pythons(tmp_path, how):
     write(tmp_path / "helper.py", "")
     write(tmp_path / "boom.py", UNCAUGHT.replace("{{}}", "{}"))
-    args = {"script": ["boom.py"], "module": ["-m", "boom"],
-            "code": ["-c", UNCAUGHT.replace("{{}}", "{}")]}[how]
+    args = {"script": ["boom.py"], "module": ["-m", "boom"], "code": ["-c", UNCAUGHT.replace("{{}}", "{}")]}[how]
     plain, ours = both(args, tmp_path)
     assert plain[0] == 1
     assert "RuntimeError: outer" in plain[2] and "ValueError: deep" in plain[2]
@@ -182,7 +182,9 @@ def test_exception_in_a_module_the_program_imports(tmp_path):
 
 
 def test_programs_excepthook_gets_the_programs_traceback(tmp_path):
-    write(tmp_path / "p.py", """\
+    write(
+        tmp_path / "p.py",
+        """\
         import sys, traceback
         def hook(t, v, tb):
             print("hook", t.__name__, [f.name for f in traceback.extract_tb(tb)],
@@ -191,7 +193,8 @@ def test_programs_excepthook_gets_the_programs_traceback(tmp_path):
         def f():
             raise OSError("x")
         f()
-        """)
+        """,
+    )
     plain, ours = both(["p.py"], tmp_path)
     assert plain == (1, "hook OSError ['<module>', 'f'] ['<module>', 'f']\n", "")
     assert ours == plain
@@ -217,7 +220,9 @@ def test_keyboard_interrupt_exits_as_python_does(tmp_path, how):
 
 
 def test_threads_and_atexit_after_the_program_returns(tmp_path):
-    write(tmp_path / "p.py", """\
+    write(
+        tmp_path / "p.py",
+        """\
         import atexit, sys, threading, time
         atexit.register(lambda: print("atexit", "__file__" in vars(sys.modules["__main__"])))
         def late():
@@ -225,14 +230,17 @@ def test_threads_and_atexit_after_the_program_returns(tmp_path):
             print("thread done", sys.modules["__main__"].__name__)
         threading.Thread(target=late).start()
         print("main done")
-        """)
+        """,
+    )
     plain, ours = both(["p.py"], tmp_path)
     assert plain == (0, "main done\nthread done __main__\natexit False\n", "")
     assert ours == plain
 
 
 def test_program_runs_patched(tmp_path):
-    write(tmp_path / "p.py", """\
+    write(
+        tmp_path / "p.py",
+        """\
         import concurrent.futures, logging, os, queue, sys, threading
         import rthreading
         assert rthreading.patched()
@@ -243,21 +251,24 @@ def test_program_runs_patched(tmp_path):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             assert list(pool.map(abs, [-1, -2])) == [1, 2]
         print(os.environ["RTHREADING_PATCH"])
-        """)
+        """,
+    )
     proc = run(["p.py"], launcher=True, cwd=tmp_path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n", "")
 
 
-CHILD = ("import sys, threading, rthreading; "
-         "print(threading.Lock is rthreading.Lock, 'rthreading' in sys.modules)")
+CHILD = "import sys, threading, rthreading; print(threading.Lock is rthreading.Lock, 'rthreading' in sys.modules)"
 
 
 def test_child_python_process_is_patched(tmp_path):
-    write(tmp_path / "p.py", f"""\
+    write(
+        tmp_path / "p.py",
+        f"""\
         import subprocess, sys
         print(subprocess.run([sys.executable, "-c", {CHILD!r}], capture_output=True,
                              text=True, check=True).stdout, end="")
-        """)
+        """,
+    )
     proc = run(["p.py"], launcher=True, cwd=tmp_path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "True True\n", "")
     proc = run(["p.py"], launcher=False, cwd=tmp_path)
@@ -265,7 +276,9 @@ def test_child_python_process_is_patched(tmp_path):
 
 
 def test_multiprocessing_spawn_child_is_patched(tmp_path):
-    write(tmp_path / "p.py", """\
+    write(
+        tmp_path / "p.py",
+        """\
         import multiprocessing, threading, rthreading
 
         def child(q):
@@ -279,7 +292,8 @@ def test_multiprocessing_spawn_child_is_patched(tmp_path):
             print(q.get(timeout=60))
             p.join(60)
             print(p.exitcode)
-        """)
+        """,
+    )
     proc = run(["p.py"], launcher=True, cwd=tmp_path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "(True, '__mp_main__')\n0\n", "")
 
@@ -287,18 +301,29 @@ def test_multiprocessing_spawn_child_is_patched(tmp_path):
 def test_help():
     proc = run(["--help"], launcher=True, cwd=None)
     assert proc.returncode == 0 and proc.stderr == ""
-    for words in ["usage: python -m rthreading", "-m module", "-c code", "RTHREADING_PATCH=1",
-                  "threading.Lock", "queue.Queue", "ThreadPoolExecutor", "_thread"]:
+    for words in [
+        "usage: python -m rthreading",
+        "-m module",
+        "-c code",
+        "RTHREADING_PATCH=1",
+        "threading.Lock",
+        "queue.Queue",
+        "ThreadPoolExecutor",
+        "_thread",
+    ]:
         assert words in proc.stdout
     assert run(["-h"], launcher=True, cwd=None).stdout == proc.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "a script, -m module or -c code is required"),
-    (["-m"], "argument expected for the -m option"),
-    (["-c"], "argument expected for the -c option"),
-    (["-X", "dev", "p.py"], "unknown option -X"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "a script, -m module or -c code is required"),
+        (["-m"], "argument expected for the -m option"),
+        (["-c"], "argument expected for the -c option"),
+        (["-X", "dev", "p.py"], "unknown option -X"),
+    ],
+)
 def test_bad_usage(args, message):
     proc = run(args, launcher=True, cwd=None)
     assert proc.returncode == 2 and proc.stdout == ""

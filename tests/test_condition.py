@@ -25,14 +25,18 @@ def make_cond(request, mod):
     return lambda: mod.Condition(factory())
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.wait(),
-    lambda c: c.wait(0.01),
-    lambda c: c.wait_for(lambda: False, 0.01),
-    lambda c: c.notify(),
-    lambda c: c.notify(3),
-    lambda c: c.notify_all(),
-], ids=["wait", "wait-timeout", "wait_for", "notify", "notify-n", "notify_all"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.wait(),
+        lambda c: c.wait(0.01),
+        lambda c: c.wait_for(lambda: False, 0.01),
+        lambda c: c.notify(),
+        lambda c: c.notify(3),
+        lambda c: c.notify_all(),
+    ],
+    ids=["wait", "wait-timeout", "wait_for", "notify", "notify-n", "notify_all"],
+)
 @pytest.mark.parametrize("lock", ["default", "rt.Lock", "std.Lock", "rt.RLock"])
 def test_unacquired_errors_match(call, lock):
     factory = LOCK_FACTORIES[lock]
@@ -61,6 +65,7 @@ def test_wait_bad_timeouts_match(timeout):
                 c.wait(timeout)
             finally:
                 assert c._is_owned()  # the lock is held again whatever happened
+
     std, rt = raises_same(scenario)
     assert rt == std
 
@@ -71,6 +76,7 @@ def test_wait_for_bad_timeouts_match(timeout):
         c = m.Condition()
         with c:
             return c.wait_for(lambda: 0, timeout) if timeout is not None else None
+
     std, rt = raises_same(scenario)
     assert rt == std
 
@@ -141,12 +147,14 @@ def test_notify_counts(mod, how):
         t.start()
     wait_until(lambda: len(ready) == n_waiters)
     with c:
-        {"notify1": lambda: c.notify(),
-         "notify2": lambda: c.notify(2),
-         "notify_all": c.notify_all,
-         "notify_many": lambda: c.notify(100),
-         "notify0": lambda: c.notify(0),
-         "notify_neg": lambda: c.notify(-3)}[how]()
+        {
+            "notify1": lambda: c.notify(),
+            "notify2": lambda: c.notify(2),
+            "notify_all": c.notify_all,
+            "notify_many": lambda: c.notify(100),
+            "notify0": lambda: c.notify(0),
+            "notify_neg": lambda: c.notify(-3),
+        }[how]()
     for t in threads:
         t.join(5)
     expected = {"notify1": 1, "notify2": 2, "notify_all": 4, "notify_many": 4, "notify0": 0, "notify_neg": 0}[how]

@@ -88,7 +88,7 @@ def test_a_chain_is_not_a_deadlock():
     a, b = rthreading.Lock(), rthreading.Lock()
     a.acquire()
     b.acquire()
-    t1 = start(a.acquire)   # waits for a, held here (this thread waits for nothing)
+    t1 = start(a.acquire)  # waits for a, held here (this thread waits for nothing)
     t2 = start(b.acquire)
     try:
         wait_until(lambda: {t1.ident, t2.ident} <= {w[0] for w in rthreading._core._waits()})

@@ -112,6 +112,7 @@ def test_queue_tagged_with_its_own_lock():
 
 # --- a Condition's lock protocol -------------------------------------------------------------
 
+
 def release_save_scenario(mod, lock_factory):
     cond = mod.Condition(lock_factory(mod))
     log = [outcome(cond._release_save)[0], cond._is_owned()]
@@ -197,6 +198,7 @@ def test_condition_as_rlock_release_save_unacquired():
 
 
 # --- RLock's arguments -----------------------------------------------------------------------
+
 
 @pytest.mark.thread_unsafe(reason="catch_warnings is process-wide")
 @pytest.mark.parametrize("args,kwargs", [((), {}), ((1,), {}), ((), {"a": 1}), ((1, 2), {"a": 1})])

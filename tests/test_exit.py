@@ -127,8 +127,9 @@ def test_exit_with_daemon_threads_in_waits(module, scenario):
         pytest.skip("before 3.13 a daemon re-taking the GIL during finalisation may abort")
     for attempt in range(REPEAT):
         try:
-            proc = subprocess.run([sys.executable, "-c", CHILD, module, scenario],
-                                  capture_output=True, text=True, timeout=30)
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, module, scenario], capture_output=True, text=True, timeout=30
+            )
         except subprocess.TimeoutExpired:
             pytest.fail(f"{module} {scenario}: the interpreter hung at exit (attempt {attempt})")
         assert (proc.returncode, proc.stdout, proc.stderr) == (7, "exiting\n", ""), attempt
@@ -151,6 +152,7 @@ def test_exit_from_a_fork_child_with_daemon_threads_in_waits(scenario):
         "_, status = os.waitpid(pid, 0)\n"
         "print('child', os.waitstatus_to_exitcode(status))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", wrapper, "rthreading", scenario],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper, "rthreading", scenario], capture_output=True, text=True, timeout=30
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "exiting\nchild 7\n", "")

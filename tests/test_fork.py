@@ -52,7 +52,7 @@ def in_child(fn):
     return [os.waitstatus_to_exitcode(status), json.loads(b"".join(chunks) or b"null")]
 '''
 
-FRESH = r'''
+FRESH = r"""
 def use_everything():
     out = {}
     lock = threading.Lock()
@@ -87,15 +87,17 @@ def use_everything():
     with futures.ThreadPoolExecutor(3) as ex:
         out["pool"] = [sum(ex.map(abs, range(-50, 50))), ex.submit(pow, 2, 10).result(10)]
     return out
-'''
+"""
 
 SCENARIOS = {
     # a fork with no other thread around: everything works in the child
-    "quiet": FRESH + r'''
+    "quiet": FRESH
+    + r"""
 print(json.dumps(in_child(use_everything)))
-''',
+""",
     # a fork while other threads hold every kind of primitive and others wait in some
-    "busy": FRESH + r'''
+    "busy": FRESH
+    + r"""
 lock = threading.Lock(); rlock = threading.RLock(); cond = threading.Condition()
 sem = threading.Semaphore(1); ev = threading.Event(); barrier = threading.Barrier(3)
 q = queue.Queue(2); q.put("a"); q.put("b"); sq = queue.SimpleQueue(); sq.put("s")
@@ -124,23 +126,24 @@ def child():
     out["fresh"] = use_everything()
     return out
 print(json.dumps(in_child(child)))
-''',
+""",
     # a fork while a thread waits to put into a full queue (a waiter the child does not have)
-    "queue-waiter": r'''
+    "queue-waiter": r"""
 q = queue.Queue(2); q.put("a"); q.put("b")
 std.Thread(target=q.put, args=("c",), daemon=True).start()
 time.sleep(0.1)
 print(json.dumps(in_child(lambda: [q.qsize(), q.get(timeout=1), q.get(timeout=1),
                                    q.put("d", timeout=1), q.qsize(), q.unfinished_tasks])))
-''',
+""",
     # a fork from a thread other than the main one: it is the child's main thread
-    "from-thread": FRESH + r'''
+    "from-thread": FRESH
+    + r"""
 res = []
 t = std.Thread(target=lambda: res.append(in_child(lambda: [
     threading.current_thread() is threading.main_thread(), use_everything()])))
 t.start(); t.join(60)
 print(json.dumps(res))
-''',
+""",
 }
 
 
@@ -148,7 +151,7 @@ print(json.dumps(res))
 # uses each one three times. (parking_lot's table of sleeping threads is copied into the child
 # with those threads in it: unless they are forgotten, the child's wake-ups go to them and a
 # mutex may be handed to one of them for good. src/sync/fork.rs.)
-GHOSTS = r'''
+GHOSTS = r"""
 lock = threading.Lock(); lock.acquire()
 sem = threading.Semaphore(0); cond = threading.Condition(); ev = threading.Event()
 q = queue.Queue(); full = queue.Queue(1); full.put(0); lifo = queue.LifoQueue()
@@ -182,7 +185,7 @@ def child():
     out["own waiter"] = box
     return out
 print(json.dumps(in_child(child)))
-'''
+"""
 SCENARIOS["many-waiters"] = GHOSTS
 
 
@@ -191,12 +194,15 @@ SCENARIOS["many-waiters"] = GHOSTS
 def test_fork_child_same_as_stdlib(scenario):
     reports = {}
     for module in ("threading", "rthreading"):
-        proc = subprocess.run([sys.executable, "-c", PRELUDE + SCENARIOS[scenario], module],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", PRELUDE + SCENARIOS[scenario], module], capture_output=True, text=True, timeout=60
+        )
         assert (proc.returncode, proc.stderr) == (0, ""), (module, proc.stdout)
         reports[module] = proc.stdout
     assert reports["rthreading"] == reports["threading"]
     assert '"raised"' not in reports["threading"], reports["threading"]
     assert json.loads(reports["threading"].splitlines()[-1])  # something was reported
+
+
 # (A pool made before the fork: the stdlib's is dead in the child, rthreading's starts new
 # workers; tests/test_pool_process.py covers that.)

@@ -51,6 +51,7 @@ def later(delay, fn, *args):
 
 # --- the type ----------------------------------------------------------------------------------
 
+
 def test_is_a_concurrent_futures_future():
     f = rf.Future()
     assert isinstance(f, cf.Future)
@@ -59,8 +60,18 @@ def test_is_a_concurrent_futures_future():
 
 
 def test_namespace_is_the_stdlibs():
-    for name in ["wait", "as_completed", "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
-                 "CancelledError", "TimeoutError", "BrokenExecutor", "InvalidStateError", "Executor"]:
+    for name in [
+        "wait",
+        "as_completed",
+        "FIRST_COMPLETED",
+        "FIRST_EXCEPTION",
+        "ALL_COMPLETED",
+        "CancelledError",
+        "TimeoutError",
+        "BrokenExecutor",
+        "InvalidStateError",
+        "Executor",
+    ]:
         assert getattr(rf, name) is getattr(cf, name), name
     assert rf.BrokenThreadPool is cf.thread.BrokenThreadPool
     for name in rf.__all__:
@@ -74,6 +85,7 @@ def test_takes_attributes_like_the_stdlibs(fm):
 
 
 # --- states and transitions ----------------------------------------------------------------------
+
 
 def test_life_cycle():
     def scenario(m):
@@ -179,11 +191,14 @@ def test_set_running_twice_is_an_executor_error(caplog):
         std, ours = both(scenario)
     assert std == ours
     assert std[0] == (RuntimeError, "Future in unexpected state")
-    assert std[2] == [("CRITICAL", "Future ID in unexpected state: RUNNING"),
-                      ("CRITICAL", "Future ID in unexpected state: FINISHED")]
+    assert std[2] == [
+        ("CRITICAL", "Future ID in unexpected state: RUNNING"),
+        ("CRITICAL", "Future ID in unexpected state: FINISHED"),
+    ]
 
 
 # --- result() and exception() waits ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("timeout", [0, 0.0, -1, 0.05, False])
 def test_pending_times_out(fm, timeout):
@@ -252,6 +267,7 @@ def test_result_reraises_with_the_tasks_traceback(fm):
 
 # --- done callbacks ------------------------------------------------------------------------------
 
+
 def test_callbacks_order_and_immediate_call():
     def scenario(m):
         f = m.Future()
@@ -275,6 +291,7 @@ def test_callback_exception_is_logged_not_raised(caplog):
 
         def bad(fut):
             raise ZeroDivisionError("in callback")
+
         f.add_done_callback(bad)
         f.add_done_callback(seen.append)
         f.set_result(1)
@@ -285,8 +302,11 @@ def test_callback_exception_is_logged_not_raised(caplog):
     with caplog.at_level(logging.ERROR, logger="concurrent.futures"):
         std, ours = both(scenario)
     assert std == ours
-    assert std[1][0] == ("ERROR", "exception calling callback for <Future at ADDR state=finished returned int>",
-                         ZeroDivisionError)
+    assert std[1][0] == (
+        "ERROR",
+        "exception calling callback for <Future at ADDR state=finished returned int>",
+        ZeroDivisionError,
+    )
 
 
 def test_callback_base_exception_propagates():
@@ -296,6 +316,7 @@ def test_callback_base_exception_propagates():
 
         def stop(fut):
             raise SystemExit(3)
+
         f.add_done_callback(stop)
         f.add_done_callback(seen.append)
         r = outcome(lambda: f.set_result(1))
@@ -317,6 +338,7 @@ def test_callbacks_run_in_the_worker_thread(fm):
 
 
 # --- the stdlib's wait() and as_completed() on rthreading futures ---------------------------------
+
 
 def test_stdlib_wait_return_when():
     with ThreadPoolExecutor(4) as ex:
@@ -429,6 +451,7 @@ def test_private_attributes_follow_the_stdlib():
 
 # --- asyncio -------------------------------------------------------------------------------------
 
+
 def test_asyncio_wrap_future_and_run_in_executor():
     async def main(ex):
         loop = asyncio.get_running_loop()
@@ -471,6 +494,7 @@ def test_asyncio_gather_many():
 
 
 # --- garbage collection --------------------------------------------------------------------------
+
 
 def collect():
     for _ in range(3):  # functions are freed by the collector on 3.13t (deferred refcounts)

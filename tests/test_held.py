@@ -78,16 +78,20 @@ def test_dump_shows_owner_waiters_and_stacks():
         lw = waiters[0]
         assert lines[i + 2].startswith(f"    waited for by thread 'lock-waiter' ({lw.ident}) (")
         assert "waits on objects without an owner:" in lines
-        for kind, obj, name in (("rthreading.Event", event, "event-waiter"),
-                                ("rthreading.Semaphore", sem, "sem-waiter")):
+        for kind, obj, name in (
+            ("rthreading.Event", event, "event-waiter"),
+            ("rthreading.Semaphore", sem, "sem-waiter"),
+        ):
             t = next(t for t in waiters if t.name == name)
-            assert any(line.startswith(f"    thread {name!r} ({t.ident}) waits on <{kind} at {id(obj):#x}> (")
-                       for line in lines), text
+            assert any(
+                line.startswith(f"    thread {name!r} ({t.ident}) waits on <{kind} at {id(obj):#x}> (")
+                for line in lines
+            ), text
         qt = waiters[3]
-        expected = (f"    thread 'queue-waiter' ({qt.ident}) waits on <rthreading.queue.Queue at {id(q):#x}> "
-                    "(with a timeout, ")
-        assert any(line.startswith(expected)
-                   for line in lines), text
+        expected = (
+            f"    thread 'queue-waiter' ({qt.ident}) waits on <rthreading.queue.Queue at {id(q):#x}> (with a timeout, "
+        )
+        assert any(line.startswith(expected) for line in lines), text
         # Stacks of the waiters and of the holder, down to the waiting line.
         assert f"Stack of thread 'lock-waiter' ({lw.ident}) (most recent call last):" in lines
         assert "in waiting_for_the_lock" in text

@@ -40,6 +40,7 @@ def test_queue_item_cycle(cls):
         n.q = q
         q.put((1, n) if cls == "PriorityQueue" else n)
         return n
+
     assert collected(make)
 
 
@@ -49,6 +50,7 @@ def test_barrier_action_cycle():
         n.barrier = rthreading.Barrier(1, action=lambda: n)
         n.barrier.wait()
         return n
+
     assert collected(make)
 
 
@@ -74,6 +76,7 @@ def test_condition_over_a_user_lock_cycle():
 
 def test_future_exception_traceback_cycle():
     """A task's exception's traceback refers to the frame that holds its future."""
+
     def make():
         ex = r_futures.ThreadPoolExecutor(1)
         box = Node()
@@ -81,10 +84,12 @@ def test_future_exception_traceback_cycle():
         def fail():
             box.keep = box  # noqa: B023 - a cycle through the frame's closure
             raise ValueError(box)
+
         box.fut = ex.submit(fail)
         box.fut.exception(10)
         ex.shutdown()
         return box
+
     assert collected(make)
 
 
@@ -96,6 +101,7 @@ def test_future_callback_and_result_cycle():
         f.add_done_callback(lambda fut: n)
         f.set_result(n)
         return n
+
     assert collected(make)
 
 
@@ -106,10 +112,11 @@ def test_pool_holding_itself_is_collected():
         n.ex.submit(lambda: n).result(10)
         n.ex.shutdown()
         return n
+
     assert collected(make)
 
 
-RSS_CHILD = r'''
+RSS_CHILD = r"""
 import json, os, sys, time
 import rthreading as threading
 import rthreading.queue as queue
@@ -205,7 +212,7 @@ for name, (fn, n) in KINDS.items():
     out[name] = [n, rss() - before]
 ex.shutdown()
 print(json.dumps(out))
-'''
+"""
 
 N_OPS = 1_000_000
 BOUND = 20 * 2**20
@@ -214,8 +221,7 @@ BOUND = 20 * 2**20
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
 @pytest.mark.timeout(300)
 def test_rss_stays_flat():
-    proc = subprocess.run([sys.executable, "-c", RSS_CHILD, str(N_OPS)], capture_output=True,
-                          text=True, timeout=280)
+    proc = subprocess.run([sys.executable, "-c", RSS_CHILD, str(N_OPS)], capture_output=True, text=True, timeout=280)
     assert (proc.returncode, proc.stderr) == (0, "")
     growth = json.loads(proc.stdout)
     grew = {k: f"{g / 2**20:.1f} MB over {n} ops" for k, (n, g) in growth.items() if g > BOUND}

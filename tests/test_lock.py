@@ -10,8 +10,7 @@ import weakref
 
 import pytest
 
-from _acquire_args import (BLOCKING_ARGS, ERROR_KWARGS, NON_BLOCKING_ARGS, outcome_when_held,
-                           skip_old_blocking)
+from _acquire_args import BLOCKING_ARGS, ERROR_KWARGS, NON_BLOCKING_ARGS, outcome_when_held, skip_old_blocking
 from conftest import MODULES, both, in_thread, outcome, raises_same
 
 # ---------------------------------------------------------------------------------------------
@@ -146,9 +145,10 @@ def test_cannot_pickle_or_copy(kind):
     for fn in (pickle.dumps, copy.copy, copy.deepcopy):
         std, ours = raises_same(lambda m: fn(getattr(m, kind)()))
         assert std[0] is TypeError and ours[0] is TypeError
-        assert ours[1] == std[1].replace(type(getattr(threading, kind)()).__module__ + "."
-                                         + type(getattr(threading, kind)()).__name__,
-                                         f"rthreading.{kind}")
+        assert ours[1] == std[1].replace(
+            type(getattr(threading, kind)()).__module__ + "." + type(getattr(threading, kind)()).__name__,
+            f"rthreading.{kind}",
+        )
 
 
 def test_exit_of_unlocked_lock(mod):
@@ -273,8 +273,10 @@ def test_repr_names_the_owner():
 
 
 def test_repr_matches_stdlib_shape():
-    names = {"threading": type(threading.Lock()).__module__ + "." + type(threading.Lock()).__name__,
-             "rthreading": "rthreading.Lock"}
+    names = {
+        "threading": type(threading.Lock()).__module__ + "." + type(threading.Lock()).__name__,
+        "rthreading": "rthreading.Lock",
+    }
     shapes = {}
     for mname, m in MODULES.items():
         lock = m.Lock()

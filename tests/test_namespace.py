@@ -19,20 +19,61 @@ NATIVE = ["Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "RLock", 
 # where the platform has native thread ids (Linux does). Written out because the interpreters
 # the tests run on are older.
 ALL_314 = [
-    "get_ident", "active_count", "Condition", "current_thread", "enumerate", "main_thread",
-    "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Thread",
-    "Barrier", "BrokenBarrierError", "Timer", "ThreadError", "setprofile", "settrace", "local",
-    "stack_size", "excepthook", "ExceptHookArgs", "gettrace", "getprofile",
-    "setprofile_all_threads", "settrace_all_threads", "get_native_id",
+    "get_ident",
+    "active_count",
+    "Condition",
+    "current_thread",
+    "enumerate",
+    "main_thread",
+    "TIMEOUT_MAX",
+    "Event",
+    "Lock",
+    "RLock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Thread",
+    "Barrier",
+    "BrokenBarrierError",
+    "Timer",
+    "ThreadError",
+    "setprofile",
+    "settrace",
+    "local",
+    "stack_size",
+    "excepthook",
+    "ExceptHookArgs",
+    "gettrace",
+    "getprofile",
+    "setprofile_all_threads",
+    "settrace_all_threads",
+    "get_native_id",
 ]
 
 # Names rthreading takes from the running interpreter's threading module as they are.
-REEXPORTED = [
-    "TIMEOUT_MAX", "BrokenBarrierError", "ExceptHookArgs", "ThreadError", "__excepthook__",
-    "active_count", "current_thread", "enumerate", "excepthook", "get_ident", "get_native_id",
-    "getprofile", "gettrace", "local", "main_thread", "setprofile", "settrace", "stack_size",
-] + (["setprofile_all_threads", "settrace_all_threads"] if sys.version_info >= (3, 12) else []) \
-  + (["Thread", "Timer"] if sys.version_info >= (3, 13) else [])
+REEXPORTED = (
+    [
+        "TIMEOUT_MAX",
+        "BrokenBarrierError",
+        "ExceptHookArgs",
+        "ThreadError",
+        "__excepthook__",
+        "active_count",
+        "current_thread",
+        "enumerate",
+        "excepthook",
+        "get_ident",
+        "get_native_id",
+        "getprofile",
+        "gettrace",
+        "local",
+        "main_thread",
+        "setprofile",
+        "settrace",
+        "stack_size",
+    ]
+    + (["setprofile_all_threads", "settrace_all_threads"] if sys.version_info >= (3, 12) else [])
+    + (["Thread", "Timer"] if sys.version_info >= (3, 13) else [])
+)
 
 
 def test_every_threading_name_exists():
@@ -84,6 +125,7 @@ def test_excepthook_is_the_stdlib_modules_attribute_read_and_written():
         threading.excepthook = other
         assert rthreading.excepthook is other
         from rthreading import excepthook
+
         assert excepthook is other
     finally:
         threading.excepthook = old
@@ -91,8 +133,9 @@ def test_excepthook_is_the_stdlib_modules_attribute_read_and_written():
     assert rthreading.__excepthook__ is threading.__excepthook__
 
 
-@pytest.mark.parametrize("name", ["currentThread", "activeCount", "_shutdown", "_active",
-                                  "_register_atexit", "_DummyThread"])
+@pytest.mark.parametrize(
+    "name", ["currentThread", "activeCount", "_shutdown", "_active", "_register_atexit", "_DummyThread"]
+)
 def test_other_attributes_are_read_from_the_stdlib(name):
     if not hasattr(threading, name):
         pytest.skip(f"this interpreter's threading has no {name}")

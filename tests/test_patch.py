@@ -22,8 +22,9 @@ import rthreading.queue
 from rthreading import _patch
 
 pytestmark = [
-    pytest.mark.thread_unsafe(reason="patches the process's threading, queue and "
-                                     "concurrent.futures modules, or starts interpreters"),
+    pytest.mark.thread_unsafe(
+        reason="patches the process's threading, queue and concurrent.futures modules, or starts interpreters"
+    ),
     pytest.mark.timeout(120),
 ]
 
@@ -36,8 +37,7 @@ ABSENT = object()
 def snapshot():
     """What every attribute patch() may touch holds in its module's dict."""
     out = {}
-    for mod, names in [(threading, THREADING), (queue, QUEUE)] + [(m, ["ThreadPoolExecutor"])
-                                                                  for m in FUTURES]:
+    for mod, names in [(threading, THREADING), (queue, QUEUE)] + [(m, ["ThreadPoolExecutor"]) for m in FUTURES]:
         for name in names:
             out[mod.__name__, name] = vars(mod).get(name, ABSENT)
     return out
@@ -63,11 +63,17 @@ def _env(**extra):
 
 
 def run(code, *, env=None, args=()):
-    return subprocess.run([sys.executable, *args, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=90, env=env or _env())
+    return subprocess.run(
+        [sys.executable, *args, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env or _env(),
+    )
 
 
 # --- patch() / unpatch() ----------------------------------------------------------------------
+
 
 def test_patch_replaces_every_name(patched):
     assert rthreading.patched()
@@ -126,12 +132,15 @@ def test_an_absent_attribute_is_absent_again():
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok\n", "")
 
 
-@pytest.mark.parametrize("first", [
-    "from concurrent.futures import ThreadPoolExecutor as T",
-    "import concurrent.futures as cf; T = cf.ThreadPoolExecutor",
-    "import concurrent.futures.thread as t; T = t.ThreadPoolExecutor",
-    "import rthreading.futures as rf; T = rf.ThreadPoolExecutor",
-])
+@pytest.mark.parametrize(
+    "first",
+    [
+        "from concurrent.futures import ThreadPoolExecutor as T",
+        "import concurrent.futures as cf; T = cf.ThreadPoolExecutor",
+        "import concurrent.futures.thread as t; T = t.ThreadPoolExecutor",
+        "import rthreading.futures as rf; T = rf.ThreadPoolExecutor",
+    ],
+)
 def test_concurrent_futures_is_patched_when_the_program_imports_it(first):
     """patch() does not import concurrent.futures (nor logging, which it imports): the
     program's first import of it, whichever way, finds rthreading's ThreadPoolExecutor."""
@@ -219,10 +228,8 @@ def test_rthreading_keeps_the_stdlibs_where_it_means_them(patched):
     std = _patch.stdlib
     assert std(threading, "Lock") is not rthreading.Lock
     assert std(threading, "Event") is not rthreading.Event
-    assert std(concurrent.futures.thread, "ThreadPoolExecutor") is not \
-        rthreading.futures.ThreadPoolExecutor
-    assert rthreading.futures.ThreadPoolExecutor.__mro__[2] is \
-        std(concurrent.futures.thread, "ThreadPoolExecutor")
+    assert std(concurrent.futures.thread, "ThreadPoolExecutor") is not rthreading.futures.ThreadPoolExecutor
+    assert rthreading.futures.ThreadPoolExecutor.__mro__[2] is std(concurrent.futures.thread, "ThreadPoolExecutor")
     rthreading.enable_deadlock_watchdog(interval=60)
     try:
         from rthreading import _diag
@@ -302,16 +309,20 @@ def half_installed(tmp_path):
     """A directory for PYTHONPATH holding rthreading's Python files without its native
     module: the package found first, as a half-installed copy would be."""
     pkg = tmp_path / "rthreading"
-    shutil.copytree(pathlib.Path(rthreading.__file__).parent, pkg,
-                    ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd", "__pycache__"))
+    shutil.copytree(
+        pathlib.Path(rthreading.__file__).parent,
+        pkg,
+        ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd", "__pycache__"),
+    )
     assert not list(pkg.glob("_core*.so"))
     return tmp_path
 
 
 def test_half_installed_starts_unpatched_with_one_warning(half_installed):
-    proc = run("import threading, sys; print(type(threading.Lock()).__module__, "
-               "'rthreading' in sys.modules)",
-               env=_env(RTHREADING_PATCH="1", PYTHONPATH=str(half_installed)))
+    proc = run(
+        "import threading, sys; print(type(threading.Lock()).__module__, 'rthreading' in sys.modules)",
+        env=_env(RTHREADING_PATCH="1", PYTHONPATH=str(half_installed)),
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "_thread False\n"
     lines = proc.stderr.splitlines()
@@ -320,10 +331,13 @@ def test_half_installed_starts_unpatched_with_one_warning(half_installed):
     assert "running unpatched" in lines[0] and "rthreading._core" in lines[0]
 
 
-@pytest.mark.parametrize("source, shown", [
-    ("def (:\n", "SyntaxError"),
-    ("raise RuntimeError('broken\\nover two lines')\n", "RuntimeError: broken over two lines"),
-])
+@pytest.mark.parametrize(
+    "source, shown",
+    [
+        ("def (:\n", "SyntaxError"),
+        ("raise RuntimeError('broken\\nover two lines')\n", "RuntimeError: broken over two lines"),
+    ],
+)
 def test_broken_package_starts_unpatched_with_one_warning(tmp_path, source, shown):
     (tmp_path / "rthreading").mkdir()
     (tmp_path / "rthreading" / "__init__.py").write_text(source)
@@ -337,14 +351,16 @@ def test_refusal_in_a_subinterpreter_is_silent(tmp_path):
     # How rthreading's native module refuses a subinterpreter: an ImportError naming it.
     (tmp_path / "rthreading").mkdir()
     (tmp_path / "rthreading" / "__init__.py").write_text(
-        "raise ImportError('rthreading does not support subinterpreters')\n")
+        "raise ImportError('rthreading does not support subinterpreters')\n"
+    )
     proc = run("print('running')", env=_env(RTHREADING_PATCH="1", PYTHONPATH=str(tmp_path)))
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "running\n", "")
 
 
 def test_subinterpreter_stays_unpatched_and_the_main_one_unharmed():
     pytest.importorskip("_testcapi")
-    proc = run("""\
+    proc = run(
+        """\
         import sys, threading, _testcapi, rthreading
         assert threading.Lock is rthreading.Lock
         code = ("import sys, threading\\n"
@@ -356,7 +372,9 @@ def test_subinterpreter_stays_unpatched_and_the_main_one_unharmed():
             rthreading.Lock().release()
         except RuntimeError as e:
             print("main:", e)
-        """, env=_env(RTHREADING_PATCH="1"))
+        """,
+        env=_env(RTHREADING_PATCH="1"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "sub\nsub\nsub\nmain: release unlocked lock\n"
     assert proc.stderr == ""

@@ -46,6 +46,7 @@ def settle(pred, timeout=10.0):
 
 # --- the class -----------------------------------------------------------------------------------
 
+
 def test_is_an_executor():
     ex = rf.ThreadPoolExecutor(1)
     assert isinstance(ex, cf.Executor)
@@ -61,9 +62,17 @@ def test_default_max_workers():
     assert std == ours
 
 
-@pytest.mark.parametrize("args", [
-    (0,), (-1,), ("3",), (None, "", 5), (2, "", None, 5), (1.5,),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0,),
+        (-1,),
+        ("3",),
+        (None, "", 5),
+        (2, "", None, 5),
+        (1.5,),
+    ],
+)
 def test_constructor_arguments(args):
     def scenario(m):
         r = outcome(lambda: m.ThreadPoolExecutor(*args))
@@ -106,6 +115,7 @@ def test_worker_count_limit(max_workers):
 
 
 # --- submit --------------------------------------------------------------------------------------
+
 
 def test_submit_passes_arguments(fm):
     with fm.ThreadPoolExecutor(2) as ex:
@@ -174,11 +184,14 @@ def test_result_order_of_many_futures(fm):
 
 # --- map -----------------------------------------------------------------------------------------
 
+
 def test_map_results_in_order(fm):
     with fm.ThreadPoolExecutor(4) as ex:
+
         def slow_square(x):
             time.sleep(0.001 * (x % 4))
             return x * x
+
         assert list(ex.map(slow_square, range(40))) == [x * x for x in range(40)]
         assert list(ex.map(pow, [2, 3, 4], [5, 6])) == [32, 729]  # zip semantics
         assert list(ex.map(int, [])) == []
@@ -338,6 +351,7 @@ def test_map_of_100k_items(fm):
 
 # --- shutdown ------------------------------------------------------------------------------------
 
+
 def test_shutdown_cancel_futures():
     def scenario(m):
         gate = threading.Event()
@@ -416,6 +430,7 @@ def test_pool_referenced_only_by_its_queue_runs_the_work(fm):
 
 # --- workers -------------------------------------------------------------------------------------
 
+
 @pytest.mark.thread_unsafe  # counts the process's threads
 def test_worker_names_and_enumerate():
     def scenario(m):
@@ -425,6 +440,7 @@ def test_worker_names_and_enumerate():
             def name():
                 barrier.wait(10)
                 return threading.current_thread().name
+
             names = sorted(f.result() for f in [ex.submit(name) for _ in range(3)])
             listed = sorted(t.name for t in threading.enumerate() if t.name.startswith("named_"))
             return names, listed, sorted(t.name for t in ex._threads)
@@ -490,6 +506,7 @@ def test_idle_workers_use_no_cpu():
 
 # --- initializer ---------------------------------------------------------------------------------
 
+
 def test_initializer_runs_in_every_worker(fm):
     local = threading.local()
     seen = []
@@ -512,6 +529,7 @@ def test_failing_initializer_breaks_the_pool(caplog):
 
         def init():
             raise OSError("no")
+
         ex = m.ThreadPoolExecutor(1, initializer=init)
         f = ex.submit(int)
         r = [outcome(lambda: f.result(timeout=10))]
@@ -532,6 +550,7 @@ def test_failing_initializer_breaks_the_pool(caplog):
 
 
 # --- many submitters ------------------------------------------------------------------------------
+
 
 def test_many_submitters_lose_no_task(fm):
     """10^5 tasks from 8 threads: every one runs exactly once."""

@@ -25,7 +25,8 @@ def run(code, pool_import, timeout=30):
 
 
 def test_exit_finishes_pending_work_of_a_pool_never_shut_down(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import sys, time
 ex = ThreadPoolExecutor(2)
 def work(i):
@@ -34,7 +35,9 @@ def work(i):
 for i in range(8):
     ex.submit(work, i)
 print("main exits", flush=True)
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "main exits"
@@ -42,28 +45,35 @@ print("main exits", flush=True)
 
 
 def test_exit_with_idle_workers_does_not_hang(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 ex = ThreadPoolExecutor(4)
 print(sum(ex.map(abs, range(-1000, 0))))
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, out, err) == (0, "500500\n", "")
 
 
 def test_exit_with_an_unreferenced_pool_finishes_its_work(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import time
 def make():
     ex = ThreadPoolExecutor(1)
     for i in range(3):
         ex.submit(lambda i=i: (time.sleep(0.01), print("done", i, flush=True)))
 make()
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, err) == (0, "")
     assert out.splitlines() == ["done 0", "done 1", "done 2"]
 
 
 def test_exit_while_tasks_are_running_and_queued(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import sys, threading, time
 ex = ThreadPoolExecutor(2)
 started = threading.Barrier(3)
@@ -75,7 +85,9 @@ for i in range(2):
     ex.submit(long, i)
 futs = [ex.submit(sys.stdout.write, f"queued {i}\\n") for i in range(3)]
 started.wait()
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, err) == (0, "")
     assert sorted(out.splitlines()) == ["long 0", "long 1", "queued 0", "queued 1", "queued 2"]
 
@@ -83,7 +95,8 @@ started.wait()
 def test_exit_with_a_pool_made_by_a_daemon_thread(pool_import):
     """Its workers are daemon threads; exit still waits for its work (the stdlib's exit hook
     joins every worker), and no worker is left to wake up while the interpreter finalizes."""
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import sys, threading, time
 pools = []
 def make():
@@ -95,12 +108,15 @@ t = threading.Thread(target=make, daemon=True)
 t.start()
 t.join()
 print("daemon workers:", all(w.daemon for w in pools[0]._threads), flush=True)
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, out, err) == (0, "daemon workers: True\nslow task done\n", "")
 
 
 def test_submit_during_interpreter_shutdown(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import atexit
 ex = ThreadPoolExecutor(1)
 ex.submit(int).result()
@@ -110,13 +126,16 @@ def late():
     except RuntimeError as e:
         print(type(e).__name__, e)
 atexit.register(late)
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, err) == (0, "")
     assert out == "RuntimeError cannot schedule new futures after shutdown\n"
 
 
 def test_ctrl_c_interrupts_result_on_the_main_thread(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import os, signal, threading, time
 gate = threading.Event()
 ex = ThreadPoolExecutor(1)
@@ -130,12 +149,15 @@ except KeyboardInterrupt:
 gate.set()
 print(f.result(timeout=10))
 ex.shutdown()
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, out, err) == (0, "interrupted True\nTrue\n", "")
 
 
 def test_ctrl_c_interrupts_map_and_shutdown():
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import os, signal, threading, time
 gate = threading.Event()
 ex = ThreadPoolExecutor(1)
@@ -149,13 +171,16 @@ for blocked in ("map", "shutdown"):
 gate.set()
 ex.shutdown(wait=True)
 print("clean")
-""", IMPORTS["rthreading"])
+""",
+        IMPORTS["rthreading"],
+    )
     assert (rc, out, err) == (0, "interrupted map\ninterrupted shutdown\nclean\n", "")
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_fork_child_can_use_pools():
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import os, warnings
 warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
 ex = ThreadPoolExecutor(2)
@@ -176,13 +201,16 @@ _, status = os.waitpid(pid, 0)
 print(os.waitstatus_to_exitcode(status))
 print(ex.submit(pow, 2, 3).result(timeout=10))
 ex.shutdown()
-""", IMPORTS["rthreading"])
+""",
+        IMPORTS["rthreading"],
+    )
     assert (rc, out, err) == (0, "4950\n0\n8\n", "")
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_fork_child_can_make_a_new_pool(pool_import):
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import os, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
 ex = ThreadPoolExecutor(2)
@@ -198,17 +226,22 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 print(os.waitstatus_to_exitcode(status))
 ex.shutdown()
-""", pool_import)
+""",
+        pool_import,
+    )
     assert (rc, out, err) == (0, "0\n", "")
 
 
 def test_importing_futures_keeps_the_gil_disabled():
     if getattr(sys, "_is_gil_enabled", lambda: True)() is not False:
         pytest.skip("needs a free-threaded build")
-    rc, out, err = run("""
+    rc, out, err = run(
+        """
 import sys
 ex = ThreadPoolExecutor(2)
 ex.submit(int).result()
 print(sys._is_gil_enabled())
-""", IMPORTS["rthreading"])
+""",
+        IMPORTS["rthreading"],
+    )
     assert (rc, out, err) == (0, "False\n", "")

@@ -153,8 +153,7 @@ with concurrent.futures.ThreadPoolExecutor(max_workers=3) as executor:
 
 def test_004_submit_and_as_completed(impl):
     lines = run_program(FETCH_AS_COMPLETED, impl)
-    assert sorted(lines) == sorted(f"Response from https://api.example.com/{p}"
-                                   for p in ("users", "posts", "comments"))
+    assert sorted(lines) == sorted(f"Response from https://api.example.com/{p}" for p in ("users", "posts", "comments"))
 
 
 SQUARE_MAP = """\

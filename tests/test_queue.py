@@ -63,6 +63,7 @@ def state(q):
 
 # --- the classes and their namespace ------------------------------------------------------------
 
+
 def test_exception_classes_are_the_stdlibs():
     assert rt_queue.Empty is std_queue.Empty
     assert rt_queue.Full is std_queue.Full
@@ -70,8 +71,7 @@ def test_exception_classes_are_the_stdlibs():
         assert rt_queue.ShutDown is std_queue.ShutDown
     else:
         assert issubclass(rt_queue.ShutDown, Exception)
-    assert set(rt_queue.__all__) == {"Empty", "Full", "ShutDown", "Queue", "PriorityQueue",
-                                     "LifoQueue", "SimpleQueue"}
+    assert set(rt_queue.__all__) == {"Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"}
 
 
 def test_top_level_names():
@@ -91,8 +91,9 @@ def test_classes_are_native_and_related():
     assert not issubclass(rt_queue.SimpleQueue, rt_queue.Queue)
 
 
-@pytest.mark.parametrize("method", ["put", "get", "put_nowait", "get_nowait", "qsize", "empty",
-                                    "full", "task_done", "join"])
+@pytest.mark.parametrize(
+    "method", ["put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"]
+)
 def test_signatures_match(cls_name, method):
     std = inspect.signature(getattr(getattr(std_queue, cls_name)(), method))
     rt = inspect.signature(getattr(getattr(rt_queue, cls_name)(), method))
@@ -117,6 +118,7 @@ def test_weakref_and_repr(cls_name):
 
 # --- ordering -----------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(order=True)
 class Job:
     priority: int
@@ -139,6 +141,7 @@ def test_ordering(cls_name, items):
         for x in ITEMS[items]:
             q.put(x)
         return [q.get() for _ in ITEMS[items]]
+
     assert_same(scenario)
 
 
@@ -157,6 +160,7 @@ def test_priority_ties_interleaved_match_heapq():
         while not q.empty():
             out.append(q.get().name)
         return out
+
     assert_same(scenario)
 
 
@@ -173,6 +177,7 @@ def test_priority_by_lt_only():
         for v in [3, 1, 2, 5, 4]:
             q.put(OnlyLt(v))
         return [q.get().v for _ in range(5)]
+
     assert assert_same(scenario) == ("ok", [1, 2, 3, 4, 5])
 
 
@@ -181,12 +186,14 @@ def test_priority_uncomparable_items_raise_the_same():
         q = m.PriorityQueue()
         q.put(1)
         q.put("a")
+
     std = assert_same(scenario)
     assert std[1] is TypeError
 
 
 class Bomb:
     """Compares by value, but raising once `armed` is set."""
+
     armed = False
 
     def __init__(self, v):
@@ -233,6 +240,7 @@ def test_priority_comparison_error_propagates_like_stdlib(bombs):
             q.put(Bomb(0))
         finally:
             Bomb.armed = False
+
     assert assert_same(scenario) == ("raise", ZeroDivisionError, "comparison failed")
 
 
@@ -255,8 +263,18 @@ def test_priority_reentrant_comparison_raises_instead_of_deadlock():
 
 # --- random operation sequences -------------------------------------------------------------------
 
-OPS = ["put", "put_nowait", "put_block_false", "put_timeout0", "get", "get_nowait",
-       "get_block_false", "get_timeout0", "task_done", "qsize"]
+OPS = [
+    "put",
+    "put_nowait",
+    "put_block_false",
+    "put_timeout0",
+    "get",
+    "get_nowait",
+    "get_block_false",
+    "get_timeout0",
+    "task_done",
+    "qsize",
+]
 
 
 def apply(q, op, x):
@@ -286,13 +304,16 @@ def test_random_sequences_match(cls_name, maxsize, seed):
         for op, x in ops:
             trace.append((op, outcome(lambda: apply(q, op, x)), state(q)))
         return trace
+
     assert_same(scenario)
 
 
 # --- maxsize ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("maxsize", [0, -1, 1, 2, 2.5, 0.5, True, False, float("inf"),
-                                     float("-inf"), float("nan"), 10**30, -(10**30), 2**63])
+
+@pytest.mark.parametrize(
+    "maxsize", [0, -1, 1, 2, 2.5, 0.5, True, False, float("inf"), float("-inf"), float("nan"), 10**30, -(10**30), 2**63]
+)
 def test_maxsize_values(cls_name, maxsize):
     def scenario(m):
         q = getattr(m, cls_name)(maxsize)
@@ -301,6 +322,7 @@ def test_maxsize_values(cls_name, maxsize):
             trace.append(outcome(lambda: q.put_nowait(i)))
             trace.append(state(q))
         return trace
+
     assert_same(scenario)
 
 
@@ -314,6 +336,7 @@ def test_unusual_maxsize_objects(cls_name, maxsize):
             trace.append(outcome(lambda: state(q)))
         trace.append(outcome(q.get_nowait))
         return trace
+
     assert_same(scenario)
 
 
@@ -333,8 +356,9 @@ def test_maxsize_keyword_and_assignment(qmod, cls_name):
     assert q.qsize() == 4
 
 
-@pytest.mark.parametrize("args,kwargs", [((1, 2), {}), ((), {"size": 1}), ((1,), {"maxsize": 2}),
-                                         ((), {"maxsize": 2, "x": 1})])
+@pytest.mark.parametrize(
+    "args,kwargs", [((1, 2), {}), ((), {"size": 1}), ((1,), {"maxsize": 2}), ((), {"maxsize": 2, "x": 1})]
+)
 def test_constructor_errors_match(cls_name, args, kwargs):
     std = assert_same(lambda m: getattr(m, cls_name)(*args, **kwargs))
     assert std[1] is TypeError
@@ -342,8 +366,21 @@ def test_constructor_errors_match(cls_name, args, kwargs):
 
 # --- blocking, timeouts and argument errors -------------------------------------------------------
 
-BAD_TIMEOUTS = [-1, -0.5, -1e-10, "1", [1], 1j, decimal.Decimal(1), decimal.Decimal(-1),
-                10**400, float("inf"), 1e300, 1e10, -(10**400)]
+BAD_TIMEOUTS = [
+    -1,
+    -0.5,
+    -1e-10,
+    "1",
+    [1],
+    1j,
+    decimal.Decimal(1),
+    decimal.Decimal(-1),
+    10**400,
+    float("inf"),
+    1e300,
+    1e10,
+    -(10**400),
+]
 
 
 @pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
@@ -354,12 +391,12 @@ def test_get_timeout_arguments_match(cls_name, timeout, filled):
         if filled:
             q.put(1)
         return q.get(timeout=timeout)
+
     assert_same(scenario)
 
 
 @pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
-@pytest.mark.parametrize("maxsize,filled", [(0, 0), (2, 0), (2, 2)],
-                         ids=["unbounded", "bounded", "full"])
+@pytest.mark.parametrize("maxsize,filled", [(0, 0), (2, 0), (2, 2)], ids=["unbounded", "bounded", "full"])
 def test_put_timeout_arguments_match(cls_name, timeout, maxsize, filled):
     def scenario(m):
         q = getattr(m, cls_name)(maxsize)
@@ -367,6 +404,7 @@ def test_put_timeout_arguments_match(cls_name, timeout, maxsize, filled):
             q.put(i)
         q.put(9, timeout=timeout)
         return state(q)
+
     assert_same(scenario)
 
 
@@ -380,8 +418,7 @@ class Truthy:
         return self.value
 
 
-@pytest.mark.parametrize("block", [False, 0, None, "", True, 1, "x", Truthy(False), Truthy(None)],
-                         ids=repr)
+@pytest.mark.parametrize("block", [False, 0, None, "", True, 1, "x", Truthy(False), Truthy(None)], ids=repr)
 @pytest.mark.parametrize("maxsize", [0, 1])
 def test_block_argument_match(cls_name, block, maxsize):
     def scenario(m):
@@ -392,6 +429,7 @@ def test_block_argument_match(cls_name, block, maxsize):
         trace.append(outcome(lambda: q.get(block, 0)))
         trace.append(outcome(lambda: q.get(block, 0)))
         return trace, state(q)
+
     assert_same(scenario)
 
 
@@ -418,8 +456,14 @@ def test_put_times_out_with_full(qmod, cls_name, timeout):
 def test_nowait_errors_match(cls_name):
     def scenario(m):
         q = getattr(m, cls_name)(1)
-        return [outcome(q.get_nowait), outcome(lambda: q.put_nowait(1)),
-                outcome(lambda: q.put_nowait(2)), outcome(q.get_nowait), state(q)]
+        return [
+            outcome(q.get_nowait),
+            outcome(lambda: q.put_nowait(1)),
+            outcome(lambda: q.put_nowait(2)),
+            outcome(q.get_nowait),
+            state(q),
+        ]
+
     std = assert_same(scenario)
     assert std[1][0][:2] == ("raise", std_queue.Empty)
     assert std[1][2][:2] == ("raise", std_queue.Full)
@@ -464,6 +508,7 @@ def test_blocked_put_resumes_when_room(qmod, cls_name):
 
 # --- task accounting ------------------------------------------------------------------------------
 
+
 def test_task_done_too_many_times_matches(cls_name):
     def scenario(m):
         q = getattr(m, cls_name)()
@@ -471,6 +516,7 @@ def test_task_done_too_many_times_matches(cls_name):
         q.get()
         q.task_done()
         q.task_done()
+
     std = assert_same(scenario)
     assert std[1] is ValueError
 
@@ -503,6 +549,7 @@ def test_unfinished_tasks_is_writable(qmod, cls_name):
 
 
 # --- shutdown (3.13) ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def smod(qmod):
@@ -571,8 +618,7 @@ def test_shutdown_wakes_blocked_getters_and_putters(smod, cls_name, immediate):
     q.put(1)  # one getter gets it
     q2 = getattr(smod, cls_name)(1)
     q2.put(0)
-    putters = [threading.Thread(target=lambda: results.append(outcome(lambda: q2.put(5))))
-               for _ in range(2)]
+    putters = [threading.Thread(target=lambda: results.append(outcome(lambda: q2.put(5)))) for _ in range(2)]
     for t in putters:
         t.start()
     time.sleep(0.03)
@@ -581,8 +627,14 @@ def test_shutdown_wakes_blocked_getters_and_putters(smod, cls_name, immediate):
     for t in getters + putters:
         t.join(10)
     kinds = sorted(repr(r[:2]) for r in results)
-    assert kinds == sorted([repr(("ok", 1)), repr(("raise", smod.ShutDown)),
-                            repr(("raise", smod.ShutDown)), repr(("raise", smod.ShutDown))])
+    assert kinds == sorted(
+        [
+            repr(("ok", 1)),
+            repr(("raise", smod.ShutDown)),
+            repr(("raise", smod.ShutDown)),
+            repr(("raise", smod.ShutDown)),
+        ]
+    )
     assert q2.qsize() == (0 if immediate else 1)
 
 
@@ -601,8 +653,7 @@ def test_shutdown_takes_precedence_over_argument_errors(smod, cls_name):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_sequences_with_shutdown_match(cls_name, seed):
     rnd = random.Random(seed)
-    ops = [(rnd.choice(OPS + ["shutdown", "shutdown_now"] if i > 20 else OPS), rnd.randrange(8))
-           for i in range(150)]
+    ops = [(rnd.choice(OPS + ["shutdown", "shutdown_now"] if i > 20 else OPS), rnd.randrange(8)) for i in range(150)]
 
     def scenario(m):
         q = getattr(m, cls_name)(3)
@@ -614,4 +665,5 @@ def test_random_sequences_with_shutdown_match(cls_name, seed):
                 trace.append(outcome(lambda: apply(q, op, x)))
             trace.append((state(q), q.is_shutdown))
         return trace
+
     assert_same(scenario)

@@ -42,8 +42,25 @@ def test_no_task_accounting_or_bounds():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_sequences_match(seed):
     rnd = random.Random(seed)
-    ops = [(rnd.choice(["put", "put_nowait", "put_args", "get", "get_nowait", "get_block_false",
-                        "get_timeout0", "qsize", "empty"]), rnd.randrange(10)) for _ in range(400)]
+    ops = [
+        (
+            rnd.choice(
+                [
+                    "put",
+                    "put_nowait",
+                    "put_args",
+                    "get",
+                    "get_nowait",
+                    "get_block_false",
+                    "get_timeout0",
+                    "qsize",
+                    "empty",
+                ]
+            ),
+            rnd.randrange(10),
+        )
+        for _ in range(400)
+    ]
 
     def scenario(m):
         q = m.SimpleQueue()
@@ -62,11 +79,25 @@ def test_random_sequences_match(seed):
             }[op]
             trace.append((op, outcome(fn), q.qsize(), q.empty()))
         return trace
+
     assert_same(scenario)
 
 
-BAD_TIMEOUTS = [-1, -0.5, "1", [1], 1j, decimal.Decimal(1), 10**400, float("inf"), 1e300,
-                -1e300, float("nan"), -(10**30), 1e10]
+BAD_TIMEOUTS = [
+    -1,
+    -0.5,
+    "1",
+    [1],
+    1j,
+    decimal.Decimal(1),
+    10**400,
+    float("inf"),
+    1e300,
+    -1e300,
+    float("nan"),
+    -(10**30),
+    1e10,
+]
 
 
 @pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
@@ -79,6 +110,7 @@ def test_get_timeout_arguments_match(timeout, filled):
         if timeout == 1e10 and not filled:
             return q.get(False, timeout)  # the C queue would wait 317 years
         return q.get(timeout=timeout)
+
     assert_same(scenario)
 
 
@@ -100,19 +132,23 @@ def test_block_argument_match(block):
         trace.append(outcome(lambda: q.get(block, 0)))
         trace.append(outcome(lambda: q.get(block, 0)))
         return trace, q.qsize()
+
     assert_same(scenario)
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.SimpleQueue(1),
-    lambda m: m.SimpleQueue(x=1),
-    lambda m: m.SimpleQueue().put(),
-    lambda m: m.SimpleQueue().put(1, 2, 3, 4),
-    lambda m: m.SimpleQueue().get(1, 2, 3),
-    lambda m: m.SimpleQueue().get_nowait(1),
-    lambda m: m.SimpleQueue().put_nowait(),
-], ids=["ctor-arg", "ctor-kwarg", "put-none", "put-many", "get-many", "get_nowait-arg",
-        "put_nowait-none"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.SimpleQueue(1),
+        lambda m: m.SimpleQueue(x=1),
+        lambda m: m.SimpleQueue().put(),
+        lambda m: m.SimpleQueue().put(1, 2, 3, 4),
+        lambda m: m.SimpleQueue().get(1, 2, 3),
+        lambda m: m.SimpleQueue().get_nowait(1),
+        lambda m: m.SimpleQueue().put_nowait(),
+    ],
+    ids=["ctor-arg", "ctor-kwarg", "put-none", "put-many", "get-many", "get_nowait-arg", "put_nowait-none"],
+)
 def test_call_errors_match_type(call):
     std, rt = [outcome(lambda m=m: call(m)) for m in QMODS.values()]
     assert std[:2] == rt[:2] == ("raise", TypeError)

@@ -28,6 +28,7 @@ def run_ops(q, seed, n=200):
 
 def unique_queue(base):
     """The classic subclass: a set-backed queue that drops duplicates."""
+
     class UniqueQueue(base):
         def _init(self, maxsize):
             self.queue = []
@@ -45,6 +46,7 @@ def unique_queue(base):
             item = self.queue.pop(0)
             self.seen.discard(item)
             return item
+
     return UniqueQueue
 
 
@@ -69,6 +71,7 @@ def test_partial_override_with_super(base):
                 super()._put(item * 2)
 
         return run_ops(Doubling(3), 7)
+
     assert_same(scenario)
 
 
@@ -88,6 +91,7 @@ def test_exceptions_in_hooks_leave_queue_usable(base):
                 return item
 
         return run_ops(Picky(4), 3, 300)
+
     assert_same(scenario)
 
 
@@ -101,6 +105,7 @@ def test_priority_subclass_with_own_heap():
                 return -heapq.heappop(self.queue)
 
         return run_ops(Reversed(), 5)
+
     assert_same(scenario)
 
 
@@ -149,6 +154,7 @@ def test_plain_subclass_stays_native():
 
 # --- code that uses the stdlib's internals -------------------------------------------------------
 
+
 def clear_queue(q):
     """The common recipe: empty a queue under its mutex and release join()."""
     with q.mutex:
@@ -180,16 +186,15 @@ def test_peek_recipes_then_normal_use(base):
         q = getattr(m, base)(4)
         for x in [3, 1, 2]:
             q.put(x)
-        seen = (list(q.queue), q.queue[0], len(q.queue), 2 in q.queue, q.maxsize,
-                q.unfinished_tasks)
+        seen = (list(q.queue), q.queue[0], len(q.queue), 2 in q.queue, q.maxsize, q.unfinished_tasks)
         return seen, run_ops(q, 11)
+
     assert_same(scenario)
 
 
 def test_attributes_exist_like_the_stdlibs(qmod):
     q = qmod.Queue()
-    for name in ["mutex", "not_empty", "not_full", "all_tasks_done", "queue", "maxsize",
-                 "unfinished_tasks"]:
+    for name in ["mutex", "not_empty", "not_full", "all_tasks_done", "queue", "maxsize", "unfinished_tasks"]:
         assert hasattr(q, name), name
     assert q.not_empty._lock is q.mutex
 

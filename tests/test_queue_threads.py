@@ -26,6 +26,7 @@ def mods(request):
 
 # --- the seeds' programs (sleeps shortened) -------------------------------------------------------
 
+
 def test_seed_single_consumer_sentinel(mods):
     """Producer-consumer with an unbounded Queue, a None sentinel and task_done."""
     threading, queue = mods
@@ -47,7 +48,8 @@ def test_seed_single_consumer_sentinel(mods):
     q = queue.Queue()
     p = threading.Thread(target=producer, args=(q,))
     c = threading.Thread(target=consumer, args=(q,))
-    p.start(); c.start()
+    p.start()
+    c.start()
     p.join()
     q.put(None)
     c.join()
@@ -60,7 +62,7 @@ def test_seed_results_collected_through_queue(mods):
     threading, queue = mods
 
     def compute(value, result_queue):
-        result_queue.put((value, value ** 2))
+        result_queue.put((value, value**2))
 
     result_queue = queue.Queue()
     threads = [threading.Thread(target=compute, args=(i, result_queue)) for i in range(5)]
@@ -98,8 +100,10 @@ def test_seed_bounded_back_pressure(mods):
 
     pt = threading.Thread(target=producer, args=(30,))
     ct = threading.Thread(target=consumer)
-    pt.start(); ct.start()
-    pt.join(); ct.join()
+    pt.start()
+    ct.start()
+    pt.join()
+    ct.join()
     assert consumed == [f"Item-{i}" for i in range(30)]
     assert max(high_water) <= 5
 
@@ -124,15 +128,16 @@ def test_seed_two_consumers_pass_the_sentinel(mods):
             q.task_done()
 
     q = queue.Queue(maxsize=3)
-    threads = [threading.Thread(target=producer, args=(q, "P1")),
-               threading.Thread(target=consumer, args=(q, "C1")),
-               threading.Thread(target=consumer, args=(q, "C2"))]
+    threads = [
+        threading.Thread(target=producer, args=(q, "P1")),
+        threading.Thread(target=consumer, args=(q, "C1")),
+        threading.Thread(target=consumer, args=(q, "C2")),
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(got["C1"] + got["C2"], key=lambda s: int(s.rsplit("-", 1)[1])) == \
-        [f"P1-item-{i}" for i in range(20)]
+    assert sorted(got["C1"] + got["C2"], key=lambda s: int(s.rsplit("-", 1)[1])) == [f"P1-item-{i}" for i in range(20)]
     assert q.get_nowait() is None
 
 
@@ -201,6 +206,7 @@ def test_seed_join_waits_for_processing(mods):
 
 
 # --- stress -----------------------------------------------------------------------------------
+
 
 @pytest.mark.thread_unsafe  # heavy already: 8 threads of its own
 @pytest.mark.timeout(120)
@@ -386,15 +392,19 @@ SIGINT_SCRIPT = """
 """
 
 
-@pytest.mark.parametrize("make,prepare,call,after", [
-    ("queue.Queue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
-    ("queue.Queue()", "", "q.get(timeout=30)", "q.put(1); assert q.get() == 1"),
-    ("queue.Queue(1)", "q.put(0)", "q.put(1)", "assert q.get() == 0; q.put(2); assert q.qsize() == 1"),
-    ("queue.Queue()", "q.put(0)", "q.join()", "q.task_done(); q.join()"),
-    ("queue.PriorityQueue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
-    ("queue.SimpleQueue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
-    ("queue.Queue()", "q.mutex", "q.get()", "q.put(1); assert q.get() == 1"),
-], ids=["get", "get-timeout", "put-full", "join", "priority-get", "simple-get", "compat-get"])
+@pytest.mark.parametrize(
+    "make,prepare,call,after",
+    [
+        ("queue.Queue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
+        ("queue.Queue()", "", "q.get(timeout=30)", "q.put(1); assert q.get() == 1"),
+        ("queue.Queue(1)", "q.put(0)", "q.put(1)", "assert q.get() == 0; q.put(2); assert q.qsize() == 1"),
+        ("queue.Queue()", "q.put(0)", "q.join()", "q.task_done(); q.join()"),
+        ("queue.PriorityQueue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
+        ("queue.SimpleQueue()", "", "q.get()", "q.put(1); assert q.get() == 1"),
+        ("queue.Queue()", "q.mutex", "q.get()", "q.put(1); assert q.get() == 1"),
+    ],
+    ids=["get", "get-timeout", "put-full", "join", "priority-get", "simple-get", "compat-get"],
+)
 def test_ctrl_c_interrupts_blocked_call(make, prepare, call, after):
     r = run_python(SIGINT_SCRIPT.format(make=make, prepare=prepare, call=call, after=after))
     assert r.returncode == 0, r.stderr
@@ -431,8 +441,7 @@ def test_switch_to_compatibility_mode_under_load(cls):
         got.append(mine)
 
     consumers = [rthreading.Thread(target=consumer, daemon=True) for _ in range(n_threads)]
-    producers = [rthreading.Thread(target=producer, args=(p,), daemon=True)
-                 for p in range(n_threads)]
+    producers = [rthreading.Thread(target=producer, args=(p,), daemon=True) for p in range(n_threads)]
     for t in consumers + producers:
         t.start()
     assert midway.wait(30)
@@ -454,12 +463,17 @@ def test_switch_to_compatibility_mode_under_load(cls):
 def test_blocked_calls_do_not_stall_the_collector():
     """Threads blocked in get/put/join wait detached: a collection (which stops the world on
     the free-threaded build) still completes, and so does every other thread's work."""
-    empty, full, pending, simple = (rt_queue.Queue(), rt_queue.PriorityQueue(1),
-                                    rt_queue.LifoQueue(), rt_queue.SimpleQueue())
+    empty, full, pending, simple = (
+        rt_queue.Queue(),
+        rt_queue.PriorityQueue(1),
+        rt_queue.LifoQueue(),
+        rt_queue.SimpleQueue(),
+    )
     full.put(0)
     pending.put(0)
-    blocked = [rthreading.Thread(target=f, daemon=True)
-               for f in (empty.get, lambda: full.put(1), pending.join, simple.get)]
+    blocked = [
+        rthreading.Thread(target=f, daemon=True) for f in (empty.get, lambda: full.put(1), pending.join, simple.get)
+    ]
     for t in blocked:
         t.start()
     time.sleep(0.05)

@@ -23,15 +23,35 @@ def has_locked(m):
 
 # The Lock tests' acquire() arguments that the RLock tests check too, and a few of their own.
 NON_BLOCKING_ARGS = pick(
-    shared.NON_BLOCKING_ARGS, "blocking=False", "positional-False", "blocking=0", "blocking=None",
-    "timeout=0", "timeout=1ns", "positional-timeout", "nonblocking-timeout=-1", "timeout=-2",
-    "nonblocking-with-timeout", "positional-nonblocking-with-timeout", "timeout=nan",
-    "timeout=inf", "timeout=1e300", "timeout=2*TIMEOUT_MAX", "timeout=2**63", "timeout=2**70",
-    "timeout=-2**70", "timeout=str", "timeout=None", "timeout=complex",
+    shared.NON_BLOCKING_ARGS,
+    "blocking=False",
+    "positional-False",
+    "blocking=0",
+    "blocking=None",
+    "timeout=0",
+    "timeout=1ns",
+    "positional-timeout",
+    "nonblocking-timeout=-1",
+    "timeout=-2",
+    "nonblocking-with-timeout",
+    "positional-nonblocking-with-timeout",
+    "timeout=nan",
+    "timeout=inf",
+    "timeout=1e300",
+    "timeout=2*TIMEOUT_MAX",
+    "timeout=2**63",
+    "timeout=2**70",
+    "timeout=-2**70",
+    "timeout=str",
+    "timeout=None",
+    "timeout=complex",
 ) + [pytest.param((), {"timeout": -0.25}, id="timeout=-0.25")]
 
 BLOCKING_ARGS = pick(
-    shared.BLOCKING_ARGS, "no-args", "blocking=True", "timeout=TIMEOUT_MAX",
+    shared.BLOCKING_ARGS,
+    "no-args",
+    "blocking=True",
+    "timeout=TIMEOUT_MAX",
     "timeout=TIMEOUT_MAX+0.5",
 ) + [
     pytest.param((), {"timeout": -1}, id="timeout=-1"),  # the Lock's passes blocking=True too
@@ -46,8 +66,7 @@ BLOCKING_ARGS = pick(
 @pytest.mark.parametrize("args, kwargs", NON_BLOCKING_ARGS)
 def test_acquire_args_when_held_by_another_thread(args, kwargs):
     skip_old_blocking(args, kwargs)
-    std, ours = both(lambda m: outcome_when_held(m.RLock, lambda l: l.acquire(*args, **kwargs),
-                                                 depth=2))
+    std, ours = both(lambda m: outcome_when_held(m.RLock, lambda l: l.acquire(*args, **kwargs), depth=2))
     assert ours == std
     assert std != "blocked"
 
@@ -323,9 +342,11 @@ def test_acquire_restore_waits_for_other_owner(mod):
     t.start()
     assert holding.wait(10)
     done = []
-    restorer = threading.Thread(target=lambda: done.append(
-        (lock._acquire_restore((2, threading.get_ident())), lock._recursion_count(), lock.release(),
-         lock.release())))
+    restorer = threading.Thread(
+        target=lambda: done.append(
+            (lock._acquire_restore((2, threading.get_ident())), lock._recursion_count(), lock.release(), lock.release())
+        )
+    )
     restorer.start()
     time.sleep(0.03)
     assert done == []

@@ -31,8 +31,9 @@ def test_import_leaves_the_gil_disabled():
         "print(sys._is_gil_enabled())\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}  # no override
-    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
-                          capture_output=True, text=True, timeout=60, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "False\n"
     assert "GIL" not in proc.stderr
@@ -106,5 +107,4 @@ def test_installed_package_is_the_wheel():
     assert any(f.startswith("rthreading/_core") for f in files), files
     assert "rthreading/__init__.py" in files
     # rthreading_patch.pth is the wheel's RTHREADING_PATCH=1 hook; an editable install adds another.
-    assert not any(f.endswith(".pth") for f in files - {"rthreading_patch.pth"}), \
-        "an editable install, not the wheel"
+    assert not any(f.endswith(".pth") for f in files - {"rthreading_patch.pth"}), "an editable install, not the wheel"

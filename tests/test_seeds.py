@@ -150,11 +150,9 @@ print(sorted(r.split(":")[0] for r in download_parallel(files)))
 
 
 def test_001_parallel_downloads(mod):
-    events = run_program_events(PARALLEL_DOWNLOADS, mod,
-                                r"Completed file\d\.zip|Speedup: \d+\.\dx|\[.*\]")
+    events = run_program_events(PARALLEL_DOWNLOADS, mod, r"Completed file\d\.zip|Speedup: \d+\.\dx|\[.*\]")
     files = [f"file{i}.zip" for i in range(1, 6)]
-    assert sorted(e for e in events if e.startswith("Completed")) == sorted(
-        f"Completed {f}" for f in files * 3)
+    assert sorted(e for e in events if e.startswith("Completed")) == sorted(f"Completed {f}" for f in files * 3)
     assert sum(e.startswith("Speedup") for e in events) == 1
     assert ast.literal_eval(events[-1]) == files  # every result stored, under the lock
 
@@ -262,8 +260,9 @@ for t in threads:
 
 
 def test_002_semaphore_limits_to_3(mod):
-    peak = peak_inside(SEMAPHORE_3, mod, r"Worker \d+ (?:working|done)",
-                       [f"Worker {i}" for i in range(10)], " working", " done")
+    peak = peak_inside(
+        SEMAPHORE_3, mod, r"Worker \d+ (?:working|done)", [f"Worker {i}" for i in range(10)], " working", " done"
+    )
     assert peak == 3
 
 
@@ -296,8 +295,7 @@ t2.join()
 
 
 def test_002_event_signaling_order(mod):
-    assert run_program(EVENT_SIGNALING, mod) == [
-        "Waiting for event...", "Setting event...", "Event received!"]
+    assert run_program(EVENT_SIGNALING, mod) == ["Waiting for event...", "Setting event...", "Event received!"]
 
 
 CACHE_WITH_LOCK = """\
@@ -563,7 +561,7 @@ def test_003_rate_limiter(mod):
     events = run_program_events(RATE_LIMITER, mod, r"Request at \d+\.\d{3}|10 requests took \S+")
     assert sum(e.startswith("Request at ") for e in events) == 10
     assert re.fullmatch(r"10 requests took \d+\.\d\ds", events[-1])
-    assert float(events[-1][len("10 requests took "):-1]) >= 0.2  # the last five waited
+    assert float(events[-1][len("10 requests took ") : -1]) >= 0.2  # the last five waited
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,6 +675,12 @@ for t in threads:
 
 
 def test_004_semaphore_never_more_than_2(mod):
-    peak = peak_inside(SEMAPHORE_2, mod, r"T\d: (?:using|releasing) connection",
-                       [f"T{i}" for i in range(4)], ": using connection", ": releasing connection")
+    peak = peak_inside(
+        SEMAPHORE_2,
+        mod,
+        r"T\d: (?:using|releasing) connection",
+        [f"T{i}" for i in range(4)],
+        ": using connection",
+        ": releasing connection",
+    )
     assert peak == 2

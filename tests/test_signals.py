@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix",
-                                reason="needs POSIX signals")
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
 
 CHILD = """\
 import sys, time
@@ -68,22 +67,31 @@ CASES = {
     "RLock.acquire": ("lock.acquire()", *RLOCK),
     "RLock.acquire-timeout": ("lock.acquire(True, 60)", *RLOCK),
     "Condition.wait": (
-        "cond.wait()", "cond = threading.Condition()\ncond.acquire()", *CONDITION_STATE,
+        "cond.wait()",
+        "cond = threading.Condition()\ncond.acquire()",
+        *CONDITION_STATE,
     ),
     "Condition.wait-timeout": (
-        "cond.wait(60)", "cond = threading.Condition(threading.Lock())\ncond.acquire()",
+        "cond.wait(60)",
+        "cond = threading.Condition(threading.Lock())\ncond.acquire()",
         *CONDITION_STATE,
     ),
     "Semaphore.acquire": (
-        "sem.acquire()", "sem = threading.Semaphore(0)",
-        "(sem.acquire(False), sem.release(), sem.acquire(False))", (False, None, True),
+        "sem.acquire()",
+        "sem = threading.Semaphore(0)",
+        "(sem.acquire(False), sem.release(), sem.acquire(False))",
+        (False, None, True),
     ),
     "Event.wait": (
-        "event.wait()", "event = threading.Event()", "(event.is_set(), event.wait(0))",
+        "event.wait()",
+        "event = threading.Event()",
+        "(event.is_set(), event.wait(0))",
         (False, False),
     ),
     "Barrier.wait": (
-        "barrier.wait()", "barrier = threading.Barrier(2)", "(barrier.n_waiting, barrier.broken)",
+        "barrier.wait()",
+        "barrier = threading.Barrier(2)",
+        "(barrier.n_waiting, barrier.broken)",
         (0, False),
     ),
 }
@@ -98,8 +106,7 @@ def _read_line(proc, limit):
 def test_sigint_interrupts_blocking_call(mod, case):
     call, setup, state, expected = CASES[case]
     code = CHILD.format(module=mod.__name__, setup=setup, call=call, state=state)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = _read_line(proc, 30)
         if first != "ready\n":

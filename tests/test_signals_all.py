@@ -339,19 +339,20 @@ EXPECTED = {
     "Lock_acquire_notify_handoff": [True, None, True, None, False],
 }
 for _cls in ("Queue", "LifoQueue", "PriorityQueue"):
-    EXPECTED.update({
-        f"{_cls}_get": [0, None, 1, True],
-        f"{_cls}_get_timeout": [None, None, 2, [1, 2]],
-        f"{_cls}_put_full": [1, True, 0, None, 5],
-        f"{_cls}_put_full_timeout": [2, 2, [0, 1], True],
-        f"{_cls}_join": [2, *((0, 1) if _cls != "LifoQueue" else (1, 0)), None, 0],
-    })
+    EXPECTED.update(
+        {
+            f"{_cls}_get": [0, None, 1, True],
+            f"{_cls}_get_timeout": [None, None, 2, [1, 2]],
+            f"{_cls}_put_full": [1, True, 0, None, 5],
+            f"{_cls}_put_full_timeout": [2, 2, [0, 1], True],
+            f"{_cls}_join": [2, *((0, 1) if _cls != "LifoQueue" else (1, 0)), None, 0],
+        }
+    )
 
 # Before 3.13 the stdlib's interrupted Thread.join() (which the pool's shutdown uses) marks the
 # thread as stopped while it runs on: a later join() returns at once. rthreading's
 # Thread fixes that there; the stdlib is checked for these cases from 3.13 only.
-STDLIB_BROKEN_BEFORE_313 = {"Thread_join", "Thread_join_timeout", "pool_shutdown_wait",
-                            "pool_context_exit"}
+STDLIB_BROKEN_BEFORE_313 = {"Thread_join", "Thread_join_timeout", "pool_shutdown_wait", "pool_context_exit"}
 
 _RUNS = {}
 
@@ -359,8 +360,9 @@ _RUNS = {}
 def child_results(module):
     """{case: (outcome, state)} from one child interpreter running every case."""
     if module not in _RUNS:
-        proc = subprocess.run([sys.executable, "-c", textwrap.dedent(CHILD), module],
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(CHILD), module], capture_output=True, text=True, timeout=300
+        )
         lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("[")]
         _RUNS[module] = ({name: (res, state) for name, res, state in lines}, proc)
     return _RUNS[module]

@@ -39,7 +39,8 @@ def test_off_by_default_and_created_objects_tracked_while_on():
     assert r.stdout == "[]\n"
     rthreading.enable_stats()
     try:
-        lock = rthreading.Lock(); line = _line()  # noqa: E702 - the call site on one line
+        lock = rthreading.Lock()
+        line = _line()  # noqa: E702 - the call site on one line
         rlock = rthreading.RLock()
         cond = rthreading.Condition()
         q = Queue()
@@ -63,9 +64,9 @@ def test_counts_a_scripted_scenario():
     for _ in range(5):
         with lock:
             pass
-    assert lock.acquire()          # the C-level fast entry
+    assert lock.acquire()  # the C-level fast entry
     lock.release()
-    assert lock.acquire(True, 1)   # the full method
+    assert lock.acquire(True, 1)  # the full method
     assert lock.acquire(False) is False  # a failed try: neither acquisition nor wait
     lock.release()
     rec = _record(lock)

@@ -105,10 +105,14 @@ def queue_run(qmod, cls_name, seed, shutdown):
         with record:
             received.extend(mine)
 
-    producers = [threading.Thread(target=producer, args=(p, random.Random(rnd.random())),
-                                  name=f"producer-{p}") for p in range(n_prod)]
-    consumers = [threading.Thread(target=consumer, args=(random.Random(rnd.random()),),
-                                  name=f"consumer-{c}") for c in range(n_cons)]
+    producers = [
+        threading.Thread(target=producer, args=(p, random.Random(rnd.random())), name=f"producer-{p}")
+        for p in range(n_prod)
+    ]
+    consumers = [
+        threading.Thread(target=consumer, args=(random.Random(rnd.random()),), name=f"consumer-{c}")
+        for c in range(n_cons)
+    ]
     for t in consumers + producers:
         t.start()
     if shutdown:
@@ -142,8 +146,8 @@ def check_queue_invariants(seed, produced, accepted, refused, delivered):
     dup = [item for item, n in counts.items() if n > 1]
     assert not dup, f"seed {seed}: delivered twice: {dup[:5]}"
     assert collections.Counter(accepted) == counts, (
-        f"seed {seed}: lost {len(set(accepted) - set(counts))}, "
-        f"never accepted {len(set(counts) - set(accepted))}")
+        f"seed {seed}: lost {len(set(accepted) - set(counts))}, never accepted {len(set(counts) - set(accepted))}"
+    )
     assert not set(accepted) & set(refused), f"seed {seed}"
     assert len(accepted) + len(refused) <= produced, f"seed {seed}"
 
@@ -153,8 +157,7 @@ def check_queue_invariants(seed, produced, accepted, refused, delivered):
 @pytest.mark.timeout(120)
 def test_queue_producers_consumers(qmod_name, cls_name):
     for seed in seeds():
-        produced, accepted, refused, delivered = queue_run(QUEUES[qmod_name], cls_name, seed,
-                                                           shutdown=False)
+        produced, accepted, refused, delivered = queue_run(QUEUES[qmod_name], cls_name, seed, shutdown=False)
         check_queue_invariants(seed, produced, accepted, refused, delivered)
         assert len(accepted) + len(refused) == produced, f"seed {seed}"
 
@@ -220,6 +223,7 @@ def test_queue_immediate_shutdown_under_load(qmod_name, cls_name):
 
 # --- Condition storms -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mod_name", list(THREADING))
 @pytest.mark.timeout(120)
 def test_condition_notify_storm(mod_name):
@@ -266,10 +270,8 @@ def test_condition_notify_storm(mod_name):
                 state["done"] += 1
                 cond.notify_all()
 
-        threads = [threading.Thread(target=waiter, args=(w, random.Random(rnd.random())))
-                   for w in range(n_waiters)]
-        threads += [threading.Thread(target=notifier, args=(random.Random(rnd.random()),))
-                    for _ in range(n_notifiers)]
+        threads = [threading.Thread(target=waiter, args=(w, random.Random(rnd.random()))) for w in range(n_waiters)]
+        threads += [threading.Thread(target=notifier, args=(random.Random(rnd.random()),)) for _ in range(n_notifiers)]
         for t in threads:
             t.start()
         join_all(threads, "condition storm", seed)
@@ -309,8 +311,9 @@ def test_semaphore_and_event_storm(mod_name):
                 event.set() if r.random() < 0.5 else event.clear()
             event.set()
 
-        threads = [threading.Thread(target=worker, args=(random.Random(rnd.random()),))
-                   for _ in range(rnd.randint(3, 6))]
+        threads = [
+            threading.Thread(target=worker, args=(random.Random(rnd.random()),)) for _ in range(rnd.randint(3, 6))
+        ]
         threads.append(threading.Thread(target=flipper, args=(random.Random(rnd.random()),)))
         waiters = [threading.Thread(target=event.wait) for _ in range(3)]
         for t in threads + waiters:
@@ -324,6 +327,7 @@ def test_semaphore_and_event_storm(mod_name):
 
 
 # --- Barrier --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mod_name", list(THREADING))
 @pytest.mark.timeout(60)
@@ -361,8 +365,7 @@ def test_barrier_abort_and_reset_under_load(mod_name):
             stop.set()
             barrier.abort()  # releases everybody still waiting
 
-        threads = [threading.Thread(target=party, args=(random.Random(rnd.random()),))
-                   for _ in range(parties)]
+        threads = [threading.Thread(target=party, args=(random.Random(rnd.random()),)) for _ in range(parties)]
         threads.append(threading.Thread(target=chaos, args=(random.Random(rnd.random()),)))
         for t in threads:
             t.start()
@@ -372,8 +375,7 @@ def test_barrier_abort_and_reset_under_load(mod_name):
         barrier.reset()
         assert not barrier.broken
         indices = []
-        final = [threading.Thread(target=lambda: indices.append(barrier.wait(10)))
-                 for _ in range(parties)]
+        final = [threading.Thread(target=lambda: indices.append(barrier.wait(10))) for _ in range(parties)]
         for t in final:
             t.start()
         join_all(final, "barrier after reset", seed)
@@ -381,6 +383,7 @@ def test_barrier_abort_and_reset_under_load(mod_name):
 
 
 # --- the pool -------------------------------------------------------------------------------------
+
 
 class Boom(Exception):
     pass
@@ -424,8 +427,7 @@ def test_pool_mixed_tasks(fmod_name):
                 with rec:
                     futures[key] = (kind, f, cancelled)
 
-        submitters = [threading.Thread(target=submitter, args=(s, random.Random(rnd.random())))
-                      for s in range(3)]
+        submitters = [threading.Thread(target=submitter, args=(s, random.Random(rnd.random()))) for s in range(3)]
         for t in submitters:
             t.start()
         if cancel_mid:
@@ -453,4 +455,3 @@ def test_pool_mixed_tasks(fmod_name):
                 assert f.result(0) == i * 2, f"seed {seed}"
         if not cancel_mid:
             assert not refused, f"seed {seed}"
-

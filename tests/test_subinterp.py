@@ -119,6 +119,7 @@ def test_isolated_subinterpreters(tmp_path):
     isolated interpreters with their own GIL, where the stdlib's threading works."""
     try:
         import _interpreters  # noqa: F401
+
         modname = "_interpreters"
     except ImportError:
         pytest.importorskip("_xxsubinterpreters")

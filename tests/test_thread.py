@@ -25,13 +25,15 @@ from conftest import both, raises_same, run_python, sigusr1_after
 
 LEGACY = sys.version_info < (3, 13)
 STDLIB_LOSES_INTERRUPTED_THREAD = pytest.mark.xfail(
-    LEGACY, strict=True, reason="before 3.13 an interrupted join marks the thread dead (gh-90882)")
+    LEGACY, strict=True, reason="before 3.13 an interrupted join marks the thread dead (gh-90882)"
+)
 
 
 def mark_stdlib(mark):
     """A `mod` parametrization whose stdlib case carries `mark`."""
-    return pytest.mark.parametrize("mod", [pytest.param(threading, id="threading", marks=mark),
-                                           pytest.param(rthreading, id="rthreading")])
+    return pytest.mark.parametrize(
+        "mod", [pytest.param(threading, id="threading", marks=mark), pytest.param(rthreading, id="rthreading")]
+    )
 
 
 @contextlib.contextmanager
@@ -90,9 +92,16 @@ def test_signatures_are_the_stdlibs(name):
 # arguments, names, attributes
 
 
-@pytest.mark.parametrize("args, kwargs", [
-    ((), None), ((1, 2), None), ([1, 2], None), ((), {"a": 1}), ((1,), {"b": 2}),
-])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((), None),
+        ((1, 2), None),
+        ([1, 2], None),
+        ((), {"a": 1}),
+        ((1,), {"b": 2}),
+    ],
+)
 def test_target_gets_args_and_kwargs(mod, args, kwargs):
     got = []
     t = mod.Thread(target=lambda *a, **k: got.append((a, k)), args=args, kwargs=kwargs)
@@ -118,9 +127,16 @@ def test_names():
     def names(m):
         def work():
             pass
-        return [shape(m.Thread().name), shape(m.Thread(target=work).name),
-                shape(m.Thread(target=lambda: None).name), m.Thread(name="Mine").name,
-                m.Thread(name=5).name, shape(m.Timer(1, work).name)]
+
+        return [
+            shape(m.Thread().name),
+            shape(m.Thread(target=work).name),
+            shape(m.Thread(target=lambda: None).name),
+            m.Thread(name="Mine").name,
+            m.Thread(name=5).name,
+            shape(m.Timer(1, work).name),
+        ]
+
     std, ours = both(names)
     assert std == ours
     assert ours[:3] == ["Thread-N", "Thread-N (work)", "Thread-N (<lambda>)"]
@@ -128,8 +144,7 @@ def test_names():
 
 @pytest.mark.thread_unsafe(reason="counts the threads named while it runs")
 def test_auto_names_share_the_stdlibs_counter():
-    numbers = [int(re.match(r"Thread-(\d+)", m.Thread().name).group(1))
-               for m in (threading, rthreading, threading)]
+    numbers = [int(re.match(r"Thread-(\d+)", m.Thread().name).group(1)) for m in (threading, rthreading, threading)]
     assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
 
 
@@ -164,16 +179,22 @@ def test_ident_and_native_id_are_the_threads(mod):
 def test_repr_follows_the_state():
     def reprs(m):
         def norm(t):
-            return re.sub(r" \d+\)", " IDENT)", shape(repr(t)[len("<Thread("):]))
+            return re.sub(r" \d+\)", " IDENT)", shape(repr(t)[len("<Thread(") :]))
+
         out = [norm(m.Thread(name="a")), norm(m.Thread(target=lambda: None, daemon=True))]
         with running(m) as t:
             out.append(norm(t))
         out.append(norm(t))
         return out
+
     std, ours = both(reprs)
     assert std == ours
-    assert ours == ["a, initial)>", "Thread-N (<lambda>), initial daemon)>",
-                    "Thread-N (wait), started IDENT)>", "Thread-N (wait), stopped IDENT)>"]
+    assert ours == [
+        "a, initial)>",
+        "Thread-N (<lambda>), initial daemon)>",
+        "Thread-N (wait), started IDENT)>",
+        "Thread-N (wait), stopped IDENT)>",
+    ]
 
 
 def test_daemon_defaults_to_the_creators(mod):
@@ -187,6 +208,7 @@ def test_daemon_is_settable_until_started():
     def set_daemon_on_started(m):
         with running(m) as t:
             t.daemon = True
+
     std, ours = raises_same(set_daemon_on_started)
     assert std == ours == (RuntimeError, "cannot set daemon status of active thread")
 
@@ -199,6 +221,7 @@ def test_deprecated_accessors_warn_the_same():
             t.setName("m")
             got = (t.isDaemon(), t.getName())
         return got, [str(x.message) for x in w]
+
     std, ours = both(calls)
     assert std == ours
     assert ours[0] == (True, "m")
@@ -214,6 +237,7 @@ def test_start_twice_raises():
         t.start()
         t.join()
         t.start()
+
     std, ours = raises_same(start_twice)
     assert std == ours == (RuntimeError, "threads can only be started once")
 
@@ -226,6 +250,7 @@ def test_join_before_start_raises():
 def test_join_current_thread_raises():
     def join_self(m):
         return run_in_thread(m, lambda: outcome_of(lambda: m.current_thread().join()))
+
     std, ours = both(join_self)
     assert std == ours == (RuntimeError, "cannot join current thread")
 
@@ -266,6 +291,7 @@ def test_join_bad_timeout_raises_as_the_stdlib(timeout):
     def join(m):
         with running(m) as t:
             t.join(timeout)
+
     std, ours = raises_same(join)
     assert std == ours and ours is not None
 
@@ -292,8 +318,7 @@ def test_many_joiners(mod):
     t = mod.Thread(target=release.wait)
     t.start()
     joined = []
-    joiners = [threading.Thread(target=lambda: (t.join(), joined.append(t.is_alive())))
-               for _ in range(4)]
+    joiners = [threading.Thread(target=lambda: (t.join(), joined.append(t.is_alive()))) for _ in range(4)]
     for j in joiners:
         j.start()
     release.set()
@@ -314,6 +339,7 @@ def test_target_references_are_dropped_after_run(mod):
     class Target:
         def __call__(self):
             pass
+
     target = Target()
     ref = weakref.ref(target)
     t = mod.Thread(target=target)
@@ -331,7 +357,7 @@ def test_subclass_run_stores_results_on_the_instance(mod):
             self.result = None
 
         def run(self):
-            self.result = self.value ** 2
+            self.result = self.value**2
 
     threads = [Compute(i) for i in range(5)]
     for t in threads:
@@ -342,14 +368,26 @@ def test_subclass_run_stores_results_on_the_instance(mod):
     assert all(isinstance(t, threading.Thread) for t in threads)
 
 
-@pytest.mark.parametrize("use", [
-    "start", "join", "is_alive", "name", "ident", "daemon", "repr", "native_id", "set daemon",
-])
+@pytest.mark.parametrize(
+    "use",
+    [
+        "start",
+        "join",
+        "is_alive",
+        "name",
+        "ident",
+        "daemon",
+        "repr",
+        "native_id",
+        "set daemon",
+    ],
+)
 def test_subclass_that_forgets_super_init_fails_as_the_stdlibs(use):
     def forgetful(m):
         class Forgetful(m.Thread):
             def __init__(self):
                 self.value = 1
+
         t = Forgetful()
         if use == "repr":
             return repr(t)
@@ -358,6 +396,7 @@ def test_subclass_that_forgets_super_init_fails_as_the_stdlibs(use):
             return None
         attr = getattr(t, use)
         return attr() if callable(attr) else attr
+
     std, ours = raises_same(forgetful)
     assert std == ours
     assert ours is not None
@@ -387,8 +426,14 @@ def test_subclass_with_start_overridden_to_call_super(mod):
 def test_current_thread_enumerate_and_active_count_inside(mod):
     def inside():
         me = threading.current_thread()
-        return (me, mod.current_thread() is me, me in threading.enumerate(),
-                me in mod.enumerate(), mod.active_count() >= 2)
+        return (
+            me,
+            mod.current_thread() is me,
+            me in threading.enumerate(),
+            me in mod.enumerate(),
+            mod.active_count() >= 2,
+        )
+
     box = []
     t = mod.Thread(target=lambda: box.append(inside()))
     t.start()
@@ -422,8 +467,7 @@ def test_logging_thread_name(mod):
         u.join()
     finally:
         log.removeHandler(handler)
-    assert stream.getvalue().splitlines() == [f"Worker-7|{t.ident}|hello",
-                                              f"{u.name}|{u.ident}|auto"]
+    assert stream.getvalue().splitlines() == [f"Worker-7|{t.ident}|hello", f"{u.name}|{u.ident}|auto"]
 
 
 @pytest.mark.thread_unsafe(reason="replaces the process-wide threading.excepthook")
@@ -431,12 +475,14 @@ def test_excepthook_receives_uncaught_exceptions(mod):
     got = []
     old = threading.excepthook
     mod.excepthook = lambda args: got.append(
-        (args.exc_type, str(args.exc_value), args.exc_traceback is not None, args.thread))
+        (args.exc_type, str(args.exc_value), args.exc_traceback is not None, args.thread)
+    )
     try:
         assert threading.excepthook is mod.excepthook  # set through rthreading, seen by threading
 
         def boom():
             raise ValueError("boom")
+
         t = mod.Thread(target=boom)
         t.start()
         assert t.join() is None  # the exception does not propagate to join
@@ -530,8 +576,7 @@ print("main exits", flush=True)
 def test_ctrl_c_interrupts_join_then_exit_still_joins_the_thread(mod, timeout):
     proc = run_python(CTRL_C_CHILD.format(module=mod.__name__, timeout=timeout))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
-        "KeyboardInterrupt; alive: True", "main exits", "worker finished"]
+    assert proc.stdout.splitlines() == ["KeyboardInterrupt; alive: True", "main exits", "worker finished"]
 
 
 EXIT_CHILD = """\
@@ -559,11 +604,14 @@ def test_exit_joins_non_daemon_threads_and_not_daemon_ones(mod):
 
 
 def test_an_unjoined_daemon_thread_does_not_keep_the_process_alive(mod):
-    proc = run_python(f"""\
+    proc = run_python(
+        f"""\
         import {mod.__name__} as threading
         threading.Thread(target=threading.Event().wait, daemon=True).start()
         print("bye")
-    """, timeout=30)
+    """,
+        timeout=30,
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "bye\n", "")
 
 
@@ -608,8 +656,7 @@ def test_threads_start_and_join_in_a_fork_child(mod):
 def test_timer_runs_function_with_args_after_interval(mod):
     got = threading.Event()
     box = []
-    t = mod.Timer(0.02, lambda *a, **k: (box.append((a, k)), got.set()), args=(1, 2),
-                  kwargs={"k": 3})
+    t = mod.Timer(0.02, lambda *a, **k: (box.append((a, k)), got.set()), args=(1, 2), kwargs={"k": 3})
     start = time.monotonic()
     t.start()
     t.join()

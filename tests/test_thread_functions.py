@@ -21,8 +21,15 @@ def test_current_thread_of_a_raw_thread_is_a_dummy(mod):
 
     def raw():
         me = mod.current_thread()
-        box.append((type(me).__name__, re.sub(r"\d+", "N", me.name), me.daemon,
-                    me.ident == mod.get_ident(), me in mod.enumerate()))
+        box.append(
+            (
+                type(me).__name__,
+                re.sub(r"\d+", "N", me.name),
+                me.daemon,
+                me.ident == mod.get_ident(),
+                me in mod.enumerate(),
+            )
+        )
         done.set()
 
     _thread.start_new_thread(raw, ())
@@ -99,11 +106,17 @@ def test_settrace_and_setprofile_apply_to_threads_started_after(mod, kind):
 
 
 # The _all_threads variants: 3.12 added them, rthreading has them on 3.11 too.
-ALL_THREADS = pytest.mark.parametrize("mod", [
-    pytest.param(threading, id="threading", marks=pytest.mark.skipif(
-        sys.version_info < (3, 12), reason="added to the stdlib in 3.12")),
-    pytest.param(rthreading, id="rthreading"),
-])
+ALL_THREADS = pytest.mark.parametrize(
+    "mod",
+    [
+        pytest.param(
+            threading,
+            id="threading",
+            marks=pytest.mark.skipif(sys.version_info < (3, 12), reason="added to the stdlib in 3.12"),
+        ),
+        pytest.param(rthreading, id="rthreading"),
+    ],
+)
 
 
 @pytest.mark.thread_unsafe(reason="sets the trace/profile function of every thread")

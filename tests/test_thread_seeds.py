@@ -30,8 +30,7 @@ def run(source, mod, *, speedup=20, check=True):
     if mod.__name__ == "rthreading":
         assert source.count("import threading\n") == 1
         source = source.replace("import threading\n", "import rthreading as threading\n")
-    proc = run_python(FASTER.format(speedup) + source, timeout=60,
-                      env={"PYTHONIOENCODING": "utf-8"})
+    proc = run_python(FASTER.format(speedup) + source, timeout=60, env={"PYTHONIOENCODING": "utf-8"})
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -79,6 +78,7 @@ t.start()
 def test_000_creating_threads(mod):
     assert output(T000_CREATING, mod) == ["Worker A starting", "Thread B running"]
 
+
 T000_PROPERTIES = """\
 t = threading.Thread(target=worker)
 
@@ -98,8 +98,9 @@ def test_000_properties_cheat_sheet_fails_the_same_way():
     """The cheat sheet, run after the program that defines its `worker(name)`: the thread dies
     of the missing argument, and `t.daemon = True` on a started thread raises, in both modules."""
     std, ours = (run(T000_CREATING + T000_PROPERTIES, m, check=False) for m in MODULES.values())
-    assert (ours.returncode, ours.stdout) == (std.returncode, std.stdout) == (
-        1, "Worker A starting\nThread B running\n")
+    assert (
+        (ours.returncode, ours.stdout) == (std.returncode, std.stdout) == (1, "Worker A starting\nThread B running\n")
+    )
     for proc in (std, ours):
         assert re.search(r"Exception in thread Thread-\d+ \(worker\):", proc.stderr)
     assert last_lines(ours.stderr) == last_lines(std.stderr)
@@ -109,6 +110,7 @@ def test_000_properties_cheat_sheet_fails_the_same_way():
 def last_lines(stderr):
     """The exception lines of a stderr that holds tracebacks."""
     return [line for line in stderr.splitlines() if re.match(r"\w+Error: ", line)]
+
 
 T000_DAEMON = """\
 import threading
@@ -145,8 +147,8 @@ for t in threads: t.join()
 
 
 def test_000_thread_local_data(mod):
-    assert sorted(events(T000_LOCAL, mod, r"Thread sees x = \d")) == [
-        f"Thread sees x = {i}" for i in range(3)]
+    assert sorted(events(T000_LOCAL, mod, r"Thread sees x = \d")) == [f"Thread sees x = {i}" for i in range(3)]
+
 
 T000_PRODUCER_CONSUMER = """\
 import threading
@@ -182,6 +184,7 @@ def test_000_producer_consumer(mod):
     assert [e for e in got if e.startswith("Produced")] == [f"Produced {i}" for i in range(5)]
     assert [e for e in got if e.startswith("Consumed")] == [f"Consumed {i}" for i in range(5)]
 
+
 # ---------------------------------------------------------------------------------------------
 # 001 "Thread Basics" (and its runnable tutorial)
 
@@ -211,10 +214,10 @@ print("Main: Thread finished")
 
 
 def test_001_target_function(mod):
-    got = events(T001_TARGET, mod,
-                 r"Thread-1: Starting|Main: Thread started|Thread-1: Finished|Main: Thread finished")
+    got = events(T001_TARGET, mod, r"Thread-1: Starting|Main: Thread started|Thread-1: Finished|Main: Thread finished")
     assert sorted(got[:2]) == ["Main: Thread started", "Thread-1: Starting"]  # either first
     assert got[2:] == ["Thread-1: Finished", "Main: Thread finished"]
+
 
 T001_SUBCLASS = """\
 import threading
@@ -244,8 +247,8 @@ print(f"Result: {thread.result}")
 
 
 def test_001_subclass_result(mod):
-    assert output(T001_SUBCLASS, mod) == [
-        "Worker-1: Starting", "Worker-1: Finished", "Result: Worker-1 completed"]
+    assert output(T001_SUBCLASS, mod) == ["Worker-1: Starting", "Worker-1: Finished", "Result: Worker-1 completed"]
+
 
 T001_STATES = """\
 import threading
@@ -268,7 +271,11 @@ print(f"Joined - is_alive: {thread.is_alive()}")   # False
 
 def test_001_thread_states(mod):
     assert output(T001_STATES, mod) == [
-        "Created - is_alive: False", "Started - is_alive: True", "Joined - is_alive: False"]
+        "Created - is_alive: False",
+        "Started - is_alive: True",
+        "Joined - is_alive: False",
+    ]
+
 
 T001_START_ONCE = """\
 import threading
@@ -285,10 +292,13 @@ thread.start()  # Returns immediately, thread runs in background
 
 
 def test_001_start_only_once(mod):
-    driver = ("# ---- driver: the commented-out second start()\n"
-              "try:\n    thread.start()\nexcept RuntimeError as e:\n    print(e)\n")
+    driver = (
+        "# ---- driver: the commented-out second start()\n"
+        "try:\n    thread.start()\nexcept RuntimeError as e:\n    print(e)\n"
+    )
     got = events(T001_START_ONCE + driver, mod, r"Task running|threads can only be started once")
     assert sorted(got) == ["Task running", "threads can only be started once"]  # not joined
+
 
 T001_JOIN = """\
 import threading
@@ -319,10 +329,13 @@ def test_001_join_and_join_with_timeout(mod):
     # the 1-second join timeout against the 2-second task -> 0.05 s against 0.1 s
     source = T001_JOIN.replace("thread2.join(timeout=1)", "thread2.join(timeout=0.05)")
     assert output(source, mod) == [
-        "Waiting for thread...", "Slow task done", "Thread finished",
+        "Waiting for thread...",
+        "Slow task done",
+        "Thread finished",
         "Thread still running after timeout",
         "Slow task done",  # thread2, not a daemon: the interpreter waits for it at exit
     ]
+
 
 T001_MULTIPLE = """\
 import threading
@@ -353,9 +366,11 @@ print("All workers finished")
 
 def test_001_multiple_threads(mod):
     got = events(T001_MULTIPLE, mod, r"Worker \d: (?:Starting|Done)|All workers finished")
-    assert sorted(got[:-1]) == sorted([f"Worker {i}: Starting" for i in range(5)]
-                                      + [f"Worker {i}: Done" for i in range(5)])
+    assert sorted(got[:-1]) == sorted(
+        [f"Worker {i}: Starting" for i in range(5)] + [f"Worker {i}: Done" for i in range(5)]
+    )
     assert got[-1] == "All workers finished"
+
 
 T001_COMPACT = """\
 import threading
@@ -379,6 +394,7 @@ for t in threads:
 def test_001_compact_pattern(mod):
     assert run(T001_COMPACT, mod).stdout == ""
 
+
 T001_ARGS = """\
 import threading
 
@@ -394,6 +410,7 @@ thread.join()
 
 def test_001_positional_arguments(mod):
     assert output(T001_ARGS, mod) == ["Hello, Alice!"]
+
 
 T001_KWARGS = """\
 import threading
@@ -415,6 +432,7 @@ thread.join()
 
 def test_001_keyword_and_mixed_arguments(mod):
     assert output(T001_KWARGS, mod) == ["Hey, Bob!", "Howdy, Charlie!"]
+
 
 T001_QUEUE_RESULTS = """\
 import threading
@@ -448,6 +466,7 @@ def test_001_results_through_a_queue(mod):
     (line,) = output(T001_QUEUE_RESULTS, mod)
     assert sorted(ast.literal_eval(line)) == [(i, i * i) for i in range(5)]
 
+
 T001_SUBCLASS_RESULTS = """\
 import threading
 
@@ -476,6 +495,7 @@ print(results)  # [0, 1, 4, 9, 16]
 def test_001_results_through_subclass_attributes(mod):
     assert output(T001_SUBCLASS_RESULTS, mod) == ["[0, 1, 4, 9, 16]"]
 
+
 T001_NAMES = """\
 import threading
 
@@ -496,6 +516,7 @@ def test_001_auto_and_custom_names(mod):
     got = events(T001_NAMES, mod, r"Running in: (?:MyWorker|Thread-\d+ \(worker\))")
     # "Thread-1" in the document; since 3.10 the auto name also names the target
     assert sorted(got) == ["Running in: MyWorker", "Running in: Thread-1 (worker)"]
+
 
 T001_DAEMON = """\
 import threading
@@ -545,10 +566,18 @@ print(f"All threads: {threading.enumerate()}")
 def test_001_current_thread_info(mod):
     lines = output(T001_INFO, mod)
     assert [re.sub(r"\d+", "N", line) for line in lines] == [
-                     "Name: InfoThread", "Ident: N", "Native ID: N", "Daemon: False",
-                     "Is alive: True", "", "Main thread: MainThread", "Active threads: N",
-                     "All threads: [<_MainThread(MainThread, started N)>]"]
+        "Name: InfoThread",
+        "Ident: N",
+        "Native ID: N",
+        "Daemon: False",
+        "Is alive: True",
+        "",
+        "Main thread: MainThread",
+        "Active threads: N",
+        "All threads: [<_MainThread(MainThread, started N)>]",
+    ]
     assert lines[7] == "Active threads: 1"
+
 
 T001_EXCEPTION = """\
 import threading
@@ -572,6 +601,7 @@ def test_001_exception_in_a_thread_does_not_propagate(mod):
     assert proc.stdout == "Main continues...\n"
     assert proc.stderr.startswith("Exception in thread Thread-1 (risky_task):\nTraceback")
     assert proc.stderr.rstrip().endswith("ValueError: Something went wrong!")
+
 
 T001_SAFE_THREAD = """\
 import threading
@@ -607,6 +637,7 @@ def test_001_catching_exceptions_in_a_subclass(mod):
     lines = output(T001_SAFE_THREAD, mod)
     assert lines[:2] == ["Thread raised: Error!", "Traceback (most recent call last):"]
     assert [line for line in lines if line][-1] == "ValueError: Error!"
+
 
 T001_TUTORIAL = """\
 import threading
@@ -881,14 +912,18 @@ def test_001_tutorial(mod):
     text = run(source + TUTORIAL_DRIVER, mod).stdout
     # properties: no ident before start, alive while running, not after; main among the threads
     assert re.findall(r"Is alive: (?:True|False)|Ident: (?:None|\d+)", text)[:6] == [
-        "Is alive: False", "Ident: None", "Is alive: True", f"Ident: {ident(text, 1)}",
-        "Is alive: False", f"Ident: {ident(text, 1)}"]
+        "Is alive: False",
+        "Ident: None",
+        "Is alive: True",
+        f"Ident: {ident(text, 1)}",
+        "Is alive: False",
+        f"Ident: {ident(text, 1)}",
+    ]
     assert "  - MainThread (daemon=False, alive=True)" in text
     # joining: the timed join gave up, the thread was then waited for; the others all finished
     assert "Timeout! Thread still running" in text
     assert text.index("Task 1 completed") < text.index("Pattern 2")
-    assert re.findall(r"Task [234] completed|All threads completed", text)[-1] == (
-        "All threads completed")
+    assert re.findall(r"Task [234] completed|All threads completed", text)[-1] == ("All threads completed")
     assert "Thread still running, doing other work..." in text
     assert text.index("Task 5 completed") < text.index("✓ Thread finished")
     # the subclass's results, under the names set after construction
@@ -906,6 +941,7 @@ def test_001_tutorial(mod):
 def ident(text, n):
     """The n-th (1-based) thread ident printed in the tutorial's output."""
     return re.findall(r"Ident: (\d+)", text)[n - 1]
+
 
 # ---------------------------------------------------------------------------------------------
 # 002 "Threading Basics"
@@ -938,6 +974,7 @@ def test_002_creating_threads(mod):
     assert sorted(got[:2]) == ["Worker 1 starting", "Worker 2 starting"]
     assert got[2:] == ["Worker 1 finished", "Worker 2 finished"]  # 2 s, then 3 s
 
+
 T002_SUBCLASS = """\
 import threading
 import time
@@ -960,6 +997,7 @@ thread.join()
 
 def test_002_thread_subclass(mod):
     assert output(T002_SUBCLASS, mod) == ["Custom Worker starting", "Custom Worker finished"]
+
 
 T002_QUEUE = """\
 import threading
@@ -993,6 +1031,7 @@ t2.join()
 
 def test_002_communication_with_a_queue(mod):
     assert output(T002_QUEUE, mod) == [f"Consumed: Item {i}" for i in range(5)]
+
 
 T002_DAEMON = """\
 import threading
@@ -1037,6 +1076,7 @@ for t in threads:
 def test_002_thread_local_storage(mod):
     assert events(T002_LOCAL, mod, r"Thread local value: \d+") == ["Thread local value: 1"] * 5
 
+
 # ---------------------------------------------------------------------------------------------
 # 003 "Threading Module"
 
@@ -1065,10 +1105,10 @@ print("Main: thread done")
 
 
 def test_003_creating_threads(mod):
-    got = events(T003_CREATING, mod,
-                 r"Thread A: starting|Main: thread started|Thread A: done|Main: thread done")
+    got = events(T003_CREATING, mod, r"Thread A: starting|Main: thread started|Thread A: done|Main: thread done")
     assert sorted(got[:2]) == ["Main: thread started", "Thread A: starting"]
     assert got[2:] == ["Thread A: done", "Main: thread done"]
+
 
 T003_RESULTS = """\
 import threading
@@ -1096,6 +1136,7 @@ print(f"Results: {results}")  # [100, 400, 900]
 
 def test_003_return_values_through_a_shared_list(mod):
     assert output(T003_RESULTS, mod) == ["Results: [100, 400, 900]"]
+
 
 T003_PRODUCER_CONSUMER = """\
 import threading
@@ -1140,8 +1181,9 @@ t3.join()
 def test_003_producer_and_two_consumers(mod):
     got = events(T003_PRODUCER_CONSUMER, mod, r"added P1-item-\d|got P1-item-\d")
     items = [f"P1-item-{i}" for i in range(5)]
-    assert [e[len("added "):] for e in got if e.startswith("added")] == items
-    assert sorted(e[len("got "):] for e in got if e.startswith("got")) == items
+    assert [e[len("added ") :] for e in got if e.startswith("added")] == items
+    assert sorted(e[len("got ") :] for e in got if e.startswith("got")) == items
+
 
 T003_DAEMON = """\
 import threading
@@ -1190,7 +1232,10 @@ for t in threads:
 
 def test_003_per_thread_data(mod):
     assert sorted(events(T003_LOCAL, mod, r"Processing for: (?:Alice|Bob)")) == [
-        "Processing for: Alice", "Processing for: Bob"]
+        "Processing for: Alice",
+        "Processing for: Bob",
+    ]
+
 
 # ---------------------------------------------------------------------------------------------
 # 004 "Python Threading" (W3docs)
@@ -1215,8 +1260,8 @@ print('Thread finished')
 
 
 def test_004_start_returns_at_once(mod):
-    assert output(T004_START, mod) == [
-        "Thread started — main continues running", "Hello, Alice!", "Thread finished"]
+    assert output(T004_START, mod) == ["Thread started — main continues running", "Hello, Alice!", "Thread finished"]
+
 
 T004_KWARGS = """\
 import threading
@@ -1233,6 +1278,7 @@ t.join()
 
 def test_004_keyword_arguments(mod):
     assert output(T004_KWARGS, mod) == ["Connecting to example.com:443"]
+
 
 T004_DOWNLOADS = """\
 import threading
@@ -1289,6 +1335,7 @@ def test_004_parallel_downloads_overlap(mod):
     assert re.search(r"All downloads finished in \d+\.\ds\n", text)
     assert text.endswith("overlapped: True\n")
 
+
 T004_SUBCLASS = """\
 import threading
 import time
@@ -1318,8 +1365,8 @@ for t in threads:
 
 
 def test_004_results_on_the_subclass(mod):
-    assert output(T004_SUBCLASS, mod) == [
-        f"Data from https://example.com/page{i}" for i in range(3)]
+    assert output(T004_SUBCLASS, mod) == [f"Data from https://example.com/page{i}" for i in range(3)]
+
 
 T004_DAEMON = """\
 import threading
@@ -1341,18 +1388,23 @@ print('Main thread exiting — daemon will be killed')
 """
 
 
-@pytest.mark.parametrize("program, background, last", [
-    (T000_DAEMON, "Background work...", "Main program exits, daemon dies"),
-    (T001_DAEMON, "Background running...", "Main exiting..."),
-    (T002_DAEMON, "Background task running", "Main thread ending, daemon stops"),
-    (T003_DAEMON, "Background: working...", "Main: exiting (daemon will stop)"),
-    (T004_DAEMON, "♥ still running", "Main thread exiting — daemon will be killed"),
-], ids=["000", "001", "002", "003", "004"])
+@pytest.mark.parametrize(
+    "program, background, last",
+    [
+        (T000_DAEMON, "Background work...", "Main program exits, daemon dies"),
+        (T001_DAEMON, "Background running...", "Main exiting..."),
+        (T002_DAEMON, "Background task running", "Main thread ending, daemon stops"),
+        (T003_DAEMON, "Background: working...", "Main: exiting (daemon will stop)"),
+        (T004_DAEMON, "♥ still running", "Main thread exiting — daemon will be killed"),
+    ],
+    ids=["000", "001", "002", "003", "004"],
+)
 def test_daemon_threads_do_not_keep_the_process_alive(mod, program, background, last):
     """Each document's daemon program: the loop runs while main sleeps, and the process ends
     when main does (run() would time out otherwise) though the loop never returns."""
     got = events(program, mod, re.escape(background) + "|" + re.escape(last))
     assert got.count(background) >= 1 and got.count(last) == 1
+
 
 T004_NAMES = """\
 import threading
@@ -1373,6 +1425,7 @@ print(f'Active threads: {threading.active_count()}')
 
 def test_004_names_and_active_count(mod):
     assert output(T004_NAMES, mod) == ["Running in thread: WorkerThread-1", "Active threads: 1"]
+
 
 T004_LOCAL = """\
 import threading
@@ -1399,7 +1452,9 @@ for t in threads:
 
 def test_004_thread_local_data(mod):
     assert sorted(events(T004_LOCAL, mod, r"Thread-\d: user = user\d")) == [
-        f"Thread-{i}: user = user{i}" for i in range(3)]
+        f"Thread-{i}: user = user{i}" for i in range(3)
+    ]
+
 
 T004_QUEUE = """\
 import threading

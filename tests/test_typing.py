@@ -129,7 +129,7 @@ assert rthreading.main_thread() is me
 '''
 
 # Each line that mypy must reject, with its error code.
-WRONG = '''\
+WRONG = """\
 import threading
 
 import rthreading
@@ -139,7 +139,7 @@ rthreading.Thread(target=1)
 rthreading.Lokc()
 lock: rthreading.Lock = threading.Lock()
 rthreading.Event().wait("soon")
-'''
+"""
 WRONG_ERRORS = {
     5: "arg-type",  # a str timeout
     6: "arg-type",  # a target that is not callable
@@ -159,7 +159,11 @@ def mypy(tmp_path, request):
         path.write_text(source)
         proc = subprocess.run(
             [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), path.name],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         return proc.returncode, proc.stdout + proc.stderr
 
     return check
@@ -179,8 +183,7 @@ def test_the_example_program_runs():
 def test_wrong_uses_are_reported(mypy):
     code, out = mypy(WRONG)
     assert code == 1
-    found = {int(n): c for n, c in re.findall(r"^program\.py:(\d+): error: .*\[([\w-]+)\]$",
-                                               out, re.M)}
+    found = {int(n): c for n, c in re.findall(r"^program\.py:(\d+): error: .*\[([\w-]+)\]$", out, re.M)}
     assert found == WRONG_ERRORS, out
 
 
@@ -193,7 +196,20 @@ def test_stubs_match_the_run_time(tmp_path):
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\n[mypy-matplotlib.*]\nignore_missing_imports = True\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "rthreading", "--allowlist", str(ALLOWLIST),
-         "--ignore-unused-allowlist", "--mypy-config-file", str(config)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "mypy.stubtest",
+            "rthreading",
+            "--allowlist",
+            str(ALLOWLIST),
+            "--ignore-unused-allowlist",
+            "--mypy-config-file",
+            str(config),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

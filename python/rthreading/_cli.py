@@ -14,7 +14,9 @@ import types
 USAGE = """\
 usage: python -m rthreading [-h] (script.py | -m module | -c code | -) [args ...]"""
 
-HELP = USAGE + """
+HELP = (
+    USAGE
+    + """
 
 Run a Python program with rthreading in place of the stdlib's threading primitives, queues
 and thread pool, in the program's own code and in every library it uses, without editing it.
@@ -42,6 +44,7 @@ RTHREADING_PATCH=1. In the program, rthreading.patched() is True.
 
 sys.argv, sys.path[0], __main__ (__file__, __spec__), the exit status and the traceback of an
 uncaught exception are what python gives the program when run without rthreading."""
+)
 
 
 class _UsageError(Exception):
@@ -56,7 +59,7 @@ def _parse(args):
     for flag, kind in (("-m", "module"), ("-c", "code")):
         if first.startswith(flag):
             if first != flag:  # -mpkg.mod, -c'code': the argument joined to the flag
-                return kind, first[len(flag):], args[1:]
+                return kind, first[len(flag) :], args[1:]
             if len(args) < 2:
                 raise _UsageError(f"argument expected for the {flag} option")
             return kind, args[1], args[2:]
@@ -134,8 +137,7 @@ def _run_script(path, path0, annotations):
             source = f.read()
     except OSError as e:
         prog = getattr(sys, "orig_argv", [sys.executable])[0]
-        print(f"{prog}: can't open file {filename!r}: [Errno {e.errno}] {e.strerror}",
-              file=sys.stderr)
+        print(f"{prog}: can't open file {filename!r}: [Errno {e.errno}] {e.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
     if path0:
         sys.path[0] = os.path.dirname(os.path.realpath(path))

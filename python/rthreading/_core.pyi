@@ -98,6 +98,7 @@ class Queue(queue.Queue[_T]):
 
 class LifoQueue(Queue[_T], queue.LifoQueue[_T]): ...
 class PriorityQueue(Queue[Any], queue.PriorityQueue[Any]): ...  # typeshed bounds its item type
+
 @disjoint_base
 class SimpleQueue(queue.SimpleQueue[_T]): ...
 

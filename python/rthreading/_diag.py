@@ -170,6 +170,7 @@ def dump(file=None, stacks=False):
     del live
     involved = set()
     out = [f"rthreading: {len(locks)} lock(s) held or waited on"]
+
     def most_waited_first(kv):
         return -len(by_obj.get(kv[0], (None, None, ()))[2])
 
@@ -329,8 +330,16 @@ class LockStats:
     ``total_wait``/``max_wait``, and ``contended`` = both; its ``acquisitions`` stay 0."""
 
     __slots__ = (
-        "object", "kind", "name", "site", "acquisitions", "contended", "total_wait", "max_wait",
-        "put_waits", "get_waits",
+        "object",
+        "kind",
+        "name",
+        "site",
+        "acquisitions",
+        "contended",
+        "total_wait",
+        "max_wait",
+        "put_waits",
+        "get_waits",
     )
 
     def __init__(self, obj, kind, site, acquisitions, contended, wait_ns, max_wait_ns, put_waits=0, get_waits=0):

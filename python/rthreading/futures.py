@@ -120,8 +120,7 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
             raise TypeError("initializer must be a callable")
 
         self._max_workers = max_workers
-        self._thread_name_prefix = (thread_name_prefix or
-                                    ("ThreadPoolExecutor-%d" % self._counter()))
+        self._thread_name_prefix = thread_name_prefix or ("ThreadPoolExecutor-%d" % self._counter())
         self._initializer = initializer
         self._initargs = initargs
         # The stdlib starts a thread while `len(threads) < max_workers`.
@@ -129,8 +128,7 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
         self._setup(min(limit, 2**62), "%s" % (self._thread_name_prefix,))
 
     def _new_worker_thread(self, ticket, name):
-        return threading.Thread(name=name, target=_worker,
-                                args=(ticket, self._initializer, self._initargs))
+        return threading.Thread(name=name, target=_worker, args=(ticket, self._initializer, self._initargs))
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).
@@ -177,8 +175,7 @@ def _map_with_submit(executor, fn, iterables, end_time, buffersize):
     most n results not yet yielded (one more is submitted as each is yielded)."""
     args_iter = zip(*iterables)
     if buffersize:
-        fs = collections.deque(executor.submit(fn, *args)
-                               for args in itertools.islice(args_iter, buffersize))
+        fs = collections.deque(executor.submit(fn, *args) for args in itertools.islice(args_iter, buffersize))
     else:
         fs = collections.deque(executor.submit(fn, *args) for args in args_iter)
     executor_ref = weakref.ref(executor)
@@ -205,6 +202,7 @@ def _map_with_submit(executor, fn, iterables, end_time, buffersize):
         finally:
             for f in fs:
                 f.cancel()
+
     return result_iterator()
 
 

@@ -41,9 +41,9 @@ except AttributeError:  # Python < 3.13: the same class as 3.13's, for our shutd
 # switched; the functions below are the stdlib's methods (3.13, with shutdown), taking the queue
 # `q` (for maxsize and the hooks, which subclasses may override) and its state `s`.
 
+
 class _Internals:
-    __slots__ = ("mutex", "not_empty", "not_full", "all_tasks_done", "unfinished_tasks",
-                 "is_shutdown", "queue")
+    __slots__ = ("mutex", "not_empty", "not_full", "all_tasks_done", "unfinished_tasks", "is_shutdown", "queue")
 
     def __init__(self):
         self.mutex = _Lock()
@@ -59,7 +59,7 @@ def _task_done(q, s):
         unfinished = s.unfinished_tasks - 1
         if unfinished <= 0:
             if unfinished < 0:
-                raise ValueError('task_done() called too many times')
+                raise ValueError("task_done() called too many times")
             s.all_tasks_done.notify_all()
         s.unfinished_tasks = unfinished
 

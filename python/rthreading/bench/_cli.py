@@ -20,6 +20,7 @@ WORKER_TIMEOUT = 600  # seconds a worker process may take before it is killed (n
 def all_scenarios():
     """Every scenario, in table order (imports the modules under test)."""
     from . import contended, pool, primitives, queues, thread, workloads
+
     out = primitives.scenarios() + contended.scenarios() + queues.scenarios()
     out += pool.scenarios() + thread.scenarios() + workloads.scenarios()
     return sorted(out, key=lambda s: GROUPS.index(s.group))
@@ -30,8 +31,7 @@ def select(scenarios, filters):
     wanted = [f.lower() for f in filters if f]
     if not wanted:
         return scenarios
-    return [s for s in scenarios
-            if any(w in s.name.lower() or w == s.group for w in wanted)]
+    return [s for s in scenarios if any(w in s.name.lower() or w == s.group for w in wanted)]
 
 
 def settings(args):
@@ -77,28 +77,46 @@ def parser():
     p = argparse.ArgumentParser(
         prog="python -m rthreading.bench",
         description="Benchmark rthreading against the stdlib (and ft_utils), interleaved in "
-                    "the same run; prints a table per group.")
-    p.add_argument("--quick", action="store_true",
-                   help="short samples, 5 repetitions: about a minute, not minutes")
+        "the same run; prints a table per group.",
+    )
+    p.add_argument("--quick", action="store_true", help="short samples, 5 repetitions: about a minute, not minutes")
     p.add_argument("--repeat", type=int, help="repetitions per side (default 7, quick 5)")
-    p.add_argument("-k", dest="filters", action="append", default=[], metavar="SUBSTRING",
-                   help="only scenarios whose name contains SUBSTRING (case-insensitive), or "
-                        f"whose group is SUBSTRING ({', '.join(GROUPS)}); repeatable")
-    p.add_argument("--json", metavar="PATH",
-                   help="write every sample, the statistics and the environment to PATH, and "
-                        "one pyperf file per side next to it (PATH-stem.SIDE.pyperf.json)")
+    p.add_argument(
+        "-k",
+        dest="filters",
+        action="append",
+        default=[],
+        metavar="SUBSTRING",
+        help="only scenarios whose name contains SUBSTRING (case-insensitive), or "
+        f"whose group is SUBSTRING ({', '.join(GROUPS)}); repeatable",
+    )
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write every sample, the statistics and the environment to PATH, and "
+        "one pyperf file per side next to it (PATH-stem.SIDE.pyperf.json)",
+    )
     p.add_argument("--chart", metavar="PATH", help="draw the chart (PNG) to PATH (matplotlib)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    p.add_argument("--in-process", action="store_true",
-                   help="run the scenarios in this process (no worker per scenario)")
-    p.add_argument("--load", metavar="RESULTS", action="append", default=[],
-                   help="don't measure: report the results saved by --json (repeatable, e.g. "
-                        "one file per interpreter)")
-    p.add_argument("--markdown", metavar="PATH",
-                   help="with --load: write the docs page (tables of every file + chart link)")
-    p.add_argument("--readme", metavar="PATH",
-                   help="with --load: fill the headline table (the rows with a target) between"
-                        " the <!-- benchmarks:start --> and <!-- benchmarks:end --> lines of PATH")
+    p.add_argument(
+        "--in-process", action="store_true", help="run the scenarios in this process (no worker per scenario)"
+    )
+    p.add_argument(
+        "--load",
+        metavar="RESULTS",
+        action="append",
+        default=[],
+        help="don't measure: report the results saved by --json (repeatable, e.g. one file per interpreter)",
+    )
+    p.add_argument(
+        "--markdown", metavar="PATH", help="with --load: write the docs page (tables of every file + chart link)"
+    )
+    p.add_argument(
+        "--readme",
+        metavar="PATH",
+        help="with --load: fill the headline table (the rows with a target) between"
+        " the <!-- benchmarks:start --> and <!-- benchmarks:end --> lines of PATH",
+    )
     p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
     return p
 
@@ -112,6 +130,7 @@ def main(argv=None):
         return run_worker(args)
 
     from . import _report
+
     if args.load:
         results = []
         for path in args.load:
@@ -141,10 +160,12 @@ def main(argv=None):
     repeat, target = settings(args)
     env = _report.environment()
     from .queues import peer
+
     peer_reason = peer()[1]
-    progress(f"{_report.environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
-             f" ~{target:.2f} s per sample, "
-             + ("each in a fresh worker process" if not args.in_process else "in-process"))
+    progress(
+        f"{_report.environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
+        f" ~{target:.2f} s per sample, " + ("each in a fresh worker process" if not args.in_process else "in-process")
+    )
     if peer_reason:
         progress(f"peer left out: {peer_reason}")
 
@@ -152,25 +173,24 @@ def main(argv=None):
     cpu_start = _report.cpu_snapshot()
     rows = []
     for i, scenario in enumerate(scenarios, 1):
-        new = (scenario.measure(repeat, target, args.quick) if args.in_process
-               else run_isolated(scenario, args))
+        new = scenario.measure(repeat, target, args.quick) if args.in_process else run_isolated(scenario, args)
         for row in new:
             if env["gil_enabled"]:  # the issue's targets are for the free-threaded build
                 row["target"] = None
             _report.add_stats(row)
-            progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s]"
-                     f" {_report.progress_line(row)}")
+            progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s] {_report.progress_line(row)}")
         rows += new
 
     result = {
         "format": "rthreading.bench/1",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python -m rthreading.bench " + shlex.join(argv if argv is not None
-                                                               else sys.argv[1:]),
-        "environment": {**env, "loadavg_end": list(os.getloadavg()),
-                        "others_cpu": _report.others_cpu(cpu_start)},
-        "repeat": repeat, "target_seconds": target, "quick": args.quick,
-        "isolated": not args.in_process, "peer": {"ft_utils": peer_reason or "included"},
+        "command": "python -m rthreading.bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "environment": {**env, "loadavg_end": list(os.getloadavg()), "others_cpu": _report.others_cpu(cpu_start)},
+        "repeat": repeat,
+        "target_seconds": target,
+        "quick": args.quick,
+        "isolated": not args.in_process,
+        "peer": {"ft_utils": peer_reason or "included"},
         "seconds": round(time.monotonic() - started, 1),
         "rows": rows,
     }

@@ -40,6 +40,7 @@ def progress(msg):
 
 # --- running one sample -------------------------------------------------------------------
 
+
 def in_thread(fn, *args):
     """Run fn(*args) in a daemon thread: return its result, raise Failed if it raises or hangs.
 
@@ -52,6 +53,7 @@ def in_thread(fn, *args):
             out["value"] = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - reported, not swallowed
             out["error"] = exc
+
     t = _stdlib_threading.Thread(target=body, daemon=True)
     t.start()
     t.join(HANG_SECONDS)
@@ -76,6 +78,7 @@ def _start_timed(loops, n, parties):
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
             barrier.abort()
+
     threads = [_stdlib_threading.Thread(target=body, args=(loop,), daemon=True) for loop in loops]
     for t in threads:
         t.start()
@@ -126,8 +129,11 @@ def on_main_thread(fn, limit, partner_failed=lambda: None):
     instead of hanging the worker process until the parent kills it. Off the main thread (a
     probe runs in a thread, see in_thread), or without pthread_kill, fn() runs unwatched."""
     main = _stdlib_threading.main_thread()
-    if (_stdlib_threading.current_thread() is not main or not hasattr(signal, "pthread_kill")
-            or not hasattr(signal, "SIGUSR1")):
+    if (
+        _stdlib_threading.current_thread() is not main
+        or not hasattr(signal, "pthread_kill")
+        or not hasattr(signal, "SIGUSR1")
+    ):
         return fn()
     if signal.getsignal(signal.SIGUSR1) is not _interrupt:
         # Installed once and never restored: a signal still in flight when fn returns finds
@@ -145,6 +151,7 @@ def on_main_thread(fn, limit, partner_failed=lambda: None):
                 why.append(reason)
                 signal.pthread_kill(main.ident, signal.SIGUSR1)
                 return
+
     watcher = _stdlib_threading.Thread(target=watch, daemon=True)
     _watch["armed"] = True
     watcher.start()
@@ -171,6 +178,7 @@ def run_main(loops, n):
 
     def partner_failed():
         return describe(errors[0]) if errors else None
+
     try:
         on_main_thread(main_side, 2 * HANG_SECONDS, partner_failed)
     except Failed:  # hung, or interrupted because a partner raised
@@ -282,6 +290,7 @@ def interleaved_orders(labels, repeat):
 
 # --- scenarios ----------------------------------------------------------------------------
 
+
 @dataclass
 class Scenario:
     """One row of the table (or, for a `measure` override, several rows measured together).
@@ -307,9 +316,17 @@ class Scenario:
     same_code: bool = False
 
     def row(self, **extra):
-        return {"name": self.name, "group": self.group, "kind": self.kind, "unit": self.unit,
-                "target": self.target, "curve": list(self.curve) if self.curve else None,
-                "note": self.note, "same_code": self.same_code, **extra}
+        return {
+            "name": self.name,
+            "group": self.group,
+            "kind": self.kind,
+            "unit": self.unit,
+            "target": self.target,
+            "curve": list(self.curve) if self.curve else None,
+            "note": self.note,
+            "same_code": self.same_code,
+            **extra,
+        }
 
     def measure(self, repeat, target, quick):
         """Run the scenario: a list of rows, each with per-side sample lists (ns per op).
@@ -352,8 +369,7 @@ class Scenario:
                     if label not in sides:
                         continue
                     try:
-                        samples[label].append(guarded(sides[label].sample, number)
-                                              / number * 1e9)
+                        samples[label].append(guarded(sides[label].sample, number) / number * 1e9)
                     except Failed as exc:
                         fail(label, exc)
         except Failed as exc:
@@ -368,22 +384,41 @@ class Scenario:
 def timeit_scenarios(group, table, modules, targets=None, per=None, **kw):
     """Scenarios from (name, setup, statement) rows; modules: label -> module (or None)."""
     targets, per = targets or {}, per or {}
-    return [Scenario(name, group, {label: (None if mod is None else
-                                           (lambda mod=mod, setup=setup, stmt=stmt:
-                                            TimeitSide(mod, setup, stmt, per.get(name, 1))))
-                                   for label, mod in modules.items()},
-                     target=targets.get(name), **kw)
-            for name, setup, stmt in table]
+    return [
+        Scenario(
+            name,
+            group,
+            {
+                label: (
+                    None
+                    if mod is None
+                    else (lambda mod=mod, setup=setup, stmt=stmt: TimeitSide(mod, setup, stmt, per.get(name, 1)))
+                )
+                for label, mod in modules.items()
+            },
+            target=targets.get(name),
+            **kw,
+        )
+        for name, setup, stmt in table
+    ]
 
 
 def threaded_scenarios(group, table, modules, targets=None, length=1.0):
     """Scenarios from (name, make) rows, make(mod) -> loops."""
     targets = targets or {}
-    return [Scenario(name, group, {label: (None if mod is None else
-                                           (lambda mod=mod, make=make: ThreadedSide(mod, make)))
-                                   for label, mod in modules.items()},
-                     target=targets.get(name), length=length)
-            for name, make in table]
+    return [
+        Scenario(
+            name,
+            group,
+            {
+                label: (None if mod is None else (lambda mod=mod, make=make: ThreadedSide(mod, make)))
+                for label, mod in modules.items()
+            },
+            target=targets.get(name),
+            length=length,
+        )
+        for name, make in table
+    ]
 
 
 MAIN, WORKERS = "(main thread driving)", "(2 workers)"
@@ -395,13 +430,22 @@ def handoff_scenarios(group, table, modules, targets=None, length=1.0):
     "NAME (2 workers)", both loops in worker threads. targets: name (without the suffix) ->
     target, for both."""
     targets = targets or {}
-    return [Scenario(f"{name} {suffix}", group,
-                     {label: (None if mod is None else
-                              (lambda mod=mod, make=make, main=main:
-                               ThreadedSide(mod, make, main=main)))
-                      for label, mod in modules.items()},
-                     target=targets.get(name), length=length)
-            for name, make in table for suffix, main in ((MAIN, True), (WORKERS, False))]
+    return [
+        Scenario(
+            f"{name} {suffix}",
+            group,
+            {
+                label: (
+                    None if mod is None else (lambda mod=mod, make=make, main=main: ThreadedSide(mod, make, main=main))
+                )
+                for label, mod in modules.items()
+            },
+            target=targets.get(name),
+            length=length,
+        )
+        for name, make in table
+        for suffix, main in ((MAIN, True), (WORKERS, False))
+    ]
 
 
 def gc_off(fn: Callable[[], float]) -> float:

@@ -21,23 +21,26 @@ def need_pyperf():
     try:
         import pyperf  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError as exc:
-        progress(f"rthreading.bench needs pyperf for its statistics and result files ({exc}):"
-                 f" {EXTRA_HINT}  (or: pip install pyperf)")
+        progress(
+            f"rthreading.bench needs pyperf for its statistics and result files ({exc}):"
+            f" {EXTRA_HINT}  (or: pip install pyperf)"
+        )
         return None
     return pyperf
 
 
 # --- statistics ---------------------------------------------------------------------------
 
+
 def _pyperf_benchmark(name, unit, values_ns, number, metadata=None):
     """A pyperf.Benchmark of one side of one row: values in seconds (or bytes) per operation."""
     import pyperf  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
     scale = 1e-9 if unit == "second" else 1.0
     md = {"name": name, "unit": unit, "loops": max(1, int(number or 1))}
     if metadata:
         md.update(metadata)
-    return pyperf.Benchmark([pyperf.Run([v * scale for v in values_ns], metadata=md,
-                                        collect_metadata=False)])
+    return pyperf.Benchmark([pyperf.Run([v * scale for v in values_ns], metadata=md, collect_metadata=False)])
 
 
 def pyperf_unit(row):
@@ -54,8 +57,7 @@ def add_stats(row):
         if unit:
             b = _pyperf_benchmark(row["name"], unit, values, row.get("number"))
             scale = 1e9 if unit == "second" else 1.0
-            median, mad = b.median() * scale, (b.median_abs_dev() * scale
-                                               if len(values) > 1 else 0.0)
+            median, mad = b.median() * scale, (b.median_abs_dev() * scale if len(values) > 1 else 0.0)
         else:  # a derived quantity (speed-up): plain statistics
             median = statistics.median(values)
             mad = statistics.median([abs(v - median) for v in values])
@@ -74,8 +76,7 @@ def add_stats(row):
 
 def _ratio(slower, faster):
     ratios = [a / b for a, b in zip(slower, faster)]
-    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios),
-            "values": ratios}
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "values": ratios}
 
 
 def verdict(row):
@@ -97,6 +98,7 @@ def verdict(row):
 
 
 # --- formatting ---------------------------------------------------------------------------
+
 
 def num(x):
     if x >= 100:
@@ -202,26 +204,34 @@ def tables(result, heading="###"):
     for group, rows in groups.items():
         parts.append(f"{heading} {group}\n\n{group_table(rows)}")
     env = result["environment"]
-    parts.append(f"{environment_line(env)}; {result['repeat']} repetitions,"
-                 f" {result['date']}, load average {format_load(env)}, "
-                 f"{result.get('seconds', 0):.0f} s.")
+    parts.append(
+        f"{environment_line(env)}; {result['repeat']} repetitions,"
+        f" {result['date']}, load average {format_load(env)}, "
+        f"{result.get('seconds', 0):.0f} s."
+    )
     same = [r["name"] for r in result["rows"] if r.get("same_code")]
     if same:
-        parts.append("Same code on both sides (rthreading re-exports the stdlib's own object),"
-                     " so the ratio is this machine's run-to-run noise: " + "; ".join(same) + ".")
+        parts.append(
+            "Same code on both sides (rthreading re-exports the stdlib's own object),"
+            " so the ratio is this machine's run-to-run noise: " + "; ".join(same) + "."
+        )
     misses = [r for r in result["rows"] if r.get("verdict")]
     na = [r for r in result["rows"] if r.get("status") != "ok"]
     if misses:
-        parts.append("Below target or slower than the stdlib: " + "; ".join(
-            f"{r['name']} ({describe_miss(r)})" for r in misses) + ".")
+        parts.append(
+            "Below target or slower than the stdlib: "
+            + "; ".join(f"{r['name']} ({describe_miss(r)})" for r in misses)
+            + "."
+        )
     if na:
-        parts.append("n/a: " + "; ".join(f"{r['name']} ({r.get('reason', '')})" for r in na)
-                     + ".")
-    dropped = [(r["name"], label, why) for r in result["rows"]
-               for label, why in r.get("dropped", {}).items()]
+        parts.append("n/a: " + "; ".join(f"{r['name']} ({r.get('reason', '')})" for r in na) + ".")
+    dropped = [(r["name"], label, why) for r in result["rows"] for label, why in r.get("dropped", {}).items()]
     if dropped:
-        parts.append("Left out of a row because that side failed: " + "; ".join(
-            f"{label} in {name} ({why})" for name, label, why in dropped) + ".")
+        parts.append(
+            "Left out of a row because that side failed: "
+            + "; ".join(f"{label} in {name} ({why})" for name, label, why in dropped)
+            + "."
+        )
     peer = result.get("peer", {}).get("ft_utils")
     if peer and peer != "included":
         parts.append(f"Peer ft_utils left out: {peer}.")
@@ -232,8 +242,7 @@ def describe_miss(r):
     if r["kind"] == "speedup":
         return f"{r['stats']['rthreading']['median']:.2f}x, target {r['target']:.2f}x"
     if r["kind"] == "cpu":
-        return (f"{pct(r['stats']['rthreading']['median'])} of a core,"
-                f" target at most {r['target']:g}%")
+        return f"{pct(r['stats']['rthreading']['median'])} of a core, target at most {r['target']:g}%"
     med = r["ratio"]["median"]
     if r["verdict"] == "MISS":
         return f"{med:.2f}x, target {r['target']:g}x: {100 * (1 - med / r['target']):.0f}% short"
@@ -243,7 +252,7 @@ def describe_miss(r):
 def format_load(env):
     start = env.get("loadavg_start")
     end = env.get("loadavg_end")
-    fmt = (lambda la: f"{la[0]:.2f}" if la else "?")
+    fmt = lambda la: f"{la[0]:.2f}" if la else "?"
     line = f"{fmt(start)} at the start, {fmt(end)} at the end"
     if env.get("others_cpu") is not None:
         line += f" (other work: {env['others_cpu']:.2f} CPUs on average during the run)"
@@ -261,8 +270,11 @@ def cpu_snapshot():
     # user nice system idle iowait irq softirq steal (guest time is counted in user already)
     busy = sum(fields[:8]) - fields[3] - fields[4]
     own = os.times()
-    return {"busy": busy / os.sysconf("SC_CLK_TCK"), "wall": time.monotonic(),
-            "own": own.user + own.system + own.children_user + own.children_system}
+    return {
+        "busy": busy / os.sysconf("SC_CLK_TCK"),
+        "wall": time.monotonic(),
+        "own": own.user + own.system + own.children_user + own.children_system,
+    }
 
 
 def others_cpu(start):
@@ -288,29 +300,37 @@ def environment():
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name")), cpu)
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
     try:
         from importlib.metadata import version
+
         rt_version = version("rthreading")
     except Exception:  # noqa: BLE001 - informational only
         rt_version = "?"
     return {
-        "python": platform.python_version(), "implementation": platform.python_implementation(),
-        "build": build, "gil_enabled": gil_on, "rthreading": rt_version,
-        "system": f"{platform.system()} {platform.machine()}", "nproc": os.cpu_count(),
-        "cpu": cpu, "loadavg_start": list(os.getloadavg()),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "build": build,
+        "gil_enabled": gil_on,
+        "rthreading": rt_version,
+        "system": f"{platform.system()} {platform.machine()}",
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "loadavg_start": list(os.getloadavg()),
     }
 
 
 def environment_line(env):
-    return (f"{env['implementation']} {env['python']} ({env['build']}),"
-            f" rthreading {env['rthreading']}; {env['system']}, nproc {env['nproc']}, {env['cpu']}")
+    return (
+        f"{env['implementation']} {env['python']} ({env['build']}),"
+        f" rthreading {env['rthreading']}; {env['system']}, nproc {env['nproc']}, {env['cpu']}"
+    )
 
 
 # --- files --------------------------------------------------------------------------------
+
 
 def write_json(result, path, pyperf):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -321,22 +341,22 @@ def write_json(result, path, pyperf):
     metadata = pyperf.Run([1.0], metadata={"name": "metadata"}).get_metadata()
     metadata.pop("name", None)
     metadata["description"] = result["command"]
-    labels = [label for label in LABELS
-              if any(label in r.get("samples", {}) for r in result["rows"])]
+    labels = [label for label in LABELS if any(label in r.get("samples", {}) for r in result["rows"])]
     for label in labels:
         benchmarks = []
         for r in result["rows"]:
             unit = pyperf_unit(r)
             if r.get("status") == "ok" and unit and label in r["samples"]:
-                benchmarks.append(_pyperf_benchmark(r["name"], unit, r["samples"][label],
-                                                    r.get("number"), metadata))
+                benchmarks.append(_pyperf_benchmark(r["name"], unit, r["samples"][label], r.get("number"), metadata))
         if benchmarks:
             out = f"{stem}.{label}.pyperf.json"
             pyperf.BenchmarkSuite(benchmarks).dump(out, replace=True)
             progress(f"wrote {out}")
     if "stdlib" in labels and "rthreading" in labels:
-        progress(f"compare: {sys.executable} -m pyperf compare_to {stem}.stdlib.pyperf.json"
-                 f" {stem}.rthreading.pyperf.json --table")
+        progress(
+            f"compare: {sys.executable} -m pyperf compare_to {stem}.stdlib.pyperf.json"
+            f" {stem}.rthreading.pyperf.json --table"
+        )
 
 
 def maybe_chart(results, path):
@@ -345,9 +365,11 @@ def maybe_chart(results, path):
     try:
         from ._chart import draw
     except ImportError as exc:
-        progress(f"no chart: matplotlib is missing ({exc}): {EXTRA_HINT}; or draw it from"
-                 " saved results on an interpreter that has it: python -m rthreading.bench"
-                 f" --load RESULTS.json --chart {path}")
+        progress(
+            f"no chart: matplotlib is missing ({exc}): {EXTRA_HINT}; or draw it from"
+            " saved results on an interpreter that has it: python -m rthreading.bench"
+            f" --load RESULTS.json --chart {path}"
+        )
         return 3
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     draw(results, path)
@@ -412,38 +434,50 @@ def caveats(res):
     others = env.get("others_cpu")
     if others is not None:  # measured: the CPU time other processes took during the run
         if env.get("nproc") and others > 0.25 * env["nproc"]:
-            out.append(f"taken while other work kept {others:.2f} of {env['nproc']} CPUs busy on"
-                       " average: the figures are noisy; regenerate on an idle machine")
+            out.append(
+                f"taken while other work kept {others:.2f} of {env['nproc']} CPUs busy on"
+                " average: the figures are noisy; regenerate on an idle machine"
+            )
         return "; ".join(out)
     # Older results (no measurement): the load average, which counts the run itself.
     load = max((env.get("loadavg_start") or [0])[0], (env.get("loadavg_end") or [0])[0])
     if env.get("nproc") and load > 0.5 * env["nproc"]:
-        out.append(f"taken while the machine was busy (load average up to {load:.1f} on"
-                   f" {env['nproc']} CPUs): the figures are noisy; regenerate on an idle machine")
+        out.append(
+            f"taken while the machine was busy (load average up to {load:.1f} on"
+            f" {env['nproc']} CPUs): the figures are noisy; regenerate on an idle machine"
+        )
     return "; ".join(out)
 
 
 def write_markdown(results, path, chart):
-    lines = ["# Benchmarks", "",
-             "rthreading against the stdlib (and Meta's `ft_utils` in the queue rows where it "
-             "installs), timed interleaved in the same run by `python -m rthreading.bench`.",
-             "Regenerate this page and the chart with `make bench-docs` (on an idle machine: "
-             "it runs the full suite on the free-threaded interpreter, then on the GIL one).", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "rthreading against the stdlib (and Meta's `ft_utils` in the queue rows where it "
+        "installs), timed interleaved in the same run by `python -m rthreading.bench`.",
+        "Regenerate this page and the chart with `make bench-docs` (on an idle machine: "
+        "it runs the full suite on the free-threaded interpreter, then on the GIL one).",
+        "",
+    ]
     if chart:
         rel = os.path.relpath(os.path.abspath(chart), os.path.dirname(os.path.abspath(path)))
         lines += [f"![ratio per scenario and throughput vs threads]({rel})", ""]
     for res in results:
         env = res["environment"]
-        lines += [f"## {env['implementation']} {env['python']} ({env['build']})", "",
-                  f"Machine: {env['system']}, {env['nproc']} CPUs, {env['cpu']}. "
-                  f"Measured {res['date']}, load average {format_load(env)}, "
-                  f"{res['repeat']} repetitions, {res.get('seconds', 0):.0f} s.", "",
-                  f"Command: `{res['command']}`", ""]
+        lines += [
+            f"## {env['implementation']} {env['python']} ({env['build']})",
+            "",
+            f"Machine: {env['system']}, {env['nproc']} CPUs, {env['cpu']}. "
+            f"Measured {res['date']}, load average {format_load(env)}, "
+            f"{res['repeat']} repetitions, {res.get('seconds', 0):.0f} s.",
+            "",
+            f"Command: `{res['command']}`",
+            "",
+        ]
         warn = caveats(res)
         if warn:
             lines += [f"**Caveat: {warn}**", ""]
-        lines += [
-                  tables(res, heading="###")]
+        lines += [tables(res, heading="###")]
     lines.append(NOTES)
     with open(path, "w") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
@@ -454,9 +488,12 @@ README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->
 
 def headline_table(res):
     """The rows with a target (the issue's), stdlib against rthreading: what a README shows."""
-    out = [group_table([r for r in res["rows"] if r.get("target")], peers=False), "",
-           f"{environment_line(res['environment'])}; {res['date']}, median of {res['repeat']}"
-           " repetitions, ratio range in brackets."]
+    out = [
+        group_table([r for r in res["rows"] if r.get("target")], peers=False),
+        "",
+        f"{environment_line(res['environment'])}; {res['date']}, median of {res['repeat']}"
+        " repetitions, ratio range in brackets.",
+    ]
     warn = caveats(res)
     if warn:
         out += ["", f"**Caveat: {warn}**"]
@@ -472,7 +509,6 @@ def write_readme_table(results, path):
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
         raise SystemExit(f"{path}: no {README_START} ... {README_END} block to fill")
-    text = (text[:start + len(README_START)] + "\n" + headline_table(res) + "\n"
-            + text[end:])
+    text = text[: start + len(README_START)] + "\n" + headline_table(res) + "\n" + text[end:]
     with open(path, "w") as f:
         f.write(text)

@@ -22,15 +22,23 @@ def lock_contended(k):
                 for _ in range(share(n, k, i)):
                     with lock:
                         pass
+
             return loop
+
         return [loop_for(i) for i in range(k)]
+
     return make
 
 
 def scenarios():
-    return [Scenario(f"Lock contended: {k} thread{'s' * (k > 1)} on one Lock, per acquire",
-                     "contended",
-                     {label: (lambda mod=mod, k=k: ThreadedSide(mod, lock_contended(k)))
-                      for label, mod in MODULES.items()},
-                     unit="items/s", length=2.0, curve=(CURVE, k))
-            for k in (1, 2, 4, 8)]
+    return [
+        Scenario(
+            f"Lock contended: {k} thread{'s' * (k > 1)} on one Lock, per acquire",
+            "contended",
+            {label: (lambda mod=mod, k=k: ThreadedSide(mod, lock_contended(k))) for label, mod in MODULES.items()},
+            unit="items/s",
+            length=2.0,
+            curve=(CURVE, k),
+        )
+        for k in (1, 2, 4, 8)
+    ]

@@ -35,10 +35,12 @@ def burn(n):
 WARM = "ex = mod.ThreadPoolExecutor(4); list(ex.map(abs, range(1000))); f = lambda: None; "
 TIMEIT = [
     ("ThreadPoolExecutor(4): submit(f).result(), per task", WARM, "ex.submit(f).result()"),
-    ("ThreadPoolExecutor(4): 100 submits, then their 100 results, per task",
-     WARM + "r = range(100)", "for fut in [ex.submit(f) for _ in r]: fut.result()"),
-    ("Future(): set_result(); result()", "F = mod.Future",
-     "fut = F(); fut.set_result(1); fut.result()"),
+    (
+        "ThreadPoolExecutor(4): 100 submits, then their 100 results, per task",
+        WARM + "r = range(100)",
+        "for fut in [ex.submit(f) for _ in r]: fut.result()",
+    ),
+    ("Future(): set_result(); result()", "F = mod.Future", "fut = F(); fut.set_result(1); fut.result()"),
 ]
 PER = {"ThreadPoolExecutor(4): 100 submits, then their 100 results, per task": 100}
 MAP_NAME = "ThreadPoolExecutor(4): map(f, items), per item"
@@ -65,10 +67,12 @@ class PoolSide(Side):
             t0 = time.perf_counter()
             self.run(self.pool, n)
             return time.perf_counter() - t0
+
         return gc_off(timed)
 
     def probe(self):
         from ._harness import in_thread
+
         in_thread(self.sample, min(50, self.fixed or 50))
 
     def close(self):
@@ -85,6 +89,7 @@ def cpu_batch(work):
     def run(pool, n):
         for fut in [pool.submit(burn, work) for _ in range(n)]:
             fut.result()
+
     return run
 
 
@@ -104,39 +109,48 @@ class CpuScaling(Scenario):
     def measure(self, repeat, target, quick):
         # ~0.2 s per sample on one worker (~0.05 s quick): shorter ones measure scheduling.
         work, tasks = (40_000, 16) if quick else (100_000, 32)
-        sides = {(label, w): PoolSide(mod, w, cpu_batch(work), tasks)
-                 for label, mod in MODULES.items() for w in WORKERS}
+        sides = {
+            (label, w): PoolSide(mod, w, cpu_batch(work), tasks) for label, mod in MODULES.items() for w in WORKERS
+        }
         samples = {key: [] for key in sides}
         try:
             for side in sides.values():
                 side.probe()
             for rep, order in enumerate(interleaved_orders(MODULES, repeat)):
                 for label in order:
-                    for w in (WORKERS if rep % 2 == 0 else WORKERS[::-1]):
+                    for w in WORKERS if rep % 2 == 0 else WORKERS[::-1]:
                         samples[(label, w)].append(sides[(label, w)].sample(tasks) / tasks * 1e9)
         except Failed as exc:
-            return [Scenario(cpu_name(w), self.group).row(status="n/a", reason=str(exc))
-                    for w in WORKERS]
+            return [Scenario(cpu_name(w), self.group).row(status="n/a", reason=str(exc)) for w in WORKERS]
         finally:
             for side in sides.values():
                 side.close()
-        rows = [Scenario(cpu_name(w), self.group, unit="items/s", curve=(CURVE, w))
-                .row(status="ok", number=tasks,
-                     samples={label: samples[(label, w)] for label in MODULES})
-                for w in WORKERS]
+        rows = [
+            Scenario(cpu_name(w), self.group, unit="items/s", curve=(CURVE, w)).row(
+                status="ok", number=tasks, samples={label: samples[(label, w)] for label in MODULES}
+            )
+            for w in WORKERS
+        ]
         for w in WORKERS[1:]:
-            rows.append(Scenario(speedup_name(w), self.group, kind="speedup", unit="x",
-                                 target=1.85 if w == 2 else None)
-                        .row(status="ok", number=tasks,
-                             samples={label: [a / b for a, b in zip(samples[(label, 1)],
-                                                                    samples[(label, w)])]
-                                      for label in MODULES}))
+            rows.append(
+                Scenario(speedup_name(w), self.group, kind="speedup", unit="x", target=1.85 if w == 2 else None).row(
+                    status="ok",
+                    number=tasks,
+                    samples={
+                        label: [a / b for a, b in zip(samples[(label, 1)], samples[(label, w)])] for label in MODULES
+                    },
+                )
+            )
         return rows
 
 
 def scenarios():
-    return (timeit_scenarios("pool", TIMEIT, MODULES, TARGETS, PER)
-            + [Scenario(MAP_NAME, "pool",
-                        {label: (lambda mod=mod: PoolSide(mod, 4, run_map, min_n=1000))
-                         for label, mod in MODULES.items()}, target=TARGETS[MAP_NAME]),
-               CpuScaling("CPU-bound tasks on 1, 2, 4 workers", "pool")])
+    return timeit_scenarios("pool", TIMEIT, MODULES, TARGETS, PER) + [
+        Scenario(
+            MAP_NAME,
+            "pool",
+            {label: (lambda mod=mod: PoolSide(mod, 4, run_map, min_n=1000)) for label, mod in MODULES.items()},
+            target=TARGETS[MAP_NAME],
+        ),
+        CpuScaling("CPU-bound tasks on 1, 2, 4 workers", "pool"),
+    ]

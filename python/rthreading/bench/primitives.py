@@ -16,28 +16,26 @@ MODULES = {"stdlib": stdlib, "rthreading": rthreading}
 TIMEIT = [
     ("Lock: with", "lock = mod.Lock()", "with lock: pass"),
     # The cost of contention stats (rthreading.track) on a tracked lock; the stdlib has none.
-    ("Lock: with, stats on", "lock = mod.Lock(); getattr(mod, 'track', lambda o: None)(lock)",
-     "with lock: pass"),
-    ("Lock: acquire(); release()", "lock = mod.Lock(); acq = lock.acquire; rel = lock.release",
-     "acq(); rel()"),
+    ("Lock: with, stats on", "lock = mod.Lock(); getattr(mod, 'track', lambda o: None)(lock)", "with lock: pass"),
+    ("Lock: acquire(); release()", "lock = mod.Lock(); acq = lock.acquire; rel = lock.release", "acq(); rel()"),
     ("RLock: with", "lock = mod.RLock()", "with lock: pass"),
-    ("RLock: acquire(); release()", "lock = mod.RLock(); acq = lock.acquire; rel = lock.release",
-     "acq(); rel()"),
+    ("RLock: acquire(); release()", "lock = mod.RLock(); acq = lock.acquire; rel = lock.release", "acq(); rel()"),
     ("Semaphore: with", "sem = mod.Semaphore()", "with sem: pass"),
     ("BoundedSemaphore: with", "sem = mod.BoundedSemaphore()", "with sem: pass"),
     ("Event: wait() when set", "ev = mod.Event(); ev.set()", "ev.wait()"),
     ("Event: is_set()", "ev = mod.Event()", "ev.is_set()"),
     ("Event: set(); clear()", "ev = mod.Event()", "ev.set(); ev.clear()"),
-    ("Condition: with + notify(), no waiter", "cond = mod.Condition()",
-     "with cond: cond.notify()"),
-    ("Condition: with + notify_all(), no waiter", "cond = mod.Condition()",
-     "with cond: cond.notify_all()"),
+    ("Condition: with + notify(), no waiter", "cond = mod.Condition()", "with cond: cond.notify()"),
+    ("Condition: with + notify_all(), no waiter", "cond = mod.Condition()", "with cond: cond.notify_all()"),
 ]
 
 TARGETS = {
-    "Lock: with": 1.2, "Lock: acquire(); release()": 1.0,
-    "RLock: with": 1.2, "RLock: acquire(); release()": 1.0,
-    "Semaphore: with": 10.0, "Event: wait() when set": 6.0,
+    "Lock: with": 1.2,
+    "Lock: acquire(); release()": 1.0,
+    "RLock: with": 1.2,
+    "RLock: acquire(); release()": 1.0,
+    "Semaphore: with": 10.0,
+    "Event: wait() when set": 6.0,
     "Condition: with + notify(), no waiter": 4.0,
 }
 
@@ -47,20 +45,25 @@ TARGETS = {
 # placeholder class fails before any thread starts. One operation is one round trip A->B->A
 # unless the name says otherwise.
 
+
 def lock_handoff(mod):
     """Two Locks used as binary semaphores (the stdlib lets any thread release a Lock)."""
     ping, pong = mod.Lock(), mod.Lock()
-    ping.acquire(); pong.acquire()
+    ping.acquire()
+    pong.acquire()
 
     def a(n):
         rel, acq = ping.release, pong.acquire
         for _ in range(n):
-            rel(); acq()
+            rel()
+            acq()
 
     def b(n):
         acq, rel = ping.acquire, pong.release
         for _ in range(n):
-            acq(); rel()
+            acq()
+            rel()
+
     return a, b
 
 
@@ -71,11 +74,16 @@ def event_pingpong(mod):
 
     def a(n):
         for _ in range(n):
-            ping_set(); pong_wait(); pong_clear()
+            ping_set()
+            pong_wait()
+            pong_clear()
 
     def b(n):
         for _ in range(n):
-            ping_wait(); ping_clear(); pong_set()
+            ping_wait()
+            ping_clear()
+            pong_set()
+
     return a, b
 
 
@@ -85,11 +93,14 @@ def semaphore_pingpong(mod):
 
     def a(n):
         for _ in range(n):
-            ping_rel(); pong_acq()
+            ping_rel()
+            pong_acq()
 
     def b(n):
         for _ in range(n):
-            ping_acq(); pong_rel()
+            ping_acq()
+            pong_rel()
+
     return a, b
 
 
@@ -105,7 +116,9 @@ def condition_pingpong(mod):
                         wait()
                     turn[0] = other
                     notify()
+
         return loop
+
     return side(0, 1), side(1, 0)
 
 
@@ -117,6 +130,7 @@ def barrier_wait(mod):
     def loop(n):
         for _ in range(n):
             wait()
+
     return loop, loop
 
 
@@ -136,6 +150,6 @@ HANDOFF_TARGET = 10.0
 
 
 def scenarios():
-    return (timeit_scenarios("primitives", TIMEIT, MODULES, TARGETS)
-            + handoff_scenarios("primitives", HANDOFFS, MODULES,
-                                {name: HANDOFF_TARGET for name, _ in HANDOFFS}, length=2.0))
+    return timeit_scenarios("primitives", TIMEIT, MODULES, TARGETS) + handoff_scenarios(
+        "primitives", HANDOFFS, MODULES, {name: HANDOFF_TARGET for name, _ in HANDOFFS}, length=2.0
+    )

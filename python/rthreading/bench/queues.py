@@ -18,9 +18,19 @@ import types
 
 import rthreading.queue as rt_queue
 
-from ._harness import (Failed, Scenario, Side, guarded, handoff_scenarios, in_thread,
-                       interleaved_orders, run_threads, share, threaded_scenarios,
-                       timeit_scenarios)
+from ._harness import (
+    Failed,
+    Scenario,
+    Side,
+    guarded,
+    handoff_scenarios,
+    in_thread,
+    interleaved_orders,
+    run_threads,
+    share,
+    threaded_scenarios,
+    timeit_scenarios,
+)
 
 
 def peer():
@@ -37,53 +47,67 @@ def peer():
     # ConcurrentQueue under SimpleQueue's method names (the same functions, no wrapper).
     base = concurrency.ConcurrentQueue
     simple_queue = type("SimpleQueue", (base,), {"put": base.push, "get": base.pop})
-    return types.SimpleNamespace(Queue=concurrency.StdConcurrentQueue, SimpleQueue=simple_queue,
-                                 Empty=std_queue.Empty), None
+    return types.SimpleNamespace(
+        Queue=concurrency.StdConcurrentQueue, SimpleQueue=simple_queue, Empty=std_queue.Empty
+    ), None
 
 
 def _free_threaded_build():
     import sysconfig
+
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 # --- single-thread scenarios: (name, setup, statement); `mod` is queue or rthreading.queue ---
 TIMEIT = [
     ("Queue: q.put(x); q.get()", "q = mod.Queue()", "q.put(1); q.get()"),
-    ("Queue: put(x); get() (bound methods)", "q = mod.Queue(); put = q.put; get = q.get",
-     "put(1); get()"),
+    ("Queue: put(x); get() (bound methods)", "q = mod.Queue(); put = q.put; get = q.get", "put(1); get()"),
     ("Queue(100): q.put(x); q.get()", "q = mod.Queue(100)", "q.put(1); q.get()"),
     ("Queue: put_nowait(x); get_nowait()", "q = mod.Queue()", "q.put_nowait(1); q.get_nowait()"),
-    ("Queue: put(x, timeout=1); get(timeout=1)", "q = mod.Queue(100)",
-     "q.put(1, timeout=1.0); q.get(timeout=1.0)"),
-    ("Queue: 1000 puts then 1000 gets, per item", "q = mod.Queue(); r = range(1000)",
-     "for i in r: q.put(i)\nfor i in r: q.get()"),
-    ("Queue: get_nowait() on empty (Empty raised)", "q = mod.Queue(); E = mod.Empty",
-     "try: q.get_nowait()\nexcept E: pass"),
+    ("Queue: put(x, timeout=1); get(timeout=1)", "q = mod.Queue(100)", "q.put(1, timeout=1.0); q.get(timeout=1.0)"),
+    (
+        "Queue: 1000 puts then 1000 gets, per item",
+        "q = mod.Queue(); r = range(1000)",
+        "for i in r: q.put(i)\nfor i in r: q.get()",
+    ),
+    (
+        "Queue: get_nowait() on empty (Empty raised)",
+        "q = mod.Queue(); E = mod.Empty",
+        "try: q.get_nowait()\nexcept E: pass",
+    ),
     ("Queue: qsize()", "q = mod.Queue(); q.put(1)", "q.qsize()"),
     ("LifoQueue: q.put(x); q.get()", "q = mod.LifoQueue()", "q.put(1); q.get()"),
     ("PriorityQueue: q.put(x); q.get()", "q = mod.PriorityQueue()", "q.put(1); q.get()"),
-    ("PriorityQueue(100 queued): put(x); get()",
-     "import random; q = mod.PriorityQueue(); [q.put(random.random()) for _ in range(100)];"
-     " x = 0.5", "q.put(x); q.get()"),
+    (
+        "PriorityQueue(100 queued): put(x); get()",
+        "import random; q = mod.PriorityQueue(); [q.put(random.random()) for _ in range(100)]; x = 0.5",
+        "q.put(x); q.get()",
+    ),
     ("SimpleQueue: q.put(x); q.get()", "q = mod.SimpleQueue()", "q.put(1); q.get()"),
-    ("SimpleQueue: put(x); get() (bound methods)",
-     "q = mod.SimpleQueue(); put = q.put; get = q.get", "put(1); get()"),
-    ("SimpleQueue: put_nowait(x); get_nowait()", "q = mod.SimpleQueue()",
-     "q.put_nowait(1); q.get_nowait()"),
+    ("SimpleQueue: put(x); get() (bound methods)", "q = mod.SimpleQueue(); put = q.put; get = q.get", "put(1); get()"),
+    ("SimpleQueue: put_nowait(x); get_nowait()", "q = mod.SimpleQueue()", "q.put_nowait(1); q.get_nowait()"),
 ]
 PER_ITEM = {"Queue: 1000 puts then 1000 gets, per item": 1000}
 # The rows where the peer has the same operation (ft_utils has no LifoQueue/PriorityQueue,
 # and ConcurrentQueue has no put_nowait).
-PEER_TIMEIT = {"Queue: q.put(x); q.get()", "Queue: put(x); get() (bound methods)",
-               "Queue(100): q.put(x); q.get()", "Queue: put_nowait(x); get_nowait()",
-               "Queue: 1000 puts then 1000 gets, per item", "Queue: qsize()",
-               "SimpleQueue: q.put(x); q.get()", "SimpleQueue: put(x); get() (bound methods)"}
+PEER_TIMEIT = {
+    "Queue: q.put(x); q.get()",
+    "Queue: put(x); get() (bound methods)",
+    "Queue(100): q.put(x); q.get()",
+    "Queue: put_nowait(x); get_nowait()",
+    "Queue: 1000 puts then 1000 gets, per item",
+    "Queue: qsize()",
+    "SimpleQueue: q.put(x); q.get()",
+    "SimpleQueue: put(x); get() (bound methods)",
+}
 
 
 # --- threaded scenarios: f(mod) -> loops; loop(n) does its share of n operations ------------
 
+
 def pingpong(cls):
     """Two threads, two queues: A puts to q1, B gets it and puts to q2, A gets it back."""
+
     def make(mod):
         q1, q2 = getattr(mod, cls)(), getattr(mod, cls)()
 
@@ -97,12 +121,15 @@ def pingpong(cls):
             put, get = q2.put, q1.get
             for _ in range(n):
                 put(get())
+
         return a, b
+
     return make
 
 
 def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue"):
     """Producers put, consumers get; one operation is one item through the queue."""
+
     def make(mod):
         q = getattr(mod, cls)(maxsize) if cls != "SimpleQueue" else mod.SimpleQueue()
 
@@ -111,6 +138,7 @@ def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue"):
                 put = q.put
                 for x in range(share(n, n_producers, i)):
                     put(x)
+
             return loop
 
         def consumer(i):
@@ -118,9 +146,11 @@ def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue"):
                 get = q.get
                 for _ in range(share(n, n_consumers, i)):
                     get()
+
             return loop
-        return ([producer(i) for i in range(n_producers)]
-                + [consumer(i) for i in range(n_consumers)])
+
+        return [producer(i) for i in range(n_producers)] + [consumer(i) for i in range(n_consumers)]
+
     return make
 
 
@@ -139,6 +169,7 @@ def task_done_join(mod):
         while q.get() is not None:
             q.task_done()
         q.task_done()
+
     return main_side, worker
 
 
@@ -150,14 +181,15 @@ HANDOFFS = [
 THREADED = [
     ("1 producer/1 consumer, Queue(), per item", producers_consumers(1, 1, 0)),
     ("2 producers/2 consumers, Queue(10), per item", producers_consumers(2, 2, 10)),
-    ("2 producers/2 consumers, SimpleQueue, per item",
-     producers_consumers(2, 2, 0, "SimpleQueue")),
+    ("2 producers/2 consumers, SimpleQueue, per item", producers_consumers(2, 2, 0, "SimpleQueue")),
     ("4 producers/4 consumers, Queue(), per item", producers_consumers(4, 4, 0)),
     ("2 threads: put x100 + join / get + task_done, per item", task_done_join),
 ]
-PEER_THREADED = {"1 producer/1 consumer, Queue(), per item",
-                 "2 producers/2 consumers, SimpleQueue, per item",
-                 "4 producers/4 consumers, Queue(), per item"}
+PEER_THREADED = {
+    "1 producer/1 consumer, Queue(), per item",
+    "2 producers/2 consumers, SimpleQueue, per item",
+    "4 producers/4 consumers, Queue(), per item",
+}
 MXN_CURVE = "Queue(100), M x M threads: items/s"
 
 
@@ -165,14 +197,17 @@ def mxn_name(k):
     return f"{k} producer{'s' * (k > 1)}/{k} consumer{'s' * (k > 1)}, Queue(100), per item"
 
 
-TARGETS = {"Queue: q.put(x); q.get()": 20.0, mxn_name(2): 10.0,
-           "SimpleQueue: q.put(x); q.get()": 1.0,
-           # Issue 15: every two-thread hand-off at least 10x, in both variants; 2P2C through
-           # a SimpleQueue 1.2x the stdlib's C one; 4P4C through an unbounded Queue 10x.
-           "2 producers/2 consumers, SimpleQueue, per item": 1.2,
-           "4 producers/4 consumers, Queue(), per item": 10.0,
-           "2 threads: Queue ping-pong, round trip": 10.0,
-           "2 threads: SimpleQueue ping-pong, round trip": 10.0}
+TARGETS = {
+    "Queue: q.put(x); q.get()": 20.0,
+    mxn_name(2): 10.0,
+    "SimpleQueue: q.put(x); q.get()": 1.0,
+    # Issue 15: every two-thread hand-off at least 10x, in both variants; 2P2C through
+    # a SimpleQueue 1.2x the stdlib's C one; 4P4C through an unbounded Queue 10x.
+    "2 producers/2 consumers, SimpleQueue, per item": 1.2,
+    "4 producers/4 consumers, Queue(), per item": 10.0,
+    "2 threads: Queue ping-pong, round trip": 10.0,
+    "2 threads: SimpleQueue ping-pong, round trip": 10.0,
+}
 
 
 # --- the CPU a waiting consumer burns ------------------------------------------------------
@@ -202,6 +237,7 @@ def consumer_cpu(mod, items):
             pass
         out["cpu"] = time.thread_time() - cpu
         out["wall"] = time.perf_counter() - wall
+
     run_threads([producer, consumer], items)
     return 100.0 * out["cpu"] / out["wall"]
 
@@ -221,8 +257,7 @@ class WaitCpuScenario(Scenario):
             for order in interleaved_orders(list(samples), repeat):
                 for label in order:
                     # > 0: pyperf's statistics take positive values only
-                    samples[label].append(max(guarded(consumer_cpu, self.sides[label], items),
-                                              1e-6))
+                    samples[label].append(max(guarded(consumer_cpu, self.sides[label], items), 1e-6))
         except Failed as exc:
             return [self.row(status="n/a", reason=str(exc))]
         return [self.row(status="ok", number=items, samples=samples)]
@@ -255,9 +290,11 @@ MEMORY_SCRIPT = """
     print(after - before)
 """
 
-IMPORTS = {"stdlib": "import queue as mod",
-           "rthreading": "import rthreading.queue as mod",
-           "ft_utils": "from rthreading.bench.queues import peer; mod = peer()[0]"}
+IMPORTS = {
+    "stdlib": "import queue as mod",
+    "rthreading": "import rthreading.queue as mod",
+    "ft_utils": "from rthreading.bench.queues import peer; mod = peer()[0]",
+}
 
 
 class MemorySide(Side):
@@ -269,10 +306,13 @@ class MemorySide(Side):
 
     def sample(self, n=None):
         code = textwrap.dedent(MEMORY_SCRIPT).format(
-            path=[p for p in sys.path if p], import_line=IMPORTS[self.label], cls=self.cls,
-            n=self.n, page=os.sysconf("SC_PAGE_SIZE"))
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           timeout=120)
+            path=[p for p in sys.path if p],
+            import_line=IMPORTS[self.label],
+            cls=self.cls,
+            n=self.n,
+            page=os.sysconf("SC_PAGE_SIZE"),
+        )
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             lines = r.stderr.strip().splitlines()
             raise Failed(lines[-1] if lines else f"exit status {r.returncode}")
@@ -282,8 +322,7 @@ class MemorySide(Side):
 class MemoryScenario(Scenario):
     def measure(self, repeat, target, quick):
         n = 2 * 10**5 if quick else 10**6
-        sides = {label: MemorySide(label, self.cls_for(label), n)
-                 for label, ok in self.sides.items() if ok is not None}
+        sides = {label: MemorySide(label, self.cls_for(label), n) for label, ok in self.sides.items() if ok is not None}
         samples = {label: [] for label in sides}
         try:
             for _ in range(1 if quick else 3):
@@ -303,24 +342,35 @@ def scenarios():
     with_peer = {**modules, "ft_utils": mod_peer}
     out = []
     for name, setup, stmt in TIMEIT:
-        out += timeit_scenarios("queue", [(name, setup, stmt)],
-                                with_peer if name in PEER_TIMEIT else modules, TARGETS, PER_ITEM)
+        out += timeit_scenarios(
+            "queue", [(name, setup, stmt)], with_peer if name in PEER_TIMEIT else modules, TARGETS, PER_ITEM
+        )
     out += handoff_scenarios("queue", HANDOFFS, with_peer, TARGETS, length=3.0)
     for name, make in THREADED:
-        out += threaded_scenarios("queue", [(name, make)],
-                                  with_peer if name in PEER_THREADED else modules, TARGETS,
-                                  length=3.0)
+        out += threaded_scenarios(
+            "queue", [(name, make)], with_peer if name in PEER_THREADED else modules, TARGETS, length=3.0
+        )
     for k in (1, 2, 4, 8):
-        for s in threaded_scenarios("queue", [(mxn_name(k), producers_consumers(k, k, 100))],
-                                    with_peer, TARGETS, length=3.0):
+        for s in threaded_scenarios(
+            "queue", [(mxn_name(k), producers_consumers(k, k, 100))], with_peer, TARGETS, length=3.0
+        ):
             s.unit, s.curve = "items/s", (MXN_CURVE, k)
             out.append(s)
-    out.append(WaitCpuScenario(CPU_NAME, "queue", {"stdlib": std_queue, "rthreading": rt_queue},
-                               target=CPU_TARGET, unit="% of a core", kind="cpu"))
+    out.append(
+        WaitCpuScenario(
+            CPU_NAME,
+            "queue",
+            {"stdlib": std_queue, "rthreading": rt_queue},
+            target=CPU_TARGET,
+            unit="% of a core",
+            kind="cpu",
+        )
+    )
     for cls in ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"):
         sides = {"stdlib": True, "rthreading": True}
         if cls == "Queue" and mod_peer is not None:
             sides["ft_utils"] = True
-        out.append(MemoryScenario(f"{cls} memory: small ints queued, per item", "memory",
-                                  sides, unit="bytes", kind="memory"))
+        out.append(
+            MemoryScenario(f"{cls} memory: small ints queued, per item", "memory", sides, unit="bytes", kind="memory")
+        )
     return out

@@ -37,14 +37,11 @@ import rthreading
 import rthreading.futures as rt_futures
 import rthreading.queue as rt_queue
 
-from ._harness import (HANG_SECONDS, Failed, Scenario, describe, in_thread, interleaved_orders,
-                       on_main_thread)
+from ._harness import HANG_SECONDS, Failed, Scenario, describe, in_thread, interleaved_orders, on_main_thread
 
 SIDES = {
-    "stdlib": types.SimpleNamespace(threading=std_threading, queue=std_queue,
-                                    futures=std_futures),
-    "rthreading": types.SimpleNamespace(threading=rthreading, queue=rt_queue,
-                                        futures=rt_futures),
+    "stdlib": types.SimpleNamespace(threading=std_threading, queue=std_queue, futures=std_futures),
+    "rthreading": types.SimpleNamespace(threading=rthreading, queue=rt_queue, futures=rt_futures),
 }
 THREADS = (1, 2, 4, 8)
 GROWTH_THREADS = 4
@@ -55,6 +52,7 @@ BASE_REPEAT, GROWTH_REPEAT = 5, 3
 
 
 # --- the work done per item ---------------------------------------------------------------
+
 
 def parse(i):
     """A CSV line into a record."""
@@ -83,12 +81,12 @@ def process(record):
     """The seeds' "process(item)": split a record, convert, summarise, format a report line."""
     name, *fields = record.split(",")
     values = [int(v) for v in fields]
-    line = f"{name}: n={len(values)} sum={sum(values)} max={max(values)}" \
-           f" mean={sum(values) / len(values):.2f}"
+    line = f"{name}: n={len(values)} sum={sum(values)} max={max(values)} mean={sum(values) / len(values):.2f}"
     return len(line) + sum(values) % 101
 
 
 # --- the programs: run(ns, threads, items) -> checksum ------------------------------------
+
 
 def pipeline(ns, threads, items):
     q1, q2, q3 = ns.queue.Queue(100), ns.queue.Queue(100), ns.queue.Queue(100)
@@ -104,9 +102,12 @@ def pipeline(ns, threads, items):
         while (item := get()) is not None:
             total += score(item)
         totals.append(total)
-    stages = [[ns.threading.Thread(target=stage, args=(q1, q2, parse)) for _ in range(threads)],
-              [ns.threading.Thread(target=stage, args=(q2, q3, enrich)) for _ in range(threads)],
-              [ns.threading.Thread(target=last_stage) for _ in range(threads)]]
+
+    stages = [
+        [ns.threading.Thread(target=stage, args=(q1, q2, parse)) for _ in range(threads)],
+        [ns.threading.Thread(target=stage, args=(q2, q3, enrich)) for _ in range(threads)],
+        [ns.threading.Thread(target=last_stage) for _ in range(threads)],
+    ]
     for group in stages:
         for t in group:
             t.start()
@@ -163,6 +164,7 @@ def shared_cache(ns, threads, items):
                 cache.set(key, value)
             total += value
         totals.append(total)
+
     workers = [ns.threading.Thread(target=worker, args=(j,)) for j in range(threads)]
     for t in workers:
         t.start()
@@ -193,6 +195,7 @@ def crawler(ns, threads, items):
             found = page_links(url)
             with lock:
                 links[url] = found
+
     workers = [ns.threading.Thread(target=worker) for _ in range(threads)]
     for t in workers:
         t.start()
@@ -218,6 +221,7 @@ def producer_consumer(ns, threads, items):
             total += process(item)
             q.task_done()
         totals.append(total)
+
     prod = ns.threading.Thread(target=producer)
     consumers = [ns.threading.Thread(target=consumer) for _ in range(threads)]
     for t in consumers:
@@ -234,6 +238,7 @@ def producer_consumer(ns, threads, items):
 
 # --- the scenarios ------------------------------------------------------------------------
 
+
 @dataclass
 class Workload:
     key: str  # the scenario's name after "workloads: "
@@ -246,7 +251,7 @@ class Workload:
 
 def count(n):
     exp = len(str(n)) - 1
-    return f"10^{exp}" if n == 10 ** exp else f"{n:,}"
+    return f"10^{exp}" if n == 10**exp else f"{n:,}"
 
 
 def plural(n, word):
@@ -254,31 +259,56 @@ def plural(n, word):
 
 
 WORKLOADS = [
-    Workload("pipeline, 3 stages through Queue(100)", pipeline,
-             lambda n: sum(task(i) for i in range(n)),
-             lambda k, n: f"pipeline: main feeds 3 stages x {plural(k, 'thread')},"
-                          f" Queue(100) between, {count(n)} items, per item",
-             10 ** 4, (1, 10)),
-    Workload("fan-out to ThreadPoolExecutor", fan_out,
-             lambda n: sum(task(i) for i in range(n)),
-             lambda k, n: f"fan-out: {count(n)} small tasks to ThreadPoolExecutor({k}),"
-                          " submit all + results, per task",
-             10 ** 4, (1, 10)),
-    Workload("Lock-protected shared dict cache", shared_cache,
-             lambda n: sum(task(cache_key(i)) for i in range(n)),
-             lambda k, n: f"cache: {plural(k, 'thread')} on a Lock-protected dict"
-                          f" ({CACHE_KEYS} keys), {count(n)} lookups, per lookup",
-             10 ** 4, (1, 10, 100)),
-    Workload("Semaphore-limited crawler, simulated I/O", crawler,
-             lambda n: sum(i % 7 for i in range(n)),
-             lambda k, n: f"crawler: {plural(k, 'thread')}, Semaphore({CONNECTIONS}) around"
-                          f" a {FETCH_SECONDS * 1e3:g} ms fetch, {count(n)} URLs, per URL",
-             10 ** 3, (1, 10)),
-    Workload("producer/consumer as in the seeds", producer_consumer,
-             lambda n: sum(process(make_record(i)) for i in range(n)),
-             lambda k, n: f"producer/consumer: 1 producer, {plural(k, 'consumer')},"
-                          f" Queue(maxsize=5), per-record work, {count(n)} records, per record",
-             10 ** 4, (1, 10)),
+    Workload(
+        "pipeline, 3 stages through Queue(100)",
+        pipeline,
+        lambda n: sum(task(i) for i in range(n)),
+        lambda k, n: (
+            f"pipeline: main feeds 3 stages x {plural(k, 'thread')}, Queue(100) between, {count(n)} items, per item"
+        ),
+        10**4,
+        (1, 10),
+    ),
+    Workload(
+        "fan-out to ThreadPoolExecutor",
+        fan_out,
+        lambda n: sum(task(i) for i in range(n)),
+        lambda k, n: f"fan-out: {count(n)} small tasks to ThreadPoolExecutor({k}), submit all + results, per task",
+        10**4,
+        (1, 10),
+    ),
+    Workload(
+        "Lock-protected shared dict cache",
+        shared_cache,
+        lambda n: sum(task(cache_key(i)) for i in range(n)),
+        lambda k, n: (
+            f"cache: {plural(k, 'thread')} on a Lock-protected dict ({CACHE_KEYS} keys), {count(n)} lookups, per lookup"
+        ),
+        10**4,
+        (1, 10, 100),
+    ),
+    Workload(
+        "Semaphore-limited crawler, simulated I/O",
+        crawler,
+        lambda n: sum(i % 7 for i in range(n)),
+        lambda k, n: (
+            f"crawler: {plural(k, 'thread')}, Semaphore({CONNECTIONS}) around"
+            f" a {FETCH_SECONDS * 1e3:g} ms fetch, {count(n)} URLs, per URL"
+        ),
+        10**3,
+        (1, 10),
+    ),
+    Workload(
+        "producer/consumer as in the seeds",
+        producer_consumer,
+        lambda n: sum(process(make_record(i)) for i in range(n)),
+        lambda k, n: (
+            f"producer/consumer: 1 producer, {plural(k, 'consumer')},"
+            f" Queue(maxsize=5), per-record work, {count(n)} records, per record"
+        ),
+        10**4,
+        (1, 10),
+    ),
 ]
 
 
@@ -301,8 +331,7 @@ def run_checked(ns, threads, items, expected, run):
         raise Failed(describe(exc)) from exc
     seconds = time.perf_counter() - t0
     if got != expected:
-        raise Failed(f"wrong result with {threads} threads, {items} items: {got!r},"
-                     f" expected {expected!r}")
+        raise Failed(f"wrong result with {threads} threads, {items} items: {got!r}, expected {expected!r}")
     return seconds
 
 
@@ -333,8 +362,7 @@ class WorkloadScenario(Scenario):
             try:
                 for order in interleaved_orders(list(sides), reps):
                     for label in order:
-                        seconds = run_checked(sides[label], threads, items, expected[items],
-                                              w.run)
+                        seconds = run_checked(sides[label], threads, items, expected[items], w.run)
                         samples[label].append(seconds / items * 1e9)
             except Failed as exc:
                 rows.append(row.row(status="n/a", reason=str(exc)))
@@ -344,8 +372,9 @@ class WorkloadScenario(Scenario):
         else:
             return rows
         # A side that failed (and may have left threads blocked) is not run again.
-        rows += [Scenario(w.label(k, n), self.group).row(status="n/a", reason=failed)
-                 for k, n in grid(w, quick)[len(rows):]]
+        rows += [
+            Scenario(w.label(k, n), self.group).row(status="n/a", reason=failed) for k, n in grid(w, quick)[len(rows) :]
+        ]
         return rows
 
 
