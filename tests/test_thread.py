@@ -21,7 +21,7 @@ import weakref
 import pytest
 
 import rthreading
-from conftest import both, raises_same, run_python, sigusr1_after
+from helpers import both, raises_same, run_python, sigusr1_after
 
 LEGACY = sys.version_info < (3, 13)
 STDLIB_LOSES_INTERRUPTED_THREAD = pytest.mark.xfail(
@@ -178,13 +178,13 @@ def test_ident_and_native_id_are_the_threads(mod):
 
 def test_repr_follows_the_state():
     def reprs(m):
-        def norm(t):
+        def repr_tail(t):
             return re.sub(r" \d+\)", " IDENT)", shape(repr(t)[len("<Thread(") :]))
 
-        out = [norm(m.Thread(name="a")), norm(m.Thread(target=lambda: None, daemon=True))]
+        out = [repr_tail(m.Thread(name="a")), repr_tail(m.Thread(target=lambda: None, daemon=True))]
         with running(m) as t:
-            out.append(norm(t))
-        out.append(norm(t))
+            out.append(repr_tail(t))
+        out.append(repr_tail(t))
         return out
 
     std, ours = both(reprs)

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import rthreading
-from conftest import both, raises_same, wait_until
+from helpers import both, raises_same, wait_until
 
 
 def test_current_thread_of_a_raw_thread_is_a_dummy(mod):

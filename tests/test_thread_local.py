@@ -10,7 +10,7 @@ import weakref
 import pytest
 
 import rthreading
-from conftest import raises_same, wait_until
+from helpers import raises_same, wait_until
 
 
 def test_local_is_the_stdlibs():

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import MODULES, run_python
+from helpers import MODULES, run_python
 
 # Each test runs whole programs in fresh interpreters: four copies at once (--parallel-threads)
 # would only slow the run and stretch the programs' timings.
