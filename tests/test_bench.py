@@ -82,22 +82,22 @@ def test_filter_matches_nothing(tmp_path):
 def test_others_cpu_is_the_machines_busy_time_less_the_runs_own(monkeypatch):
     """others_cpu: the CPUs other processes kept busy on average, from two cpu_snapshots: the
     machine's busy CPU time less this process tree's own, over the wall time between them."""
-    from rthreading.bench import _report
+    from rthreading.bench import _environment, _format
 
     start = {"busy": 100.0, "wall": 50.0, "own": 3.0}
     end = {"busy": 104.0, "wall": 52.0, "own": 4.5}
-    monkeypatch.setattr(_report, "cpu_snapshot", lambda: end)
-    assert _report.others_cpu(start) == (4.0 - 1.5) / 2.0
-    monkeypatch.setattr(_report, "cpu_snapshot", lambda: {**end, "busy": 105.0, "own": 10.0})
-    assert _report.others_cpu(start) == 0.0  # never negative (the clocks tick apart)
-    assert _report.others_cpu(None) is None  # no /proc/stat at the start
-    monkeypatch.setattr(_report, "cpu_snapshot", lambda: None)
-    assert _report.others_cpu(start) is None
-    monkeypatch.setattr(_report, "cpu_snapshot", lambda: {**end, "wall": 50.0})
-    assert _report.others_cpu(start) is None  # no time passed
+    monkeypatch.setattr(_environment, "cpu_snapshot", lambda: end)
+    assert _environment.others_cpu(start) == (4.0 - 1.5) / 2.0
+    monkeypatch.setattr(_environment, "cpu_snapshot", lambda: {**end, "busy": 105.0, "own": 10.0})
+    assert _environment.others_cpu(start) == 0.0  # never negative (the clocks tick apart)
+    assert _environment.others_cpu(None) is None  # no /proc/stat at the start
+    monkeypatch.setattr(_environment, "cpu_snapshot", lambda: None)
+    assert _environment.others_cpu(start) is None
+    monkeypatch.setattr(_environment, "cpu_snapshot", lambda: {**end, "wall": 50.0})
+    assert _environment.others_cpu(start) is None  # no time passed
     env = {"nproc": 2, "loadavg_start": [3.0], "loadavg_end": [3.0]}
-    assert "busy" in _report.caveats({"environment": {**env, "others_cpu": 0.9}})
-    assert _report.caveats({"environment": {**env, "others_cpu": 0.1}}) == ""
+    assert "busy" in _format.caveats({"environment": {**env, "others_cpu": 0.9}})
+    assert _format.caveats({"environment": {**env, "others_cpu": 0.1}}) == ""
 
 
 def _proc_cpu(pid):
@@ -122,20 +122,20 @@ def test_other_work_is_measured_without_the_run_itself():
     and the workers it waits for), which the load average would count. Each side is checked
     against a control, the CPU time the busy process itself reports, so the assertions hold
     however busy the rest of the machine is."""
-    from rthreading.bench import _report
+    from rthreading.bench import _environment
 
     # Work elsewhere: a process the run does not wait for. All of its CPU time in the window
     # is other work (and the rest of the machine may add more, never less).
     other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        start = _report.cpu_snapshot()
+        start = _environment.cpu_snapshot()
         burnt_from = _proc_cpu(other.pid)
         deadline = time.monotonic() + 60
         while _proc_cpu(other.pid) - burnt_from < BURN and time.monotonic() < deadline:
             time.sleep(0.05)
-        end = _report.cpu_snapshot()
+        end = _environment.cpu_snapshot()
         burnt = _proc_cpu(other.pid) - burnt_from
-        others = _report.others_cpu(start)
+        others = _environment.others_cpu(start)
     finally:
         other.kill()
         other.wait()
@@ -145,9 +145,9 @@ def test_other_work_is_measured_without_the_run_itself():
 
     # The run's own work: a worker it waits for, as run_isolated's. Its CPU time is the run's
     # (so others_cpu leaves it out), and the machine's busy time includes it.
-    start = _report.cpu_snapshot()
+    start = _environment.cpu_snapshot()
     proc = subprocess.run([sys.executable, "-c", BURN_CHILD], capture_output=True, text=True, check=True)
-    end = _report.cpu_snapshot()
+    end = _environment.cpu_snapshot()
     child = float(proc.stdout)
     assert end["own"] - start["own"] >= child - TICKS
     assert end["busy"] - start["busy"] >= child - TICKS
@@ -156,10 +156,10 @@ def test_other_work_is_measured_without_the_run_itself():
 def test_same_code_rows_neither_meet_nor_miss_a_target():
     """A row whose two sides run the same object (e.g. Thread on 3.13+) reports its ratio as
     noise: no MISS when below the target, no ✓ when above."""
-    from rthreading.bench import _report
+    from rthreading.bench import _format, _stats
 
     def row(ratios, same):
-        return _report.add_stats(
+        return _stats.add_stats(
             {
                 "name": "x",
                 "group": "thread",
@@ -176,8 +176,8 @@ def test_same_code_rows_neither_meet_nor_miss_a_target():
 
     assert row([0.95, 0.97, 0.99], same=False)["verdict"] == "MISS"
     below = row([0.95, 0.97, 0.99], same=True)
-    assert below["verdict"] == "" and _report.fmt_target(below) == "≥ 1 (same code)"
-    assert _report.fmt_target(row([1.1, 1.2, 1.3], same=True)) == "≥ 1 (same code)"
+    assert below["verdict"] == "" and _format.fmt_target(below) == "≥ 1 (same code)"
+    assert _format.fmt_target(row([1.1, 1.2, 1.3], same=True)) == "≥ 1 (same code)"
 
 
 def gil_enabled(result):
@@ -260,10 +260,10 @@ def test_cpu_cost_row(tmp_path):
 
 
 def test_cpu_cost_verdict_is_a_ceiling():
-    from rthreading.bench import _report
+    from rthreading.bench import _format, _stats
 
     def row(rt):
-        return _report.add_stats(
+        return _stats.add_stats(
             {
                 "name": "cpu",
                 "group": "queue",
@@ -281,9 +281,9 @@ def test_cpu_cost_verdict_is_a_ceiling():
     assert row([15.0, 20.0, 12.0])["verdict"] == "MISS"
     ok = row([1.0, 2.0, 3.0])
     assert ok["verdict"] == "" and ok["ratio"] is None
-    assert _report.fmt_target(ok) == "≤ 10% of a core ✓"
-    assert _report.fmt_side(ok, "rthreading") == "2.0% (1.0%..3.0%)"
-    assert "at most 10%" in _report.describe_miss(row([15.0, 20.0, 12.0]))
+    assert _format.fmt_target(ok) == "≤ 10% of a core ✓"
+    assert _format.fmt_side(ok, "rthreading") == "2.0% (1.0%..3.0%)"
+    assert "at most 10%" in _format.describe_miss(row([15.0, 20.0, 12.0]))
 
 
 def test_workloads_group_is_selected_by_its_name(tmp_path):
