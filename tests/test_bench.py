@@ -186,7 +186,7 @@ def gil_enabled(result):
 
 def test_handoffs_run_the_main_thread_driving_and_in_two_workers(tmp_path):
     """Every two-thread hand-off is a pair of rows: the first loop on the main thread, and both
-    loops in worker threads; both carry issue 15's target (on the free-threaded build)."""
+    loops in worker threads; both carry the hand-off target (on the free-threaded build)."""
     _, result, _ = run_bench(tmp_path, "-k", "SimpleQueue ping-pong", "-k", "Barrier(2)")
     names = [r["name"] for r in result["rows"]]
     assert names == [

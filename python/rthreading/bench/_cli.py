@@ -175,7 +175,7 @@ def main(argv=None):
     for i, scenario in enumerate(scenarios, 1):
         new = scenario.measure(repeat, target, args.quick) if args.in_process else run_isolated(scenario, args)
         for row in new:
-            if env["gil_enabled"]:  # the targets are for the free-threaded build
+            if env["gil_enabled"]:  # the performance targets are for the free-threaded build
                 row["target"] = None
             _stats.add_stats(row)
             progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s] {_format.progress_line(row)}")

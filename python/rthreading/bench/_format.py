@@ -195,7 +195,7 @@ def caveats(res):
 
 
 def headline_table(res):
-    """The rows with a target (the issue's), stdlib against rthreading: what a README shows."""
+    """The rows with a target (a performance goal), stdlib against rthreading: what a README shows."""
     out = [
         group_table([r for r in res["rows"] if r.get("target")], peers=False),
         "",

@@ -8,7 +8,7 @@ NOTES = """\
   (ns per operation, or items per second for the throughput rows) ± the median absolute
   deviation. Every repetition times all sides back to back, so the ratio compares samples
   taken moments apart; every scenario runs in a fresh worker process.
-- **target** is what issues 6 and 15 ask of the free-threaded interpreter; **MISS** marks a
+- **target** is the performance goal set for the free-threaded interpreter; **MISS** marks a
   median below it, **slower** a row where the stdlib was faster in every repetition.
 - Thread start+join and the other Thread/Timer/local rows run the *same code* on both sides
   on 3.13+ (`rthreading.Thread` is the stdlib's class there), so their ratio is 1.0 within
