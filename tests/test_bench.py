@@ -354,3 +354,12 @@ def test_a_workload_with_a_wrong_result_is_na():
     rows = scenario.measure(3, 0.02, quick=True)
     assert [r["status"] for r in rows] == ["n/a"]
     assert "wrong result" in rows[0]["reason"]
+
+
+def test_chart_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    from rthreading.bench import _files
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    assert _files.maybe_chart([], str(tmp_path / "chart.png")) == 3
+    assert "no chart: matplotlib is missing" in capsys.readouterr().err
+    assert not (tmp_path / "chart.png").exists()

@@ -44,6 +44,8 @@ def maybe_chart(results, path):
     if not path:
         return 0
     try:
+        import matplotlib  # noqa: F401 - _chart imports it only when it draws: fail here instead
+
         from ._chart import draw
     except ImportError as exc:
         progress(
