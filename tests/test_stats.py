@@ -10,7 +10,7 @@ import pytest
 
 import rthreading
 from rthreading.queue import Empty, Full, Queue
-from conftest import run_python, start, wait_until
+from helpers import run_python, start, wait_until
 
 
 def _record(obj):
