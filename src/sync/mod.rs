@@ -2,6 +2,7 @@
 //! pyo3; waits take an optional deadline and return whether they succeeded, so the Python layer
 //! can wait in slices (for signal checks) without this layer knowing why.
 
+pub mod atomic_int;
 pub mod barrier;
 pub mod condition;
 pub mod event;
