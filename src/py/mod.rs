@@ -12,6 +12,7 @@ mod fastcall;
 pub(crate) mod future;
 #[cfg(Py_3_13)]
 mod instance_dict;
+mod latch;
 mod lock;
 mod pool;
 mod queue;
@@ -54,6 +55,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add_class::<atomic_int::AtomicInt>()?;
     atomic_int::install_fast_paths(&m.py().get_type::<atomic_int::AtomicInt>())?;
+    m.add_class::<latch::CountDownLatch>()?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;

@@ -7,6 +7,7 @@ pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod fork;
+pub mod latch;
 pub mod lock;
 pub mod park;
 pub mod pool;
