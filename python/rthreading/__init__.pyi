@@ -67,6 +67,10 @@ from rthreading.queue import (
     SimpleQueue as SimpleQueue,
 )
 
+# Beyond the stdlib: primitives threading never had (not in __all__).
+from rthreading._core import AtomicInt as AtomicInt
+from rthreading._core import CountDownLatch as CountDownLatch
+
 # Beyond the stdlib: finding deadlocks and hot locks (not in __all__).
 from typing import Any, SupportsFloat, TextIO
 

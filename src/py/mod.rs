@@ -4,6 +4,7 @@
 use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
 
+mod atomic_int;
 mod barrier;
 mod condition;
 mod event;
@@ -11,6 +12,7 @@ mod fastcall;
 pub(crate) mod future;
 #[cfg(Py_3_13)]
 mod instance_dict;
+mod latch;
 mod lock;
 mod pool;
 mod queue;
@@ -51,6 +53,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         instance_dict::install::<6>(&m.py().get_type::<queue::LifoQueue>())?;
         instance_dict::install::<7>(&m.py().get_type::<queue::PriorityQueue>())?;
     }
+    m.add_class::<atomic_int::AtomicInt>()?;
+    atomic_int::install_fast_paths(&m.py().get_type::<atomic_int::AtomicInt>())?;
+    m.add_class::<latch::CountDownLatch>()?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;

@@ -2,10 +2,12 @@
 //! pyo3; waits take an optional deadline and return whether they succeeded, so the Python layer
 //! can wait in slices (for signal checks) without this layer knowing why.
 
+pub mod atomic_int;
 pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod fork;
+pub mod latch;
 pub mod lock;
 pub mod park;
 pub mod pool;
