@@ -6,13 +6,14 @@
 use super::fastcall::{fast_method, install};
 use super::queue::{empty_error, generic_alias, lock_attached};
 use super::wait::{simple_queue_timeout, wait, Given, Timeout};
+use super::waiting::retry_until_deadline;
 use crate::sync::queue::simple::SimpleQueue as Core;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
-use std::time::Instant;
+use std::ops::ControlFlow::{Break, Continue};
 
 /// Simple, unbounded, reentrant FIFO queue.
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
@@ -40,22 +41,14 @@ impl SimpleQueue {
     }
 
     fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {
-        let deadline = timeout.deadline();
-        loop {
-            let got = self.core.get_locked(&mut lock_attached(self.core.state(), py));
-            if let Some(item) = got {
-                return Ok(item);
-            }
-            let remaining = match (timeout, deadline) {
-                (Timeout::NonBlocking, _) => return Err(empty_error(py)),
-                (_, None) => Timeout::Forever,
-                (_, Some(d)) => Timeout::After(d.saturating_duration_since(Instant::now())),
-            };
-            let core = &self.core;
-            if wait(py, remaining, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
-                return Err(empty_error(py));
-            }
-        }
+        let core = &self.core;
+        let try_get = |()| {
+            let got = core.get_locked(&mut lock_attached(core.state(), py));
+            Ok(got.map_or(Continue(()), Break))
+        };
+        // No upper limit on the timeout, as the C `_queue.SimpleQueue`.
+        let item = |left| Ok(wait(py, left, |until| core.wait_not_empty(until).then_some(()))?.is_some());
+        retry_until_deadline(timeout, (), try_get, Ok, item)?.map_err(|()| empty_error(py))
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Two modes per instance:
 //! - native (the default): items, counts and waits in Rust; put/get try the mutex attached and
-//!   wait detached (`wait::wait`) only when they must.
+//!   wait detached (`waiting::instrumented`) only when they must.
 //! - compatibility: for a subclass that overrides the stdlib's hooks (`_init`, `_qsize`, `_put`,
 //!   `_get`), an unusual `maxsize` (neither int nor float), or code that reaches for the stdlib's
 //!   internals (`q.mutex`, `q.queue`, `q.not_empty`, ...). The queue's state then lives in a
@@ -13,107 +13,45 @@
 //! A PriorityQueue compares its items with Python's `<` while it holds its mutex, as the stdlib's
 //! holds its lock around `heappush`; a comparison that calls back into the same queue gets a
 //! RuntimeError instead of the stdlib's deadlock.
+//!
+//! The files: this one, the class and its methods; `blocking` (put and get that wait),
+//! `compat` (the compatibility switch and the stdlib's internal attributes), `variants`
+//! (LifoQueue, PriorityQueue), `args` (the constructor's argument), `errors` (Empty, Full,
+//! ShutDown), `mutex` (taking the internal mutex attached), `fast` (the uncontended entries).
 
-use super::fastcall::{fast_method, install};
-use super::wait::{queue_timeout, queue_wait_timeout, wait, Given, Timeout};
-use super::waitgraph;
+mod args;
+mod blocking;
+mod compat;
+mod errors;
+mod fast;
+mod mutex;
+mod variants;
+
+pub(crate) use errors::empty_error;
+pub(crate) use fast::install_fast_paths;
+pub(crate) use mutex::lock_attached;
+pub(crate) use variants::{LifoQueue, PriorityQueue};
+
+use super::diagnosed::Diagnosed;
+use super::stats;
+use super::wait::{wait, Given, Timeout};
 use crate::sync::current_thread_ident;
 use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use crate::sync::stats::Slot;
-use crate::sync::waitgraph::Target;
+use args::{init_maxsize, parse_maxsize};
+use compat::{compat, internals};
 use parking_lot::MutexGuard;
-use pyo3::call::PyCallArgs;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::{MutexExt, PyOnceLock};
-use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple, PyType};
+use pyo3::types::{IntoPyDict, PyBool, PyDict, PyInt, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
-use std::time::Instant;
 
 type Guard<'a> = MutexGuard<'a, State<Py<PyAny>>>;
 
-/// Takes a queue's mutex while attached: it is only ever held for a few instructions, so look
-/// for it a few times (spinning, not blocking) before detaching to wait for it.
-#[inline]
-pub(crate) fn lock_attached<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
-    if let Some(g) = m.try_lock() {
-        return g;
-    }
-    lock_contended(m, py)
-}
-
-/// A few tries, pausing in between, for a mutex held briefly by another thread.
-#[cold]
-fn try_lock_spinning<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    for round in 0..3 {
-        for _ in 0..1u32 << round {
-            std::hint::spin_loop();
-        }
-        if let Some(g) = m.try_lock() {
-            return Some(g);
-        }
-    }
-    None
-}
-
-#[cold]
-fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
-    try_lock_spinning(m).unwrap_or_else(|| m.lock_py_attached(py))
-}
-
-/// `rthreading.queue`: the exception classes and the compatibility mode's Python half.
-pub(crate) fn queue_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    MODULE.get_or_try_init(py, || py.import("rthreading.queue").map(Bound::unbind)).map(|m| m.bind(py))
-}
-
-fn exception(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str) -> PyErr {
-    match cell.import(py, "rthreading.queue", name) {
-        Ok(ty) => PyErr::from_type(ty.clone(), ()),
-        Err(e) => e,
-    }
-}
-
-pub(crate) fn empty_error(py: Python<'_>) -> PyErr {
-    static EMPTY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    exception(py, &EMPTY, "Empty")
-}
-
-fn full_error(py: Python<'_>) -> PyErr {
-    static FULL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    exception(py, &FULL, "Full")
-}
-
-fn shutdown_error(py: Python<'_>) -> PyErr {
-    static SHUTDOWN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    exception(py, &SHUTDOWN, "ShutDown")
-}
-
 fn no_cmp(_: &Py<PyAny>, _: &Py<PyAny>) -> Result<bool, PyErr> {
     Ok(false) // FIFO and LIFO queues never compare
-}
-
-/// The stdlib's `maxsize > 0` / `qsize >= maxsize` for the numbers the native mode handles:
-/// `Some(cap)` (None: unbounded), or None for anything else (compatibility mode).
-fn parse_maxsize(obj: &Bound<'_, PyAny>) -> Option<Option<usize>> {
-    if let Ok(f) = obj.cast_exact::<PyFloat>() {
-        let v = f.value();
-        return Some(if v > 0.0 {
-            Some(if v.is_finite() { v.ceil().min(usize::MAX as f64) as usize } else { usize::MAX })
-        } else {
-            None
-        });
-    }
-    if obj.is_exact_instance_of::<PyInt>() || obj.is_exact_instance_of::<PyBool>() {
-        return Some(match obj.extract::<i64>() {
-            Ok(v) if v > 0 => Some(v as usize),
-            Ok(_) => None,
-            Err(_) => obj.gt(0).unwrap_or(false).then_some(usize::MAX),
-        });
-    }
-    None
 }
 
 const PUT_OVERRIDDEN: u8 = 1;
@@ -139,6 +77,14 @@ pub struct Queue {
 }
 
 pub(crate) const KIND: &str = "rthreading.queue.Queue";
+
+impl Diagnosed for Queue {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+}
 
 impl Queue {
     fn with_order(order: Order) -> Self {
@@ -221,236 +167,6 @@ impl Queue {
     }
 }
 
-/// Calls `rthreading.queue.<name>(*args)`: a method in compatibility mode.
-fn compat<'py>(py: Python<'py>, name: &str, args: impl PyCallArgs<'py>) -> PyResult<Bound<'py, PyAny>> {
-    queue_module(py)?.getattr(name)?.call1(args)
-}
-
-/// The queue's compatibility state: made now (carrying the native state over) if need be.
-fn internals<'py>(slf: &Bound<'py, Queue>) -> PyResult<Bound<'py, PyAny>> {
-    let py = slf.py();
-    let q = slf.get();
-    if let Some(s) = Queue::retired(py, &q.lock(py)?) {
-        return Ok(s);
-    }
-    let s = queue_module(py)?.getattr(intern!(py, "_Internals"))?.call0()?;
-    let container = match q.order {
-        Order::Fifo => py.import(intern!(py, "collections"))?.getattr(intern!(py, "deque"))?.call0()?,
-        Order::Lifo | Order::Priority => PyList::empty(py).into_any(),
-    };
-    s.setattr(intern!(py, "queue"), &container)?;
-    // Held until the items are in place, so that a compatibility-mode call made meanwhile by
-    // another thread (which takes this mutex first) sees the whole state.
-    let mutex = s.getattr(intern!(py, "mutex"))?;
-    mutex.call_method0(intern!(py, "acquire"))?;
-    let (items, unfinished, shutdown) = {
-        let mut g = q.lock(py)?;
-        if let Some(existing) = Queue::retired(py, &g) {
-            drop(g);
-            mutex.call_method0(intern!(py, "release"))?;
-            return Ok(existing);
-        }
-        let items = q.core.retire_locked(&mut g, s.clone().unbind());
-        (items, g.unfinished(), g.is_shutdown())
-    };
-    let carried = (|| -> PyResult<()> {
-        container.call_method1(intern!(py, "extend"), (PyList::new(py, items)?,))?;
-        s.setattr(intern!(py, "unfinished_tasks"), unfinished)?;
-        s.setattr(intern!(py, "is_shutdown"), shutdown)?;
-        Ok(())
-    })();
-    mutex.call_method0(intern!(py, "release"))?;
-    carried?;
-    Ok(s)
-}
-
-/// `Queue.__init__(self, maxsize=0)`'s argument, with the stdlib's messages for bad calls.
-fn init_maxsize<'py>(
-    args: &Bound<'py, PyTuple>,
-    kwargs: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let py = args.py();
-    if args.len() > 1 {
-        return Err(PyTypeError::new_err(format!(
-            "Queue.__init__() takes from 1 to 2 positional arguments but {} were given",
-            args.len() + 1
-        )));
-    }
-    let mut maxsize = args.iter().next();
-    if let Some(kwargs) = kwargs {
-        for (k, v) in kwargs.iter() {
-            if k.eq(intern!(py, "maxsize"))? {
-                if maxsize.is_some() {
-                    return Err(PyTypeError::new_err("Queue.__init__() got multiple values for argument 'maxsize'"));
-                }
-                maxsize = Some(v);
-            } else {
-                return Err(PyTypeError::new_err(format!(
-                    "Queue.__init__() got an unexpected keyword argument {}",
-                    k.repr()?
-                )));
-            }
-        }
-    }
-    Ok(maxsize)
-}
-
-/// The native class whose hooks a queue of this order has.
-fn native_type(py: Python<'_>, order: Order) -> Bound<'_, PyType> {
-    match order {
-        Order::Fifo => py.get_type::<Queue>(),
-        Order::Lifo => py.get_type::<LifoQueue>(),
-        Order::Priority => py.get_type::<PriorityQueue>(),
-    }
-}
-
-fn overrides(
-    ty: &Bound<'_, PyType>,
-    base: &Bound<'_, PyType>,
-    name: &Bound<'_, pyo3::types::PyString>,
-) -> PyResult<bool> {
-    Ok(!ty.getattr(name)?.is(&base.getattr(name)?))
-}
-
-fn put_impl(
-    slf: &Bound<'_, Queue>,
-    item: Bound<'_, PyAny>,
-    block: Option<&Bound<'_, PyAny>>,
-    timeout: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    let py = slf.py();
-    let q = slf.get();
-    let to_compat = |s: Bound<'_, PyAny>, item: Bound<'_, PyAny>| -> PyResult<()> {
-        let block = block.cloned().unwrap_or_else(|| PyBool::new(py, true).to_owned().into_any());
-        compat(py, "_put", (slf, s, item, block, timeout)).map(drop)
-    };
-    // The stdlib checks shutdown, then reads block/timeout only if the queue is bounded.
-    let mut timeout_parsed = Timeout::Forever;
-    if block.is_some() || timeout.is_some() {
-        let g = q.lock(py)?;
-        if let Some(s) = Queue::retired(py, &g) {
-            drop(g);
-            return to_compat(s, item);
-        }
-        let (shutdown, bounded) = (g.is_shutdown(), g.cap().is_some());
-        drop(g); // before making an exception: that may run Python code
-        if shutdown {
-            return Err(shutdown_error(py));
-        }
-        if bounded {
-            timeout_parsed = queue_timeout(block, timeout)?;
-        }
-    }
-    let mut item = item.unbind();
-    let mut deadline: Option<Option<Instant>> = None;
-    loop {
-        let mut g = q.lock(py)?;
-        if let Some(s) = Queue::retired(py, &g) {
-            drop(g);
-            return to_compat(s, item.into_bound(py));
-        }
-        let put = q.put_locked(py, &mut g, item);
-        drop(g); // before dropping a returned item or making an exception
-        match put {
-            Ok(()) => return Ok(()),
-            Err(PutError::Full(back)) => item = back,
-            Err(PutError::ShutDown(_)) => return Err(shutdown_error(py)),
-            Err(PutError::Compare(_, e)) => return Err(e),
-        }
-        let Some(remaining) = remaining(py, timeout_parsed, &mut deadline)? else {
-            return Err(full_error(py));
-        };
-        let core = &q.core;
-        if waited(slf, remaining, true, |until| core.wait_not_full(until).then_some(()))?.is_none() {
-            return Err(full_error(py));
-        }
-    }
-}
-
-/// A put (`put`) or get wait: listed by `rthreading.dump()` while it lasts (a queue has no
-/// owner: never in a cycle), and counted when the queue is tracked.
-fn waited(
-    slf: &Bound<'_, Queue>,
-    timeout: Timeout,
-    put: bool,
-    attempt: impl FnMut(Option<Instant>) -> Option<()> + Send,
-) -> PyResult<Option<()>> {
-    let py = slf.py();
-    let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: KIND };
-    let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-    let t0 = Instant::now();
-    let r = wait(py, timeout, attempt);
-    if let Some(c) = slf.get().stats.get() {
-        c.queue_waited(put, t0.elapsed());
-    }
-    r
-}
-
-/// The time left to wait (computed from the first wait's start), None if none is.
-fn remaining(py: Python<'_>, timeout: Timeout, deadline: &mut Option<Option<Instant>>) -> PyResult<Option<Timeout>> {
-    if matches!(timeout, Timeout::NonBlocking) {
-        return Ok(None);
-    }
-    let d = match *deadline {
-        Some(d) => d,
-        None => *deadline.insert(queue_wait_timeout(py, timeout)?.deadline()),
-    };
-    Ok(Some(match d {
-        None => Timeout::Forever,
-        Some(d) => Timeout::After(d.saturating_duration_since(Instant::now())),
-    }))
-}
-
-fn get_impl(
-    slf: &Bound<'_, Queue>,
-    block: Option<&Bound<'_, PyAny>>,
-    timeout: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let py = slf.py();
-    let q = slf.get();
-    let to_compat = |s: Bound<'_, PyAny>| -> PyResult<Py<PyAny>> {
-        let block = block.cloned().unwrap_or_else(|| PyBool::new(py, true).to_owned().into_any());
-        compat(py, "_get", (slf, s, block, timeout)).map(Bound::unbind)
-    };
-    let mut timeout_parsed = Timeout::Forever;
-    if block.is_some() || timeout.is_some() {
-        let g = q.lock(py)?;
-        if let Some(s) = Queue::retired(py, &g) {
-            drop(g);
-            return to_compat(s);
-        }
-        let drained = g.is_shutdown() && g.is_empty();
-        drop(g);
-        if drained {
-            return Err(shutdown_error(py));
-        }
-        timeout_parsed = queue_timeout(block, timeout)?;
-    }
-    let mut deadline: Option<Option<Instant>> = None;
-    loop {
-        let mut g = q.lock(py)?;
-        if let Some(s) = Queue::retired(py, &g) {
-            drop(g);
-            return to_compat(s);
-        }
-        let got = q.get_locked(py, &mut g);
-        drop(g);
-        match got {
-            Ok(item) => return Ok(item),
-            Err(GetError::Empty) => {}
-            Err(GetError::ShutDown) => return Err(shutdown_error(py)),
-            Err(GetError::Compare(e)) => return Err(e),
-        }
-        let Some(remaining) = remaining(py, timeout_parsed, &mut deadline)? else {
-            return Err(empty_error(py));
-        };
-        let core = &q.core;
-        if waited(slf, remaining, false, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
-            return Err(empty_error(py));
-        }
-    }
-}
-
 #[pymethods]
 impl Queue {
     #[new]
@@ -465,24 +181,11 @@ impl Queue {
         let py = slf.py();
         let q = slf.get();
         if crate::sync::stats::enabled() {
-            super::stats::on_create(slf.as_any(), &q.stats, KIND)?;
+            stats::on_create(slf.as_any(), &q.stats, KIND)?;
         }
         let maxsize = init_maxsize(args, kwargs)?.unwrap_or_else(|| 0i32.into_pyobject(py).expect("int").into_any());
         let cap = parse_maxsize(&maxsize);
-        let ty = slf.get_type();
-        let base = native_type(py, q.order);
-        let mut hooks = false;
-        for name in [intern!(py, "_init"), intern!(py, "_qsize"), intern!(py, "_put"), intern!(py, "_get")] {
-            hooks |= overrides(&ty, &base, name)?;
-        }
-        let queue_type = py.get_type::<Queue>();
-        let mut flags = 0;
-        if overrides(&ty, &queue_type, intern!(py, "put"))? {
-            flags |= PUT_OVERRIDDEN;
-        }
-        if overrides(&ty, &queue_type, intern!(py, "get"))? {
-            flags |= GET_OVERRIDDEN;
-        }
+        let (hooks, flags) = compat::overridden(slf)?;
         q.flags.store(flags, Relaxed);
         let old_maxsize = lock_attached(&q.maxsize, py).replace(maxsize.clone().unbind());
         drop(old_maxsize);
@@ -515,7 +218,7 @@ impl Queue {
         block: Given<'_, '_>,
         timeout: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        put_impl(slf, item, block.get(), timeout.as_ref())
+        blocking::put(slf, item, block.get(), timeout.as_ref())
     }
 
     /// Put an item into the queue without blocking.
@@ -529,7 +232,7 @@ impl Queue {
             let kwargs = [(intern!(py, "block"), no)].into_py_dict(py)?;
             return slf.call_method(intern!(py, "put"), (item,), Some(&kwargs)).map(drop);
         }
-        put_impl(slf, item, Some(&no), None)
+        blocking::put(slf, item, Some(&no), None)
     }
 
     /// Remove and return an item from the queue.
@@ -544,7 +247,7 @@ impl Queue {
     /// shut down immediately.
     #[pyo3(signature = (block=Given::MISSING, timeout=None), text_signature = "($self, block=True, timeout=None)")]
     fn get(slf: &Bound<'_, Self>, block: Given<'_, '_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        get_impl(slf, block.get(), timeout.as_ref())
+        blocking::get(slf, block.get(), timeout.as_ref())
     }
 
     /// Remove and return an item from the queue without blocking.
@@ -557,7 +260,7 @@ impl Queue {
             let kwargs = [(intern!(py, "block"), no)].into_py_dict(py)?;
             return slf.call_method(intern!(py, "get"), (), Some(&kwargs)).map(Bound::unbind);
         }
-        get_impl(slf, Some(&no), None)
+        blocking::get(slf, Some(&no), None)
     }
 
     /// Indicate that a formerly enqueued task is complete.
@@ -747,54 +450,57 @@ impl Queue {
         internals(slf)?.setattr(intern!(py, "is_shutdown"), value)
     }
 
+    // The stdlib's internals, for code that reaches for them: each switches the queue to the
+    // compatibility mode (see `compat`).
+
     #[getter]
     fn get_mutex<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        internals(slf)?.getattr(intern!(slf.py(), "mutex"))
+        compat::attr(slf, intern!(slf.py(), "mutex"))
     }
 
     #[setter]
     fn set_mutex(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        internals(slf)?.setattr(intern!(slf.py(), "mutex"), value)
+        compat::set_attr(slf, intern!(slf.py(), "mutex"), value)
     }
 
     #[getter]
     fn get_not_empty<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        internals(slf)?.getattr(intern!(slf.py(), "not_empty"))
+        compat::attr(slf, intern!(slf.py(), "not_empty"))
     }
 
     #[setter]
     fn set_not_empty(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        internals(slf)?.setattr(intern!(slf.py(), "not_empty"), value)
+        compat::set_attr(slf, intern!(slf.py(), "not_empty"), value)
     }
 
     #[getter]
     fn get_not_full<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        internals(slf)?.getattr(intern!(slf.py(), "not_full"))
+        compat::attr(slf, intern!(slf.py(), "not_full"))
     }
 
     #[setter]
     fn set_not_full(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        internals(slf)?.setattr(intern!(slf.py(), "not_full"), value)
+        compat::set_attr(slf, intern!(slf.py(), "not_full"), value)
     }
 
     #[getter]
     fn get_all_tasks_done<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        internals(slf)?.getattr(intern!(slf.py(), "all_tasks_done"))
+        compat::attr(slf, intern!(slf.py(), "all_tasks_done"))
     }
 
     #[setter]
     fn set_all_tasks_done(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        internals(slf)?.setattr(intern!(slf.py(), "all_tasks_done"), value)
+        compat::set_attr(slf, intern!(slf.py(), "all_tasks_done"), value)
     }
 
     #[getter]
     fn get_queue<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        internals(slf)?.getattr(intern!(slf.py(), "queue"))
+        compat::attr(slf, intern!(slf.py(), "queue"))
     }
 
     #[setter]
     fn set_queue(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        internals(slf)?.setattr(intern!(slf.py(), "queue"), value)
+        compat::set_attr(slf, intern!(slf.py(), "queue"), value)
     }
 
     // --- the stdlib's hooks (FIFO); they work on `self.queue` as the stdlib's do ---------------
@@ -853,93 +559,4 @@ impl Queue {
 pub(crate) fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
     py.import(intern!(py, "types"))?.getattr(intern!(py, "GenericAlias"))?.call1((cls, item))
-}
-
-/// Variant of Queue that retrieves most recently added entries first.
-#[pyclass(module = "rthreading.queue", name = "LifoQueue", extends = Queue, frozen, subclass)]
-pub struct LifoQueue;
-
-#[pymethods]
-impl LifoQueue {
-    #[new]
-    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
-        (LifoQueue, Queue::with_order(Order::Lifo))
-    }
-
-    fn _init(slf: &Bound<'_, Self>, _maxsize: &Bound<'_, PyAny>) -> PyResult<()> {
-        slf.setattr(intern!(slf.py(), "queue"), PyList::empty(slf.py()))
-    }
-
-    fn _qsize(slf: &Bound<'_, Self>) -> PyResult<usize> {
-        slf.getattr(intern!(slf.py(), "queue"))?.len()
-    }
-
-    fn _put(slf: &Bound<'_, Self>, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        slf.getattr(intern!(slf.py(), "queue"))?.call_method1(intern!(slf.py(), "append"), (item,)).map(drop)
-    }
-
-    fn _get<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.getattr(intern!(slf.py(), "queue"))?.call_method0(intern!(slf.py(), "pop"))
-    }
-}
-
-/// Variant of Queue that retrieves open entries in priority order (lowest first).
-///
-/// Entries are typically tuples of the form:  (priority number, data).
-#[pyclass(module = "rthreading.queue", name = "PriorityQueue", extends = Queue, frozen, subclass)]
-pub struct PriorityQueue;
-
-#[pymethods]
-impl PriorityQueue {
-    #[new]
-    #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
-        (PriorityQueue, Queue::with_order(Order::Priority))
-    }
-
-    fn _init(slf: &Bound<'_, Self>, _maxsize: &Bound<'_, PyAny>) -> PyResult<()> {
-        slf.setattr(intern!(slf.py(), "queue"), PyList::empty(slf.py()))
-    }
-
-    fn _qsize(slf: &Bound<'_, Self>) -> PyResult<usize> {
-        slf.getattr(intern!(slf.py(), "queue"))?.len()
-    }
-
-    fn _put(slf: &Bound<'_, Self>, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = slf.py();
-        let heap = slf.getattr(intern!(py, "queue"))?;
-        py.import(intern!(py, "heapq"))?.getattr(intern!(py, "heappush"))?.call1((heap, item)).map(drop)
-    }
-
-    fn _get<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let heap = slf.getattr(intern!(py, "queue"))?;
-        py.import(intern!(py, "heapq"))?.getattr(intern!(py, "heappop"))?.call1((heap,))
-    }
-}
-
-fast_method!(PutFast, Queue, c"put", 1, |q, py, args| q.put_fast(py, &args[0]));
-fast_method!(PutNowaitFast, Queue, c"put_nowait", 1, |q, py, args| {
-    if q.flags.load(Relaxed) & PUT_OVERRIDDEN != 0 {
-        None
-    } else {
-        q.put_fast(py, &args[0])
-    }
-});
-fast_method!(GetFast, Queue, c"get", 0, |q, _py| q.get_fast());
-fast_method!(GetNowaitFast, Queue, c"get_nowait", 0, |q, _py| {
-    if q.flags.load(Relaxed) & GET_OVERRIDDEN != 0 {
-        None
-    } else {
-        q.get_fast()
-    }
-});
-
-/// The uncontended put/get skip PyO3's argument handling (see `fastcall`).
-pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
-    install::<PutFast>(ty)?;
-    install::<PutNowaitFast>(ty)?;
-    install::<GetFast>(ty)?;
-    install::<GetNowaitFast>(ty)
 }
