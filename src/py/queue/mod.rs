@@ -57,9 +57,12 @@ fn no_cmp(_: &Py<PyAny>, _: &Py<PyAny>) -> Result<bool, PyErr> {
 const PUT_OVERRIDDEN: u8 = 1;
 const GET_OVERRIDDEN: u8 = 2;
 
-/// Create a queue object with a given maximum size.
+/// A first-in, first-out queue for passing items between threads.
 ///
-/// If maxsize is <= 0, the queue size is infinite.
+/// maxsize bounds the number of items it holds: once it is reached, put() waits until a
+/// consumer removes one. A maxsize of zero or less (the default) means no bound. Besides
+/// put() and get(), it counts unfinished tasks (task_done(), join()) and can be shut down
+/// (shutdown()). Empty, Full and ShutDown are the stdlib's own queue exceptions.
 // An instance `__dict__` from 3.13 on (see `instance_dict`).
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref))]
@@ -175,7 +178,7 @@ impl Queue {
         Queue::with_order(Order::Fifo)
     }
 
-    /// `Queue(maxsize=0)`: also run again by a subclass's `super().__init__(...)`.
+    // `Queue(maxsize=0)`: also run again by a subclass's `super().__init__(...)`.
     #[pyo3(signature = (*args, **kwargs))]
     fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let py = slf.py();
@@ -202,13 +205,12 @@ impl Queue {
         Ok(())
     }
 
-    /// Put an item into the queue.
+    /// Put item into the queue.
     ///
-    /// If optional args 'block' is true and 'timeout' is None (the default), block if necessary
-    /// until a free slot is available. If 'timeout' is a non-negative number, it blocks at most
-    /// 'timeout' seconds and raises the Full exception if no free slot was available within
-    /// that time. Otherwise ('block' is false), put an item on the queue if a free slot is
-    /// immediately available, else raise the Full exception ('timeout' is ignored in that case).
+    /// With block true and timeout None (the defaults), wait as long as it takes for a free
+    /// slot. With a non-negative timeout, wait at most that many seconds, then raise Full if
+    /// the queue is still full. With block false, put the item only if a slot is free right
+    /// now, else raise Full at once (timeout is then ignored).
     ///
     /// Raises ShutDown if the queue has been shut down.
     #[pyo3(signature = (item, block=Given::MISSING, timeout=None), text_signature = "($self, item, block=True, timeout=None)")]
@@ -221,10 +223,8 @@ impl Queue {
         blocking::put(slf, item, block.get(), timeout.as_ref())
     }
 
-    /// Put an item into the queue without blocking.
-    ///
-    /// Only enqueue the item if a free slot is immediately available.
-    /// Otherwise raise the Full exception.
+    /// Put item into the queue only if a free slot is available right now; otherwise raise
+    /// Full. The same as put(item, block=False).
     fn put_nowait(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
         let no = PyBool::new(py, false).to_owned().into_any();
@@ -237,22 +237,21 @@ impl Queue {
 
     /// Remove and return an item from the queue.
     ///
-    /// If optional args 'block' is true and 'timeout' is None (the default), block if necessary
-    /// until an item is available. If 'timeout' is a non-negative number, it blocks at most
-    /// 'timeout' seconds and raises the Empty exception if no item was available within that
-    /// time. Otherwise ('block' is false), return an item if one is immediately available, else
-    /// raise the Empty exception ('timeout' is ignored in that case).
+    /// With block true and timeout None (the defaults), wait as long as it takes for an item.
+    /// With a non-negative timeout, wait at most that many seconds, then raise Empty if no item
+    /// came. With block false, return an item only if one is there right now, else raise Empty
+    /// at once (timeout is then ignored). The wait is released from the interpreter and, on the
+    /// main thread, interrupted by Ctrl-C.
     ///
-    /// Raises ShutDown if the queue has been shut down and is empty, or if the queue has been
-    /// shut down immediately.
+    /// Raises ShutDown if the queue has been shut down and is empty, or shut down with
+    /// immediate=True.
     #[pyo3(signature = (block=Given::MISSING, timeout=None), text_signature = "($self, block=True, timeout=None)")]
     fn get(slf: &Bound<'_, Self>, block: Given<'_, '_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         blocking::get(slf, block.get(), timeout.as_ref())
     }
 
-    /// Remove and return an item from the queue without blocking.
-    ///
-    /// Only get an item if one is immediately available. Otherwise raise the Empty exception.
+    /// Remove and return an item if one is available right now; otherwise raise Empty. The same
+    /// as get(block=False).
     fn get_nowait(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let no = PyBool::new(py, false).to_owned().into_any();
@@ -263,12 +262,12 @@ impl Queue {
         blocking::get(slf, Some(&no), None)
     }
 
-    /// Indicate that a formerly enqueued task is complete.
+    /// Tell the queue that a task taken from it is finished.
     ///
-    /// Used by Queue consumer threads. For each get() used to fetch a task, a subsequent call to
-    /// task_done() tells the queue that the processing on the task is complete.
+    /// Consumers call it once for each item they got, after processing it. When the count of
+    /// unfinished tasks drops to zero, join() returns in every thread waiting in it.
     ///
-    /// Raises a ValueError if called more times than there were items placed in the queue.
+    /// Raises ValueError if called more times than items were put.
     fn task_done(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
@@ -282,7 +281,10 @@ impl Queue {
         done.map_err(|_| PyValueError::new_err("task_done() called too many times"))
     }
 
-    /// Blocks until all items in the Queue have been gotten and processed.
+    /// Block until every item put into the queue has been got and processed.
+    ///
+    /// Each put() adds one unfinished task and each task_done() removes one; join() returns
+    /// once none is left.
     fn join(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
@@ -301,7 +303,8 @@ impl Queue {
         }
     }
 
-    /// Return the approximate size of the queue (not reliable!).
+    /// Return the number of items in the queue, approximately: by the time the caller looks,
+    /// another thread may have put or got one.
     fn qsize(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -312,7 +315,8 @@ impl Queue {
         Ok(g.len().into_pyobject(py)?.into_any().unbind())
     }
 
-    /// Return True if the queue is empty, False otherwise (not reliable!).
+    /// Return True if the queue is empty right now, False otherwise. Another thread may change
+    /// that at once: a later get() may still block.
     fn empty(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -323,7 +327,8 @@ impl Queue {
         Ok(PyBool::new(py, g.is_empty()).to_owned().into_any().unbind())
     }
 
-    /// Return True if the queue is full, False otherwise (not reliable!).
+    /// Return True if the queue is full right now, False otherwise. Another thread may change
+    /// that at once: a later put() may still block.
     fn full(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let g = slf.get().lock(py)?;
@@ -334,12 +339,12 @@ impl Queue {
         Ok(PyBool::new(py, g.is_full()).to_owned().into_any().unbind())
     }
 
-    /// Shut-down the queue, making queue gets and puts raise ShutDown.
+    /// Shut the queue down: from now on put() raises ShutDown, and so does get() once the
+    /// queue is empty.
     ///
-    /// By default, gets will only raise once the queue is empty. Set 'immediate' to True to make
-    /// gets raise immediately instead. All blocked callers of put() and get() will be unblocked.
-    /// If 'immediate', the queue is drained and unfinished tasks is reduced by the number of
-    /// drained tasks; if it reaches zero, callers of join() are unblocked.
+    /// With immediate=True, get() raises ShutDown at once too: the items left are dropped and
+    /// the count of unfinished tasks goes down by their number, so join() returns when it
+    /// reaches zero. Every thread blocked in put() or get() wakes up and raises ShutDown.
     #[pyo3(signature = (immediate=None), text_signature = "($self, immediate=False)")]
     fn shutdown(slf: &Bound<'_, Self>, immediate: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let py = slf.py();
@@ -367,6 +372,7 @@ impl Queue {
 
     // --- the stdlib's attributes --------------------------------------------------------------
 
+    /// The maximum number of items, as given to the constructor (0 or less: unbounded).
     #[getter]
     fn get_maxsize(&self, py: Python<'_>) -> Py<PyAny> {
         match &*lock_attached(&self.maxsize, py) {
@@ -394,6 +400,7 @@ impl Queue {
         Ok(())
     }
 
+    /// The number of items put and not yet marked done with task_done().
     #[getter]
     fn get_unfinished_tasks(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
@@ -423,6 +430,7 @@ impl Queue {
         internals(slf)?.setattr(intern!(py, "unfinished_tasks"), value)
     }
 
+    /// True once shutdown() has been called.
     #[getter]
     fn get_is_shutdown(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
@@ -453,6 +461,7 @@ impl Queue {
     // The stdlib's internals, for code that reaches for them: each switches the queue to the
     // compatibility mode (see `compat`).
 
+    /// The lock that guards the queue's state (the stdlib's internals).
     #[getter]
     fn get_mutex<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         compat::attr(slf, intern!(slf.py(), "mutex"))
@@ -463,6 +472,7 @@ impl Queue {
         compat::set_attr(slf, intern!(slf.py(), "mutex"), value)
     }
 
+    /// The Condition notified when an item is added (the stdlib's internals).
     #[getter]
     fn get_not_empty<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         compat::attr(slf, intern!(slf.py(), "not_empty"))
@@ -473,6 +483,7 @@ impl Queue {
         compat::set_attr(slf, intern!(slf.py(), "not_empty"), value)
     }
 
+    /// The Condition notified when an item is removed (the stdlib's internals).
     #[getter]
     fn get_not_full<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         compat::attr(slf, intern!(slf.py(), "not_full"))
@@ -483,6 +494,7 @@ impl Queue {
         compat::set_attr(slf, intern!(slf.py(), "not_full"), value)
     }
 
+    /// The Condition notified when the unfinished tasks reach zero (the stdlib's internals).
     #[getter]
     fn get_all_tasks_done<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         compat::attr(slf, intern!(slf.py(), "all_tasks_done"))
@@ -493,6 +505,7 @@ impl Queue {
         compat::set_attr(slf, intern!(slf.py(), "all_tasks_done"), value)
     }
 
+    /// The container that holds the items (the stdlib's internals).
     #[getter]
     fn get_queue<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         compat::attr(slf, intern!(slf.py(), "queue"))

@@ -7,7 +7,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-/// Variant of Queue that retrieves most recently added entries first.
+/// A last-in, first-out queue (a stack): get() returns the item put most recently.
+///
+/// Otherwise it is a Queue: the same maxsize, methods and exceptions.
 #[pyclass(module = "rthreading.queue", name = "LifoQueue", extends = Queue, frozen, subclass)]
 pub struct LifoQueue;
 
@@ -36,9 +38,11 @@ impl LifoQueue {
     }
 }
 
-/// Variant of Queue that retrieves open entries in priority order (lowest first).
+/// A queue that returns its items lowest first, as sorted() would order them.
 ///
-/// Entries are typically tuples of the form:  (priority number, data).
+/// Items are usually tuples like (priority number, data); items that compare equal come out
+/// in no particular order, so a tie-breaking counter or a data class that compares only its
+/// priority is common. Otherwise it is a Queue: the same maxsize, methods and exceptions.
 #[pyclass(module = "rthreading.queue", name = "PriorityQueue", extends = Queue, frozen, subclass)]
 pub struct PriorityQueue;
 
