@@ -17,6 +17,7 @@ mod lock;
 mod pool;
 mod queue;
 mod rlock;
+mod rwlock;
 mod semaphore;
 mod simple_queue;
 mod stats;
@@ -56,6 +57,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<atomic_int::AtomicInt>()?;
     atomic_int::install_fast_paths(&m.py().get_type::<atomic_int::AtomicInt>())?;
     m.add_class::<latch::CountDownLatch>()?;
+    m.add_class::<rwlock::RWLock>()?;
+    m.add_class::<rwlock::ReadGuard>()?;
+    m.add_class::<rwlock::WriteGuard>()?;
+    rwlock::install_fast_paths(m.py())?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;

@@ -65,6 +65,9 @@ pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Ok(l) = obj.cast::<RLock>() {
         return register(obj, &l.get().stats, super::rlock::KIND, None);
     }
+    if let Ok(l) = obj.cast::<super::rwlock::RWLock>() {
+        return register(obj, &l.get().stats, super::rwlock::KIND, None);
+    }
     if let Ok(q) = obj.cast::<super::queue::Queue>() {
         return register(obj, &q.get().stats, super::queue::KIND, None);
     }
@@ -75,7 +78,7 @@ pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
         }
     }
     Err(PyTypeError::new_err(format!(
-        "track() takes an rthreading Lock, RLock, Queue, or a Condition over a Lock or RLock, not {}",
+        "track() takes an rthreading Lock, RLock, Queue, RWLock, or a Condition over a Lock or RLock, not {}",
         obj.get_type().qualname()?
     )))
 }

@@ -136,7 +136,8 @@ pub(crate) fn install_fork_handler() {
     });
 }
 
-/// `(locked, owner ident or 0)` of an rthreading Lock or RLock; None for anything else.
+/// `(locked, owner ident or 0)` of an rthreading Lock or RLock, or of an RWLock's write lock;
+/// None for anything else.
 #[pyfunction]
 pub(crate) fn _lock_owner(obj: &Bound<'_, PyAny>) -> Option<(bool, u64)> {
     if let Ok(l) = obj.cast::<super::lock::Lock>() {
@@ -146,6 +147,10 @@ pub(crate) fn _lock_owner(obj: &Bound<'_, PyAny>) -> Option<(bool, u64)> {
     if let Ok(l) = obj.cast::<super::rlock::RLock>() {
         let inner = &l.get().inner;
         return Some((inner.locked(), inner.owner()));
+    }
+    if let Ok(l) = obj.cast::<super::rwlock::RWLock>() {
+        let inner = &l.get().inner;
+        return Some((inner.write_locked(), inner.owner()));
     }
     None
 }
