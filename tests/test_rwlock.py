@@ -424,3 +424,20 @@ def test_ctrl_c_interrupts_acquire(held, call):
         "    return out\n"
     )
     assert interrupted_state(setup, call, state) == "['RuntimeError', 'RuntimeError']"
+
+
+def test_guards_are_reused_and_collected():
+    import gc
+    import weakref
+
+    rw = RWLock()
+    assert rw.read() is rw.read() and rw.write() is rw.write() and rw.read() is not rw.write()
+    guard = rw.read()
+    ref = weakref.ref(rw)
+    del rw
+    with guard:  # a guard keeps its lock alive
+        pass
+    assert ref() is not None
+    del guard
+    gc.collect()
+    assert ref() is None, "the lock-guard cycle is collected"

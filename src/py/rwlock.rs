@@ -19,10 +19,17 @@ use crate::sync::rwlock::RwLock as Core;
 use crate::sync::stats::Slot;
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::atomic::{
+    AtomicPtr, AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 pub(crate) const KIND: &str = "rthreading.RWLock";
@@ -70,6 +77,57 @@ pub struct RWLock {
     id: u64,
     /// Contention counters, when tracked (see `stats`).
     pub(crate) stats: Slot,
+    /// `read()` and `write()` hand out the same guard each time, made on first use: a `with`
+    /// then allocates nothing. (Each guard refers back to the lock: a cycle, which the
+    /// collector breaks by clearing the guard's `Link`.)
+    read_guard: OnceLock<Py<ReadGuard>>,
+    write_guard: OnceLock<Py<WriteGuard>>,
+}
+
+/// A strong reference that the garbage collector can clear through `&self` (a frozen class has
+/// no `&mut self`): a guard's to its RWLock. Null only once cleared, when the guard is
+/// unreachable (nothing can call it any more).
+struct Link(AtomicPtr<ffi::PyObject>);
+
+impl Link {
+    fn new(lock: Py<RWLock>) -> Self {
+        Link(AtomicPtr::new(lock.into_ptr()))
+    }
+
+    #[inline(always)]
+    fn get<'a, 'py>(&'a self, py: Python<'py>) -> Option<Borrowed<'a, 'py, RWLock>> {
+        let p = self.0.load(Acquire);
+        // SAFETY: a non-null pointer is the strong reference this link holds, to an RWLock.
+        (!p.is_null()).then(|| unsafe { Borrowed::from_ptr(py, p).cast_unchecked::<RWLock>() })
+    }
+
+    fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        let Some(p) = NonNull::new(self.0.load(Acquire)) else {
+            return Ok(());
+        };
+        // SAFETY: `Py` is a transparent non-null pointer; this one is borrowed for the visit
+        // only (ManuallyDrop: no reference count change, as traverse requires).
+        let obj = ManuallyDrop::new(unsafe { std::mem::transmute::<NonNull<ffi::PyObject>, Py<PyAny>>(p) });
+        visit.call(&*obj)
+    }
+
+    fn clear(&self) {
+        let p = self.0.swap(std::ptr::null_mut(), AcqRel);
+        if !p.is_null() {
+            // SAFETY: the strong reference this link held, now given up (once: swapped out).
+            Python::attach(|py| drop(unsafe { Bound::from_owned_ptr(py, p) }));
+        }
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+fn gone() -> PyErr {
+    PyRuntimeError::new_err("the RWLock of this guard was cleared by the garbage collector")
 }
 
 impl RWLock {
@@ -182,7 +240,16 @@ impl RWLock {
     #[new]
     fn new(py: Python<'_>) -> PyResult<Py<Self>> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
-        let lock = Py::new(py, RWLock { inner: Core::new(), id, stats: Slot::default() })?;
+        let lock = Py::new(
+            py,
+            RWLock {
+                inner: Core::new(),
+                id,
+                stats: Slot::default(),
+                read_guard: OnceLock::new(),
+                write_guard: OnceLock::new(),
+            },
+        )?;
         if crate::sync::stats::enabled() {
             stats::on_create(lock.bind(py).as_any(), &lock.get().stats, KIND)?;
         }
@@ -225,14 +292,31 @@ impl RWLock {
         Ok(())
     }
 
-    /// A context manager that holds a read lock: `with rw.read(): ...`.
-    fn read(slf: &Bound<'_, Self>) -> PyResult<Py<ReadGuard>> {
-        Py::new(slf.py(), ReadGuard { lock: slf.clone().unbind() })
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(self.read_guard.get())?;
+        visit.call(self.write_guard.get())
     }
 
-    /// A context manager that holds the write lock: `with rw.write(): ...`.
+    /// A context manager that holds a read lock: `with rw.read(): ...` (the same object each
+    /// time; any thread may use it).
+    fn read(slf: &Bound<'_, Self>) -> PyResult<Py<ReadGuard>> {
+        let py = slf.py();
+        if let Some(g) = slf.get().read_guard.get() {
+            return Ok(g.clone_ref(py));
+        }
+        let g = Py::new(py, ReadGuard { lock: Link::new(slf.clone().unbind()) })?;
+        Ok(slf.get().read_guard.get_or_init(|| g).clone_ref(py))
+    }
+
+    /// A context manager that holds the write lock: `with rw.write(): ...` (the same object
+    /// each time; any thread may use it).
     fn write(slf: &Bound<'_, Self>) -> PyResult<Py<WriteGuard>> {
-        Py::new(slf.py(), WriteGuard { lock: slf.clone().unbind() })
+        let py = slf.py();
+        if let Some(g) = slf.get().write_guard.get() {
+            return Ok(g.clone_ref(py));
+        }
+        let g = Py::new(py, WriteGuard { lock: Link::new(slf.clone().unbind()) })?;
+        Ok(slf.get().write_guard.get_or_init(|| g).clone_ref(py))
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> String {
@@ -252,17 +336,22 @@ impl RWLock {
 /// `rw.read()`: holds a read lock of `rw` within a `with` block.
 #[pyclass(module = "rthreading", name = "_RWLockReadGuard", frozen)]
 pub struct ReadGuard {
-    lock: Py<RWLock>,
+    lock: Link,
 }
 
 #[pymethods]
 impl ReadGuard {
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        visit.call(&self.lock)
+        self.lock.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.lock.clear();
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.lock.get().read_timeout(py, self.lock.as_ptr() as usize, Timeout::Forever)
+        let lock = self.lock.get(py).ok_or_else(gone)?;
+        lock.get().read_timeout(py, lock.as_ptr() as usize, Timeout::Forever)
     }
 
     #[pyo3(signature = (_t=None, _v=None, _tb=None))]
@@ -273,24 +362,29 @@ impl ReadGuard {
         _v: Option<&Bound<'_, PyAny>>,
         _tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.lock.get().release_read_checked(py)
+        self.lock.get(py).ok_or_else(gone)?.get().release_read_checked(py)
     }
 }
 
 /// `rw.write()`: holds the write lock of `rw` within a `with` block.
 #[pyclass(module = "rthreading", name = "_RWLockWriteGuard", frozen)]
 pub struct WriteGuard {
-    lock: Py<RWLock>,
+    lock: Link,
 }
 
 #[pymethods]
 impl WriteGuard {
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        visit.call(&self.lock)
+        self.lock.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.lock.clear();
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.lock.get().write_timeout(py, self.lock.as_ptr() as usize, Timeout::Forever)
+        let lock = self.lock.get(py).ok_or_else(gone)?;
+        lock.get().write_timeout(py, lock.as_ptr() as usize, Timeout::Forever)
     }
 
     #[pyo3(signature = (_t=None, _v=None, _tb=None))]
@@ -301,14 +395,15 @@ impl WriteGuard {
         _v: Option<&Bound<'_, PyAny>>,
         _tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.lock.get().release_write_checked(py)
+        self.lock.get(py).ok_or_else(gone)?.get().release_write_checked(py)
     }
 }
 
 // The uncontended `with` skips PyO3's argument handling (see `fastcall`): the fast entries
 // decline (None) whenever there is anything to report, and the PyO3 method does it.
 fast_method!(ReadEnterFast, ReadGuard, c"__enter__", 0, |g, py| {
-    let l = g.lock.get();
+    let l = g.lock.get(py)?;
+    let l = l.get();
     (reads_held(l.id) == 0 && l.inner.owner() != current_thread_ident() && l.inner.try_read()).then(|| {
         l.stats.hit();
         add_read(l.id);
@@ -316,14 +411,16 @@ fast_method!(ReadEnterFast, ReadGuard, c"__enter__", 0, |g, py| {
     })
 });
 fast_method!(ReadExitFast, ReadGuard, c"__exit__", 3, |g, py| {
-    let l = g.lock.get();
+    let l = g.lock.get(py)?;
+    let l = l.get();
     remove_read(l.id).then(|| {
         l.inner.release_read(Attached(py));
         py.None()
     })
 });
 fast_method!(WriteEnterFast, WriteGuard, c"__enter__", 0, |g, py| {
-    let l = g.lock.get();
+    let l = g.lock.get(py)?;
+    let l = l.get();
     let me = current_thread_ident();
     (l.inner.owner() != me && reads_held(l.id) == 0 && l.inner.try_write(me)).then(|| {
         l.stats.hit();
@@ -331,7 +428,8 @@ fast_method!(WriteEnterFast, WriteGuard, c"__enter__", 0, |g, py| {
     })
 });
 fast_method!(WriteExitFast, WriteGuard, c"__exit__", 3, |g, py| {
-    let l = g.lock.get();
+    let l = g.lock.get(py)?;
+    let l = l.get();
     (l.inner.owner() == current_thread_ident()).then(|| {
         l.inner.release_write(Attached(py));
         py.None()
