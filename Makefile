@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil clean
 
 test: lint cargo-test loom test-ft test-gil
 
@@ -39,6 +39,14 @@ format: .venv-lint/bin/ruff
 
 ft-python:
 	@scripts/ft-python.sh
+
+# The edit loop (see CONTRIBUTING.md): a debug build installed editable into .venv-dev on the
+# free-threaded interpreter (DEV_PYTHON=python3 for the GIL one), seconds after an edit. Then
+# run what you touched: .venv-dev/bin/python -m pytest tests/test_lock.py -q
+DEV_VENV ?= .venv-dev
+DEV_PYTHON ?=
+dev:
+	scripts/dev.sh "$(CURDIR)/$(DEV_VENV)" $(DEV_PYTHON)
 
 cargo-test:
 	cargo test --no-default-features --quiet
@@ -88,4 +96,4 @@ bench-docs: bench
 	  --readme README.md
 
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint dist
+	rm -rf target .venv-ft .venv-gil .venv-lint .venv-dev dist python/rthreading/_core.*.so

@@ -10,7 +10,7 @@ import rthreading
 from rthreading import CountDownLatch
 
 from _sigint import interrupted_state, needs_signals
-from conftest import in_thread, start, wait_until
+from helpers import in_thread, start, wait_until
 
 
 def test_count_and_count_down():

@@ -87,6 +87,7 @@ struct Extra {
     waiters: Py<PyList>,
 }
 
+/// The native base of `rthreading.futures.Future`, which executors hand out: see that class.
 #[pyclass(module = "rthreading._core", name = "Future", frozen, subclass, weakref)]
 pub struct FutureBase {
     pub(crate) core: Core,
@@ -324,10 +325,13 @@ impl FutureBase {
         FutureBase::new()
     }
 
-    /// The stdlib's `__init__` makes the condition and the lists: nothing to do here.
+    // The stdlib's `__init__` makes the condition and the lists: nothing to do here.
     fn __init__(&self) {}
 
-    /// Cancel the future if possible; True if it is cancelled.
+    /// Attempt to cancel the call; return True if the future is cancelled.
+    ///
+    /// A call that is running or has finished cannot be cancelled: False is returned. Else
+    /// the future is cancelled, its done-callbacks run, and True is returned.
     pub(crate) fn cancel(slf: &Bound<'_, Self>) -> PyResult<bool> {
         match slf.get().core.cancel(Attached(slf.py())) {
             Cancel::Cancelled(callbacks) => {
@@ -347,19 +351,30 @@ impl FutureBase {
         }
     }
 
+    /// Return True if the call was successfully cancelled.
     fn cancelled(&self) -> bool {
         self.core.state().is_cancelled()
     }
 
+    /// Return True if the call is being executed now and cannot be cancelled.
     fn running(&self) -> bool {
         self.core.state() == State::Running
     }
 
+    /// Return True if the call was successfully cancelled or finished running.
     fn done(&self) -> bool {
         self.core.state().is_done()
     }
 
-    /// The call's result, waiting up to `timeout` seconds (None: no limit).
+    /// Return the value returned by the call, waiting for it if needed.
+    ///
+    /// If the call has not finished yet, wait up to `timeout` seconds (None, the default:
+    /// no limit); raise TimeoutError if it has not finished by then. If the future is
+    /// cancelled, raise `concurrent.futures.CancelledError`. If the call raised an
+    /// exception, raise that exception.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates.
     #[pyo3(signature = (timeout = None))]
     fn result(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let mut state = self.core.state();
@@ -373,7 +388,14 @@ impl FutureBase {
         }
     }
 
-    /// The exception the call raised (None if it returned), waiting up to `timeout` seconds.
+    /// Return the exception raised by the call (None if it returned), waiting if needed.
+    ///
+    /// If the call has not finished yet, wait up to `timeout` seconds (None, the default:
+    /// no limit); raise TimeoutError if it has not finished by then. If the future is
+    /// cancelled, raise `concurrent.futures.CancelledError`.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates.
     #[pyo3(signature = (timeout = None))]
     fn exception(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let mut state = self.core.state();
@@ -387,7 +409,12 @@ impl FutureBase {
         }
     }
 
-    /// Calls `fn(future)` when the future is done (at once if it is).
+    /// Attach a callable to be called with the future as its only argument when it is done.
+    ///
+    /// When the future is cancelled or finishes running, `fn(future)` is called in the
+    /// thread that completed it; if the future is done already, at once in the calling
+    /// thread. Callbacks run in the order they were added. An Exception raised by a callback
+    /// is logged and ignored (other BaseExceptions propagate).
     #[pyo3(signature = (r#fn))]
     fn add_done_callback(slf: &Bound<'_, Self>, r#fn: Bound<'_, PyAny>) -> PyResult<()> {
         match slf.get().core.add_callback(r#fn.unbind(), Attached(slf.py())) {
@@ -396,15 +423,30 @@ impl FutureBase {
         }
     }
 
+    /// Mark the future as running, or process its cancellation.
+    ///
+    /// For Executor implementations and unit tests only, called before executing the work.
+    /// Returns False if the future was cancelled (the threads waiting for it through
+    /// `concurrent.futures.wait()` or `as_completed()` are woken), else sets it running and
+    /// returns True; it can then no longer be cancelled. Raises RuntimeError if the future
+    /// is already running or done.
     fn set_running_or_notify_cancel(slf: &Bound<'_, Self>) -> PyResult<bool> {
         Self::start(slf)
     }
 
+    /// Set the result of the work associated with the future.
+    ///
+    /// For Executor implementations and unit tests only. Raises
+    /// `concurrent.futures.InvalidStateError` if the future is already done.
     #[pyo3(signature = (result))]
     fn set_result(slf: &Bound<'_, Self>, result: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Value(result.unbind()))
     }
 
+    /// Set the result of the work associated with the future to an exception.
+    ///
+    /// For Executor implementations and unit tests only. Raises
+    /// `concurrent.futures.InvalidStateError` if the future is already done.
     #[pyo3(signature = (exception))]
     fn set_exception(slf: &Bound<'_, Self>, exception: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Error(exception.unbind()))
@@ -434,7 +476,7 @@ impl FutureBase {
         Ok(format!("<{name} at {addr:#x} state={}>", state.description()))
     }
 
-    /// The stdlib's private state name (`'PENDING'`, ...), read by `wait()`/`as_completed()`.
+    // The stdlib's private state name (`'PENDING'`, ...), read by `wait()`/`as_completed()`.
     #[getter]
     fn _state<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         PyString::intern(py, self.core.state().name())

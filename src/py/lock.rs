@@ -12,6 +12,18 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use std::time::Instant;
 
+/// A primitive lock: the drop-in for `threading.Lock`.
+///
+/// A lock is either locked or unlocked; it is created unlocked. Once a thread has acquired
+/// it, further attempts to acquire it block until it is released. Any thread may release
+/// it, not only the one that acquired it. Use it as a context manager (`with lock:`) to
+/// hold it for the duration of a block.
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (an exception raised by a signal handler propagates, the
+/// lock not acquired). A thread blocked here is listed by `rthreading.dump()` and
+/// `rthreading.find_deadlocks()`, and the repr of a locked lock names the thread that
+/// acquired it (`owner=<ident>`).
 #[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
 #[derive(Default)]
 pub struct Lock {
@@ -83,7 +95,7 @@ impl Lock {
 
 #[pymethods]
 impl Lock {
-    /// With statistics on, the new lock is tracked (with the creating call site).
+    // With statistics on, the new lock is tracked (with the creating call site).
     #[new]
     fn new(py: Python<'_>) -> PyResult<Py<Self>> {
         let lock = Py::new(py, Lock::default())?;
@@ -93,6 +105,17 @@ impl Lock {
         Ok(lock)
     }
 
+    /// Acquire the lock, blocking or not; return True if it was acquired.
+    ///
+    /// With `blocking` true (the default), wait until the lock is unlocked, then lock it and
+    /// return True. With `blocking` false, never wait: return False at once if the lock is
+    /// held. A positive `timeout` (in seconds) bounds the wait: False is returned if the lock
+    /// could not be acquired in that time; -1 (the default) waits without limit. A timeout
+    /// may not be given with `blocking` false (ValueError); a negative timeout other than -1
+    /// raises ValueError, one above `threading.TIMEOUT_MAX` OverflowError.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception (KeyboardInterrupt) propagates with the lock not acquired.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire(
         slf: &Bound<'_, Self>,
@@ -107,7 +130,7 @@ impl Lock {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
-    /// Same as `acquire()`: the stdlib's deprecated alias.
+    /// An obsolete synonym of `acquire()`.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire_lock(
         slf: &Bound<'_, Self>,
@@ -117,21 +140,30 @@ impl Lock {
         Self::acquire(slf, blocking, timeout)
     }
 
+    /// Acquire the lock, waiting as long as it takes (as `acquire()` does): the start of a
+    /// `with` block.
     fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
+    /// Release the lock.
+    ///
+    /// Any thread may release a locked lock, not only the one that acquired it. If threads
+    /// are waiting to acquire it, exactly one of them proceeds. Releasing an unlocked lock
+    /// raises RuntimeError. Returns None.
     fn release(&self) -> PyResult<()> {
         self.release_or_err()
     }
 
+    /// An obsolete synonym of `release()`.
     fn release_lock(&self) -> PyResult<()> {
         self.release_or_err()
     }
 
-    /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    /// of a tuple on every `with`.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
+    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
+    // of a tuple on every `with`.
+    /// Release the lock: the end of a `with` block. The exception details are ignored.
+    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
     fn __exit__(
         &self,
         _t: Option<&Bound<'_, PyAny>>,
@@ -141,10 +173,12 @@ impl Lock {
         self.release_or_err()
     }
 
+    /// Return True if the lock is acquired (by any thread).
     fn locked(&self) -> bool {
         self.inner.locked()
     }
 
+    /// An obsolete synonym of `locked()`.
     fn locked_lock(&self) -> bool {
         self.inner.locked()
     }
@@ -153,7 +187,7 @@ impl Lock {
         self.inner.reinit();
     }
 
-    /// The stdlib's repr, plus the thread that acquired a locked lock: `owner=<ident>`.
+    // The stdlib's repr, plus the thread that acquired a locked lock: `owner=<ident>`.
     fn __repr__(slf: &Bound<'_, Self>) -> String {
         let inner = &slf.get().inner;
         let owner = inner.owner();

@@ -13,6 +13,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use std::time::Instant;
 
+/// A reentrant lock: the drop-in for `threading.RLock`.
+///
+/// A reentrant lock is owned by the thread that acquired it, which may acquire it again
+/// without blocking; it must release it once for each time it acquired it. Only the owning
+/// thread may release it. Use it as a context manager (`with rlock:`).
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (an exception raised by a signal handler propagates, the
+/// lock not acquired). A thread blocked here is listed by `rthreading.dump()` and
+/// `rthreading.find_deadlocks()`.
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
 #[derive(Default)]
 pub struct RLock {
@@ -109,6 +119,18 @@ impl RLock {
         Self::create(py)
     }
 
+    /// Acquire the lock, blocking or not; return True if it was acquired.
+    ///
+    /// If the calling thread owns the lock already, its recursion level goes up by one and
+    /// True is returned at once. If another thread owns it, wait until it is unlocked (with
+    /// `blocking` true, the default), then take ownership with a recursion level of one.
+    /// With `blocking` false, never wait: return False at once if another thread owns it. A
+    /// positive `timeout` (in seconds) bounds the wait, returning False if the lock could not
+    /// be acquired in that time; -1 (the default) waits without limit. A timeout may not be
+    /// given with `blocking` false (ValueError).
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception (KeyboardInterrupt) propagates with the lock not acquired.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire(
         slf: &Bound<'_, Self>,
@@ -123,17 +145,27 @@ impl RLock {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
+    /// Acquire the lock, waiting as long as it takes (as `acquire()` does): the start of a
+    /// `with` block.
     fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
+    /// Release the lock, decrementing the recursion level.
+    ///
+    /// When the level reaches zero the lock becomes unlocked, and if threads are waiting to
+    /// acquire it, exactly one of them proceeds; otherwise the calling thread keeps owning
+    /// it. Only the owning thread may call this: RuntimeError is raised if the calling thread
+    /// does not own the lock. Returns None.
     fn release(&self) -> PyResult<()> {
         self.release_checked()
     }
 
-    /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    /// of a tuple on every `with`.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
+    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
+    // of a tuple on every `with`.
+    /// Release the lock once (as `release()` does): the end of a `with` block. The exception
+    /// details are ignored.
+    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
     fn __exit__(
         &self,
         _t: Option<&Bound<'_, PyAny>>,
@@ -143,6 +175,7 @@ impl RLock {
         self.release_checked()
     }
 
+    /// Return True if the lock is acquired (by any thread).
     fn locked(&self) -> bool {
         self.inner.locked()
     }
@@ -155,7 +188,7 @@ impl RLock {
         self.inner.recursion_count(current_thread_ident())
     }
 
-    /// Releases every level; returns `(count, owner)` as CPython's RLock does.
+    // Releases every level; returns `(count, owner)` as CPython's RLock does.
     fn _release_save(&self) -> PyResult<(usize, u64)> {
         let me = current_thread_ident();
         if self.inner.recursion_count(me) == 0 {
