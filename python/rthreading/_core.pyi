@@ -10,6 +10,7 @@
 import queue
 import sys
 import threading
+from types import TracebackType
 from typing import Any, TypeVar, final
 
 from _typeshed import ProfileFunction, TraceFunction
@@ -29,10 +30,13 @@ __all__ = [
     "PriorityQueue",
     "Queue",
     "RLock",
+    "RWLock",
     "Semaphore",
     "SimpleQueue",
     "ThreadPoolExecutor",
     "WorkerTicket",
+    "_RWLockReadGuard",
+    "_RWLockWriteGuard",
     "_acquire_and_release",
     "_after_fork_in_child",
     "_cycles",
@@ -128,6 +132,31 @@ class CountDownLatch:
     def wait(self, timeout: float | None = None) -> bool: ...
     @property
     def count(self) -> int: ...
+
+@final
+class RWLock:
+    def __new__(cls) -> Self: ...
+    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+    def release_read(self) -> None: ...
+    def acquire_write(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+    def release_write(self) -> None: ...
+    def downgrade(self) -> None: ...
+    def read(self) -> _RWLockReadGuard: ...
+    def write(self) -> _RWLockWriteGuard: ...
+
+@final
+class _RWLockReadGuard:
+    def __enter__(self) -> bool: ...
+    def __exit__(
+        self, _t: type[BaseException] | None = None, _v: BaseException | None = None, _tb: TracebackType | None = None
+    ) -> None: ...
+
+@final
+class _RWLockWriteGuard:
+    def __enter__(self) -> bool: ...
+    def __exit__(
+        self, _t: type[BaseException] | None = None, _v: BaseException | None = None, _tb: TracebackType | None = None
+    ) -> None: ...
 
 # The thread pool's building blocks, used only by rthreading.futures (see futures.pyi).
 class Future: ...

@@ -19,6 +19,7 @@ mod lock;
 mod pool;
 mod queue;
 mod rlock;
+mod rwlock;
 mod semaphore;
 mod simple_queue;
 mod stats;
@@ -59,6 +60,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<atomic_int::AtomicInt>()?;
     atomic_int::install_fast_paths(&m.py().get_type::<atomic_int::AtomicInt>())?;
     m.add_class::<latch::CountDownLatch>()?;
+    m.add_class::<rwlock::RWLock>()?;
+    m.add_class::<rwlock::ReadGuard>()?;
+    m.add_class::<rwlock::WriteGuard>()?;
+    rwlock::install_fast_paths(m.py())?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
@@ -89,6 +94,7 @@ static DIAGNOSED: &[&dyn diagnosed::Class] = &[
     &diagnosed::ClassOf::<rlock::RLock>::NEW,
     &diagnosed::ClassOf::<queue::Queue>::NEW,
     &diagnosed::ClassOf::<condition::Condition>::NEW,
+    &diagnosed::ClassOf::<rwlock::RWLock>::NEW,
 ];
 
 /// The classes, their fast entries and the state in `wait`, `stats`, `waitgraph` and the pools

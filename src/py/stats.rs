@@ -67,7 +67,7 @@ pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
         }
     }
     Err(PyTypeError::new_err(format!(
-        "track() takes an rthreading Lock, RLock, Queue, or a Condition over a Lock or RLock, not {}",
+        "track() takes an rthreading Lock, RLock, Queue, RWLock, or a Condition over a Lock or RLock, not {}",
         obj.get_type().qualname()?
     )))
 }

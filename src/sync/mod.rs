@@ -14,6 +14,7 @@ pub mod pool;
 pub mod prim;
 pub mod queue;
 pub mod rlock;
+pub mod rwlock;
 pub mod semaphore;
 pub mod spin;
 // Diagnostics (process-wide registries in statics), not part of the loom models.

@@ -13,15 +13,15 @@ import time
 
 from ._harness import progress
 
-GROUPS = ("primitives", "contended", "queue", "pool", "thread", "workloads", "memory")
+GROUPS = ("primitives", "contended", "beyond", "queue", "pool", "thread", "workloads", "memory")
 WORKER_TIMEOUT = 600  # seconds a worker process may take before it is killed (n/a)
 
 
 def all_scenarios():
     """Every scenario, in table order (imports the modules under test)."""
-    from . import contended, pool, primitives, queues, thread, workloads
+    from . import beyond, contended, pool, primitives, queues, thread, workloads
 
-    out = primitives.scenarios() + contended.scenarios() + queues.scenarios()
+    out = primitives.scenarios() + contended.scenarios() + beyond.scenarios() + queues.scenarios()
     out += pool.scenarios() + thread.scenarios() + workloads.scenarios()
     return sorted(out, key=lambda s: GROUPS.index(s.group))
 
