@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil test-next clean
 
 test: lint cargo-test loom test-ft test-gil
 
@@ -64,6 +64,16 @@ test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
+# The same sources built against the newest PyO3 (pyo3-next/Cargo.toml and its own lockfile:
+# PyO3 0.30, needed for CPython 3.15/3.15t, refuses 3.13t), proven on the GIL interpreter:
+# clippy, the wheel into .venv-next, the whole suite. Not in `make test`: its first run
+# downloads PyO3 0.30's crates.
+test-next:
+	PYO3_PYTHON=$(GIL_PYTHON) cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --all-targets \
+	  --quiet -- -D warnings
+	py=$$(RTHREADING_MANIFEST=pyo3-next/Cargo.toml scripts/venv.sh .venv-next "$(GIL_PYTHON)"); \
+	"$$py" -m pytest $(PYTEST_ARGS)
+
 # The benchmark suite (python -m rthreading.bench), stdlib and rthreading timed interleaved in
 # the same run: on the free-threaded interpreter, then on the GIL one (3.11 here), each with
 # the bench extra (pyperf, matplotlib; ft_utils as the peer where it builds) in its venv.
@@ -88,4 +98,4 @@ bench-docs: bench
 	  --readme README.md
 
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint dist
+	rm -rf target pyo3-next/target .venv-ft .venv-gil .venv-next .venv-lint dist
