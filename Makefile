@@ -66,11 +66,22 @@ test-gil:
 
 # The same sources built against the newest PyO3 (pyo3-next/Cargo.toml and its own lockfile:
 # PyO3 0.30, needed for CPython 3.15/3.15t, refuses 3.13t), proven on the GIL interpreter:
-# clippy, the wheel into .venv-next, the whole suite. Not in `make test`: its first run
-# downloads PyO3 0.30's crates.
+# clippy for it and, from PyO3 configuration files (no interpreter needed), for 3.14t, 3.15
+# and 3.15t, which compiles the 3.13+-only code too; then the wheel into .venv-next and the
+# whole suite. Not in `make test`: its first run downloads PyO3 0.30's crates.
+NEXT_CHECK_PYTHONS := 3.14t 3.15 3.15t
 test-next:
 	PYO3_PYTHON=$(GIL_PYTHON) cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --all-targets \
 	  --quiet -- -D warnings
+	for v in $(NEXT_CHECK_PYTHONS); do \
+	  dir=pyo3-next/target/check-$$v; mkdir -p $$dir; \
+	  flags=$$([[ $$v == *t ]] && echo Py_GIL_DISABLED || true); \
+	  printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=false\nbuild_flags=%s\npointer_width=64\n' \
+	    "$${v%t}" "$$flags" > $$dir/pyo3-config.txt; \
+	  echo "clippy for CPython $$v"; \
+	  PYO3_CONFIG_FILE=$$PWD/$$dir/pyo3-config.txt CARGO_TARGET_DIR=$$dir \
+	    cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --quiet -- -D warnings; \
+	done
 	py=$$(RTHREADING_MANIFEST=pyo3-next/Cargo.toml scripts/venv.sh .venv-next "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
