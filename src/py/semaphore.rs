@@ -243,8 +243,8 @@ pub struct BoundedSemaphore {}
 impl BoundedSemaphore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Semaphore) {
-        (BoundedSemaphore {}, Semaphore { inner: CoreSemaphore::new(1, 1) })
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(Semaphore { inner: CoreSemaphore::new(1, 1) }).add_subclass(BoundedSemaphore {})
     }
 
     #[pyo3(signature = (value = Given::MISSING))]

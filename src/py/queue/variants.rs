@@ -17,8 +17,8 @@ pub struct LifoQueue;
 impl LifoQueue {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
-        (LifoQueue, Queue::with_order(Order::Lifo))
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(Queue::with_order(Order::Lifo)).add_subclass(LifoQueue)
     }
 
     fn _init(slf: &Bound<'_, Self>, _maxsize: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -50,8 +50,8 @@ pub struct PriorityQueue;
 impl PriorityQueue {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Queue) {
-        (PriorityQueue, Queue::with_order(Order::Priority))
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(Queue::with_order(Order::Priority)).add_subclass(PriorityQueue)
     }
 
     fn _init(slf: &Bound<'_, Self>, _maxsize: &Bound<'_, PyAny>) -> PyResult<()> {
