@@ -22,6 +22,12 @@ test: lint cargo-test loom test-ft test-gil
 RUFF_SPEC ?= ruff>=0.17,<0.18
 LINT_PATHS := python tests scripts benches
 
+# A PyO3 build configuration for CPython $(1) with build flags $(2), written to $(3): clippy can
+# then check the code built for an interpreter this machine need not have (the free-threaded
+# 3.13t's `Py_3_13`/`Py_GIL_DISABLED` code in `make lint`; 3.14t/3.15 in `make test-next`).
+pyo3_config = printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=false\nbuild_flags=%s\npointer_width=64\n' \
+  "$(1)" "$(2)" > $(3)
+
 .venv-lint/bin/ruff:
 	$(GIL_PYTHON) -m venv .venv-lint
 	.venv-lint/bin/pip install -q "$(RUFF_SPEC)"
@@ -29,6 +35,10 @@ LINT_PATHS := python tests scripts benches
 lint: .venv-lint/bin/ruff
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
+	mkdir -p target/clippy-3.13t
+	$(call pyo3_config,3.13,Py_GIL_DISABLED,target/clippy-3.13t/pyo3-config.txt)
+	PYO3_CONFIG_FILE=$(CURDIR)/target/clippy-3.13t/pyo3-config.txt CARGO_TARGET_DIR=target/clippy-3.13t \
+	  cargo clippy --all-targets --quiet -- -D warnings
 	.venv-lint/bin/ruff check $(LINT_PATHS)
 	.venv-lint/bin/ruff format --check $(LINT_PATHS)
 
@@ -84,8 +94,7 @@ test-next:
 	for v in $(NEXT_CHECK_PYTHONS); do \
 	  dir=pyo3-next/target/check-$$v; mkdir -p $$dir; \
 	  flags=$$([[ $$v == *t ]] && echo Py_GIL_DISABLED || true); \
-	  printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=false\nbuild_flags=%s\npointer_width=64\n' \
-	    "$${v%t}" "$$flags" > $$dir/pyo3-config.txt; \
+	  $(call pyo3_config,$${v%t},$$flags,$$dir/pyo3-config.txt); \
 	  echo "clippy for CPython $$v"; \
 	  PYO3_CONFIG_FILE=$$PWD/$$dir/pyo3-config.txt CARGO_TARGET_DIR=$$dir \
 	    cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --quiet -- -D warnings; \
