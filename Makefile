@@ -11,9 +11,9 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil docs clean
 
-test: lint cargo-test loom test-ft test-gil
+test: lint cargo-test loom test-ft test-gil docs
 
 # The gate every change passes: rustfmt (rustfmt.toml), clippy with warnings as errors (and
 # every unsafe block explained, Cargo.toml's [lints.clippy]), ruff (pyproject.toml). ruff runs
@@ -87,5 +87,25 @@ bench-docs: bench
 	  --load $(BENCH_OUT)/gil.json --markdown docs/benchmarks.md --chart docs/benchmarks.png \
 	  --readme README.md
 
+# The documentation site (mkdocs.yml, docs/) built with warnings as errors into target/site,
+# then the docs' code examples run (tests/test_docs_examples.py), in a venv of its own on the
+# GIL interpreter (requirements-docs.txt: mkdocs, mkdocstrings, and Dask for the scaling-out
+# page's example) with the wheel of .venv-gil installed: the API reference is read from the
+# installed package (the native classes' docstrings exist at run time only). The test venvs run
+# the same examples (the Dask one skips there).
+DOCS_STAMP = .venv-docs/.deps-$(shell sha1sum requirements-docs.txt | cut -c1-12)
+
+$(DOCS_STAMP): requirements-docs.txt
+	$(GIL_PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q --upgrade pip
+	.venv-docs/bin/pip install -q --prefer-binary -r requirements-docs.txt
+	touch $@
+
+docs: $(DOCS_STAMP)
+	scripts/venv.sh .venv-gil "$(GIL_PYTHON)" >/dev/null
+	.venv-docs/bin/pip install -q --force-reinstall --no-deps .venv-gil/dist/rthreading-*.whl
+	NO_MKDOCS_2_WARNING=1 .venv-docs/bin/mkdocs build --strict --quiet
+	.venv-docs/bin/python -m pytest -q -p no:cacheprovider tests/test_docs_examples.py
+
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint dist
+	rm -rf target .venv-ft .venv-gil .venv-lint .venv-docs dist
