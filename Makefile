@@ -102,12 +102,15 @@ bench-docs: bench
 # page's example) with the wheel of .venv-gil installed: the API reference is read from the
 # installed package (the native classes' docstrings exist at run time only). The test venvs run
 # the same examples (the Dask one skips there).
-DOCS_STAMP = .venv-docs/.deps-$(shell sha1sum requirements-docs.txt | cut -c1-12)
+DOCS_OPTIONAL ?= dask[distributed]>=2024.1
+DOCS_STAMP = .venv-docs/.deps-$(shell cat requirements-docs.txt <(echo '$(DOCS_OPTIONAL)') | sha1sum | cut -c1-12)
 
 $(DOCS_STAMP): requirements-docs.txt
 	$(GIL_PYTHON) -m venv .venv-docs
 	.venv-docs/bin/pip install -q --upgrade pip
 	.venv-docs/bin/pip install -q --prefer-binary -r requirements-docs.txt
+	.venv-docs/bin/pip install -q --prefer-binary "$(DOCS_OPTIONAL)" || \
+	  echo "make docs: $(DOCS_OPTIONAL) does not install here: the Dask example will skip" >&2
 	touch $@
 
 docs: $(DOCS_STAMP)
