@@ -31,7 +31,7 @@ for py in "$("$root/scripts/ft-python.sh")" "$gil_python"; do
     case "$installed" in "$venv"/*) ;; *) log "rthreading imported from outside the venv: $installed"; exit 1 ;; esac
     log "installed: $installed"
     set +e
-    (cd "$root" && "$vpy" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-} tests) >"$work/pytest.log" 2>&1
+    (cd "$root" && "$vpy" -m pytest -q ${PYTEST_ARGS:-} tests) >"$work/pytest.log" 2>&1
     rc=$?
     set -e
     tail -n 30 "$work/pytest.log" >&2
