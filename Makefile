@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format bench bench-docs ft-python cargo-test loom test-ft test-gil docs dist check-dist clean
+.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil test-next docs dist check-dist clean
 
 test: lint cargo-test loom test-ft test-gil docs
 
@@ -49,6 +49,14 @@ format: .venv-lint/bin/ruff
 ft-python:
 	@scripts/ft-python.sh
 
+# The edit loop (see CONTRIBUTING.md): a debug build installed editable into .venv-dev on the
+# free-threaded interpreter (DEV_PYTHON=python3 for the GIL one), seconds after an edit. Then
+# run what you touched: .venv-dev/bin/python -m pytest tests/test_lock.py -q
+DEV_VENV ?= .venv-dev
+DEV_PYTHON ?=
+dev:
+	scripts/dev.sh "$(CURDIR)/$(DEV_VENV)" $(DEV_PYTHON)
+
 cargo-test:
 	cargo test --no-default-features --quiet
 
@@ -71,6 +79,27 @@ test-ft:
 
 test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
+	"$$py" -m pytest $(PYTEST_ARGS)
+
+# The same sources built against the newest PyO3 (pyo3-next/Cargo.toml and its own lockfile:
+# PyO3 0.30, needed for CPython 3.15/3.15t, refuses 3.13t), proven on the GIL interpreter:
+# clippy for it and, from PyO3 configuration files (no interpreter needed), for 3.14t, 3.15
+# and 3.15t, which compiles the 3.13+-only code too; then the wheel into .venv-next and the
+# whole suite. Not in `make test`: its first run downloads PyO3 0.30's crates.
+NEXT_CHECK_PYTHONS := 3.14t 3.15 3.15t
+test-next:
+	PYO3_PYTHON=$(GIL_PYTHON) cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --all-targets \
+	  --quiet -- -D warnings
+	for v in $(NEXT_CHECK_PYTHONS); do \
+	  dir=pyo3-next/target/check-$$v; mkdir -p $$dir; \
+	  flags=$$([[ $$v == *t ]] && echo Py_GIL_DISABLED || true); \
+	  printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=false\nbuild_flags=%s\npointer_width=64\n' \
+	    "$${v%t}" "$$flags" > $$dir/pyo3-config.txt; \
+	  echo "clippy for CPython $$v"; \
+	  PYO3_CONFIG_FILE=$$PWD/$$dir/pyo3-config.txt CARGO_TARGET_DIR=$$dir \
+	    cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --quiet -- -D warnings; \
+	done
+	py=$$(RTHREADING_MANIFEST=pyo3-next/Cargo.toml scripts/venv.sh .venv-next "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
 # The benchmark suite (python -m rthreading.bench), stdlib and rthreading timed interleaved in
@@ -130,4 +159,4 @@ check-dist:
 	GIL_PYTHON="$(GIL_PYTHON)" PYTEST_ARGS="$(PYTEST_ARGS)" scripts/check-dist.sh dist
 
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint .venv-docs .venv-dist dist
+	rm -rf target pyo3-next/target .venv-ft .venv-gil .venv-next .venv-lint .venv-dev .venv-docs .venv-dist dist python/rthreading/_core.*.so

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from conftest import outcome
+from helpers import outcome
 
 
 def outcome_when_held(make_lock, call, depth=1, limit=2.0):

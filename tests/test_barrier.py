@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import MODULES, both, raises_same, run_python, wait_until
+from helpers import MODULES, both, raises_same, run_python, wait_until
 
 SHORT = 0.02  # a timeout that is meant to expire
 LONG = 10.0  # a bound for waits that are meant to succeed

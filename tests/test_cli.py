@@ -29,7 +29,7 @@ def run(args, *, launcher, cwd, input=None, env=None):
     return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, text=True, timeout=90, env=env or _env())
 
 
-def both(args, cwd, **kw):
+def plain_and_launched(args, cwd, **kw):
     """(plain python's result, the launcher's result) as (returncode, stdout, stderr)."""
     plain = run(args, launcher=False, cwd=cwd, **kw)
     ours = run(args, launcher=True, cwd=cwd, **kw)
@@ -71,50 +71,50 @@ def tree(tmp_path):
 
 
 def test_script_argv_path_and_main(tree):
-    plain, ours = both(["app/prog.py", "a", "--flag", "-m"], tree)
+    plain, ours = plain_and_launched(["app/prog.py", "a", "--flag", "-m"], tree)
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_script_from_its_directory_and_through_a_symlink(tree):
-    plain, ours = both(["prog.py", "x"], tree / "app")
+    plain, ours = plain_and_launched(["prog.py", "x"], tree / "app")
     assert plain[0] == 0, plain
     assert ours == plain
     (tree / "link.py").symlink_to(tree / "app" / "prog.py")  # sys.path[0]: the target's directory
-    plain, ours = both(["./link.py"], tree)
+    plain, ours = plain_and_launched(["./link.py"], tree)
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_module(tree):
-    plain, ours = both(["-m", "pkg.mod", "a", "b"], tree / "app")
+    plain, ours = plain_and_launched(["-m", "pkg.mod", "a", "b"], tree / "app")
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_package_main(tree):
-    plain, ours = both(["-m", "pkg", "a"], tree / "app")
+    plain, ours = plain_and_launched(["-m", "pkg", "a"], tree / "app")
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_directory_with_main(tree):
     write(tree / "app" / "__main__.py", SHOW)
-    plain, ours = both(["app", "z"], tree)
+    plain, ours = plain_and_launched(["app", "z"], tree)
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_code(tree):
     code = SHOW.replace("import helper\n", "").replace('print("helper", helper.__file__)\n', "")
-    plain, ours = both(["-c", code, "a", "-c"], tree)
+    plain, ours = plain_and_launched(["-c", code, "a", "-c"], tree)
     assert plain[0] == 0, plain
     assert ours == plain
 
 
 def test_stdin(tree):
     code = 'import sys; print(sys.argv, repr(sys.path[0]), __name__, __file__ if "__file__" in dir() else None)'
-    plain, ours = both(["-", "q"], tree, input=code)
+    plain, ours = plain_and_launched(["-", "q"], tree, input=code)
     assert plain[0] == 0, plain
     assert ours == plain
 
@@ -131,7 +131,7 @@ def test_stdin(tree):
 )
 def test_exit_status(tmp_path, body, status):
     write(tmp_path / "p.py", body)
-    plain, ours = both(["p.py"], tmp_path)
+    plain, ours = plain_and_launched(["p.py"], tmp_path)
     assert plain[0] == status
     assert ours == plain
 
@@ -159,7 +159,7 @@ def test_uncaught_exception_traceback_is_pythons(tmp_path, how):
     write(tmp_path / "helper.py", "")
     write(tmp_path / "boom.py", UNCAUGHT.replace("{{}}", "{}"))
     args = {"script": ["boom.py"], "module": ["-m", "boom"], "code": ["-c", UNCAUGHT.replace("{{}}", "{}")]}[how]
-    plain, ours = both(args, tmp_path)
+    plain, ours = plain_and_launched(args, tmp_path)
     assert plain[0] == 1
     assert "RuntimeError: outer" in plain[2] and "ValueError: deep" in plain[2]
     assert ours == plain
@@ -168,7 +168,7 @@ def test_uncaught_exception_traceback_is_pythons(tmp_path, how):
 
 def test_syntax_error(tmp_path):
     write(tmp_path / "bad.py", "x = 1\ndef (:\n")
-    plain, ours = both(["bad.py"], tmp_path)
+    plain, ours = plain_and_launched(["bad.py"], tmp_path)
     assert plain[0] == 1 and "SyntaxError" in plain[2]
     assert ours == plain
 
@@ -176,7 +176,7 @@ def test_syntax_error(tmp_path):
 def test_exception_in_a_module_the_program_imports(tmp_path):
     write(tmp_path / "lib.py", "def f():\n    return 1 / 0\n")
     write(tmp_path / "p.py", "import lib\nlib.f()\n")
-    plain, ours = both(["p.py"], tmp_path)
+    plain, ours = plain_and_launched(["p.py"], tmp_path)
     assert plain[0] == 1 and "ZeroDivisionError" in plain[2]
     assert ours == plain
 
@@ -195,16 +195,16 @@ def test_programs_excepthook_gets_the_programs_traceback(tmp_path):
         f()
         """,
     )
-    plain, ours = both(["p.py"], tmp_path)
+    plain, ours = plain_and_launched(["p.py"], tmp_path)
     assert plain == (1, "hook OSError ['<module>', 'f'] ['<module>', 'f']\n", "")
     assert ours == plain
 
 
 def test_missing_script_and_module(tmp_path):
-    plain, ours = both(["nope.py"], tmp_path)
+    plain, ours = plain_and_launched(["nope.py"], tmp_path)
     assert plain[0] == 2 and "can't open file" in plain[2]
     assert ours == plain
-    plain, ours = both(["-m", "no_such_module_here"], tmp_path)
+    plain, ours = plain_and_launched(["-m", "no_such_module_here"], tmp_path)
     assert plain[0] == 1 and "No module named" in plain[2]
     assert ours == plain
 
@@ -213,7 +213,7 @@ def test_missing_script_and_module(tmp_path):
 def test_keyboard_interrupt_exits_as_python_does(tmp_path, how):
     write(tmp_path / "ki.py", "def f():\n    raise KeyboardInterrupt\nf()\n")
     args = ["ki.py"] if how == "script" else ["-m", "ki"]
-    plain, ours = both(args, tmp_path)
+    plain, ours = plain_and_launched(args, tmp_path)
     assert plain[0] == -signal.SIGINT
     assert "KeyboardInterrupt" in plain[2]
     assert ours == plain
@@ -232,7 +232,7 @@ def test_threads_and_atexit_after_the_program_returns(tmp_path):
         print("main done")
         """,
     )
-    plain, ours = both(["p.py"], tmp_path)
+    plain, ours = plain_and_launched(["p.py"], tmp_path)
     assert plain == (0, "main done\nthread done __main__\natexit False\n", "")
     assert ours == plain
 
@@ -333,6 +333,6 @@ def test_bad_usage(args, message):
 
 def test_joined_flag_argument(tmp_path):
     write(tmp_path / "m.py", "import sys; print(sys.argv[1:])")
-    plain, ours = both(["-mm", "x"], tmp_path)
+    plain, ours = plain_and_launched(["-mm", "x"], tmp_path)
     assert plain == (0, "['x']\n", "")
     assert ours == plain

@@ -7,7 +7,7 @@ import weakref
 import pytest
 
 import rthreading
-from conftest import raises_same, wait_until
+from helpers import raises_same, wait_until
 
 LOCK_FACTORIES = {
     "default": lambda: None,

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import rthreading
-from conftest import run_python, start, wait_until
+from helpers import run_python, start, wait_until
 
 
 def _rotated(edges):

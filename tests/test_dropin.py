@@ -16,7 +16,7 @@ import pytest
 import rthreading
 import rthreading.queue as r_queue
 
-from conftest import outcome
+from helpers import outcome
 
 # The classes that are Python classes in the stdlib, by name, in both modules.
 PY_CLASSES = {

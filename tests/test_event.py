@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import both, norm, raises_same, run_python, sigusr1_after, start
+from helpers import both, norm_repr, raises_same, run_python, sigusr1_after, start
 
 
 def test_set_clear_is_set():
@@ -54,9 +54,9 @@ def test_isset_is_deprecated(mod):
 def test_repr():
     def scenario(m):
         e = m.Event()
-        out = [norm(repr(e))]
+        out = [norm_repr(repr(e))]
         e.set()
-        out.append(norm(repr(e)))
+        out.append(norm_repr(repr(e)))
         return out
 
     std, ours = both(scenario)
@@ -215,9 +215,9 @@ def test_subclass():
                 super().set()
 
         e = Named("x")
-        r = [e.name, e.is_set(), norm(repr(e))]
+        r = [e.name, e.is_set(), norm_repr(repr(e))]
         e.set()
-        r += [e.is_set(), e.wait(), e.calls, norm(repr(e)), isinstance(e, m.Event)]
+        r += [e.is_set(), e.wait(), e.calls, norm_repr(repr(e)), isinstance(e, m.Event)]
         return r
 
     std, ours = both(scenario)

@@ -23,8 +23,12 @@ cases run for the stdlib and, with rthreading, from 3.13 on only.
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
+
+import rthreading
+from helpers import run_python
 
 pytestmark = pytest.mark.thread_unsafe(reason="starts many child interpreters")
 
@@ -156,3 +160,60 @@ def test_exit_from_a_fork_child_with_daemon_threads_in_waits(scenario):
         [sys.executable, "-c", wrapper, "rthreading", scenario], capture_output=True, text=True, timeout=30
     )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "exiting\nchild 7\n", "")
+
+
+# A Thread whose target waits on the module's Event, at exit. (From 3.13 on rthreading.Thread is
+# the stdlib's, and tests/test_thread.py runs before 3.13 only; these wait on rthreading's
+# Event, so they run on every version.)
+
+CTRL_C_CHILD = """\
+import os, signal, sys, time
+import {module} as threading
+
+release = threading.Event()
+def worker():
+    release.wait()
+    time.sleep(0.1)
+    print("worker finished", flush=True)
+
+t = threading.Thread(target=worker)  # not a daemon: the interpreter joins it at exit
+t.start()
+threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    t.join({timeout})
+    print("join returned", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt; alive:", t.is_alive(), flush=True)
+release.set()
+print("main exits", flush=True)
+"""
+
+STDLIB_LOSES_INTERRUPTED_THREAD = pytest.mark.xfail(
+    sys.version_info < (3, 13), strict=True, reason="before 3.13 an interrupted join marks the thread dead (gh-90882)"
+)
+
+
+@pytest.mark.parametrize(
+    "mod",
+    [
+        pytest.param(threading, id="threading", marks=STDLIB_LOSES_INTERRUPTED_THREAD),
+        pytest.param(rthreading, id="rthreading"),
+    ],
+)
+@pytest.mark.parametrize("timeout", ["", "60"])
+def test_ctrl_c_interrupts_join_then_exit_still_joins_the_thread(mod, timeout):
+    proc = run_python(CTRL_C_CHILD.format(module=mod.__name__, timeout=timeout))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["KeyboardInterrupt; alive: True", "main exits", "worker finished"]
+
+
+def test_an_unjoined_daemon_thread_does_not_keep_the_process_alive(mod):
+    proc = run_python(
+        f"""\
+        import {mod.__name__} as threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        print("bye")
+    """,
+        timeout=30,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "bye\n", "")

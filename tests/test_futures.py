@@ -5,7 +5,6 @@ import asyncio
 import concurrent.futures as cf
 import gc
 import logging
-import re
 import threading
 import time
 import traceback
@@ -14,32 +13,8 @@ import weakref
 import pytest
 
 import rthreading.futures as rf
+from helpers import both_futures, mask_addresses, outcome_any
 from rthreading.futures import ThreadPoolExecutor
-
-IMPLS = {"stdlib": cf, "rthreading": rf}
-
-
-@pytest.fixture(params=list(IMPLS), ids=list(IMPLS))
-def fm(request):
-    """The futures module under test: concurrent.futures, then rthreading.futures."""
-    return IMPLS[request.param]
-
-
-def both(fn):
-    """fn(module) for both implementations: (stdlib's answer, rthreading's answer)."""
-    return fn(cf), fn(rf)
-
-
-def outcome(fn):
-    """('ok', value) or (exception type, message) of fn()."""
-    try:
-        return ("ok", fn())
-    except BaseException as e:  # noqa: BLE001 - compared, not swallowed
-        return (type(e), str(e))
-
-
-def norm(text):
-    return re.sub(r"0x[0-9a-f]+", "ADDR", text)
 
 
 def later(delay, fn, *args):
@@ -90,15 +65,15 @@ def test_takes_attributes_like_the_stdlibs(fm):
 def test_life_cycle():
     def scenario(m):
         f = m.Future()
-        out = [(f.done(), f.running(), f.cancelled(), norm(repr(f)))]
+        out = [(f.done(), f.running(), f.cancelled(), mask_addresses(repr(f)))]
         out.append(f.set_running_or_notify_cancel())
-        out.append((f.done(), f.running(), f.cancelled(), norm(repr(f)), f.cancel()))
+        out.append((f.done(), f.running(), f.cancelled(), mask_addresses(repr(f)), f.cancel()))
         out.append(f.set_result([1]))
-        out.append((f.done(), f.running(), f.cancelled(), norm(repr(f)), f.cancel()))
+        out.append((f.done(), f.running(), f.cancelled(), mask_addresses(repr(f)), f.cancel()))
         out.append((f.result(), f.exception(), f.result(timeout=0), f.exception(-1)))
         return out
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert ours[-2][3] == "<Future at ADDR state=finished returned list>"
 
@@ -108,9 +83,9 @@ def test_exception_outcome():
         f = m.Future()
         err = ValueError("boom")
         f.set_exception(err)
-        return (norm(repr(f)), f.exception() is err, outcome(f.result), f.done(), f.running())
+        return (mask_addresses(repr(f)), f.exception() is err, outcome_any(f.result), f.done(), f.running())
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert ours[0] == "<Future at ADDR state=finished raised ValueError>"
 
@@ -121,10 +96,10 @@ def test_odd_exceptions_are_kept_as_given():
         for exc in [ValueError, None, "not an exception", KeyboardInterrupt()]:
             f = m.Future()
             f.set_exception(exc)
-            out.append((norm(repr(f)), outcome(f.result), f.exception() is exc))
+            out.append((mask_addresses(repr(f)), outcome_any(f.result), f.exception() is exc))
         return out
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -133,15 +108,15 @@ def test_cancel():
         f = m.Future()
         calls = []
         f.add_done_callback(lambda fut: calls.append(("cb", fut.cancelled())))
-        out = [f.cancel(), f.cancel(), f.cancelled(), f.done(), norm(repr(f)), calls[:]]
-        out.append(outcome(f.result))
-        out.append(outcome(f.exception))
-        out.append(outcome(lambda: f.set_result(1)))
+        out = [f.cancel(), f.cancel(), f.cancelled(), f.done(), mask_addresses(repr(f)), calls[:]]
+        out.append(outcome_any(f.result))
+        out.append(outcome_any(f.exception))
+        out.append(outcome_any(lambda: f.set_result(1)))
         out.append(f.set_running_or_notify_cancel())  # CANCELLED -> CANCELLED_AND_NOTIFIED
-        out.append((f.cancelled(), f.done(), f.cancel(), norm(repr(f))))
-        return [norm(str(x)) for x in out]
+        out.append((f.cancelled(), f.done(), f.cancel(), mask_addresses(repr(f))))
+        return [mask_addresses(str(x)) for x in out]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -153,7 +128,7 @@ def test_cannot_cancel_running_or_finished():
         f.set_result(None)
         return (a, f.cancel(), f.cancelled())
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == (False, False, False)
 
 
@@ -162,16 +137,16 @@ def test_invalid_state_errors():
         out = []
         f = m.Future()
         f.set_result(1)
-        out.append(outcome(lambda: f.set_result(2)))
-        out.append(outcome(lambda: f.set_exception(ValueError())))
+        out.append(outcome_any(lambda: f.set_result(2)))
+        out.append(outcome_any(lambda: f.set_exception(ValueError())))
         g = m.Future()
         g.cancel()
-        out.append(outcome(lambda: g.set_result(2)))
+        out.append(outcome_any(lambda: g.set_result(2)))
         g.set_running_or_notify_cancel()
-        out.append(outcome(lambda: g.set_exception(ValueError())))
-        return [(t, norm(msg)) for t, msg in out]
+        out.append(outcome_any(lambda: g.set_exception(ValueError())))
+        return [(t, mask_addresses(msg)) for t, msg in out]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert std[0] == (cf.InvalidStateError, "FINISHED: <Future at ADDR state=finished returned int>")
 
@@ -182,13 +157,13 @@ def test_set_running_twice_is_an_executor_error(caplog):
         caplog.clear()
         f = m.Future()
         f.set_running_or_notify_cancel()
-        r = outcome(f.set_running_or_notify_cancel)
+        r = outcome_any(f.set_running_or_notify_cancel)
         f.set_result(3)
-        r2 = outcome(f.set_running_or_notify_cancel)
+        r2 = outcome_any(f.set_running_or_notify_cancel)
         return r, r2, [(rec.levelname, rec.getMessage().replace(str(id(f)), "ID")) for rec in caplog.records]
 
     with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
-        std, ours = both(scenario)
+        std, ours = both_futures(scenario)
     assert std == ours
     assert std[0] == (RuntimeError, "Future in unexpected state")
     assert std[2] == [
@@ -217,11 +192,11 @@ def test_pending_times_out(fm, timeout):
 def test_bad_timeouts(timeout):
     def scenario(m):
         f = m.Future()
-        pending = outcome(lambda: f.result(timeout))
+        pending = outcome_any(lambda: f.result(timeout))
         f.set_result(7)
-        return pending, outcome(lambda: f.result(timeout))  # a done future never looks at it
+        return pending, outcome_any(lambda: f.result(timeout))  # a done future never looks at it
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -278,7 +253,7 @@ def test_callbacks_order_and_immediate_call():
         f.add_done_callback(lambda fut: seen.append(("late", fut.result())))
         return seen
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == [("a", 5), ("b", True), ("late", 5)]
 
 
@@ -296,11 +271,11 @@ def test_callback_exception_is_logged_not_raised(caplog):
         f.add_done_callback(seen.append)
         f.set_result(1)
         f.add_done_callback(bad)  # already done: called now, still only logged
-        recs = [(r.levelname, norm(r.getMessage()), r.exc_info[0]) for r in caplog.records]
+        recs = [(r.levelname, mask_addresses(r.getMessage()), r.exc_info[0]) for r in caplog.records]
         return len(seen), recs
 
     with caplog.at_level(logging.ERROR, logger="concurrent.futures"):
-        std, ours = both(scenario)
+        std, ours = both_futures(scenario)
     assert std == ours
     assert std[1][0] == (
         "ERROR",
@@ -319,10 +294,10 @@ def test_callback_base_exception_propagates():
 
         f.add_done_callback(stop)
         f.add_done_callback(seen.append)
-        r = outcome(lambda: f.set_result(1))
+        r = outcome_any(lambda: f.set_result(1))
         return r, len(seen), f.done()
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -412,7 +387,7 @@ def test_stdlib_as_completed_timeout():
         ex.shutdown()
         return got
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == [True, "1 (of 2) futures unfinished"]
 
 

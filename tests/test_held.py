@@ -7,7 +7,7 @@ import pytest
 
 import rthreading
 from rthreading.queue import Queue
-from conftest import start, wait_until
+from helpers import start, wait_until
 
 
 _module_lock = rthreading.RLock()

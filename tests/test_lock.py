@@ -11,7 +11,7 @@ import weakref
 import pytest
 
 from _acquire_args import BLOCKING_ARGS, ERROR_KWARGS, NON_BLOCKING_ARGS, outcome_when_held, skip_old_blocking
-from conftest import MODULES, both, in_thread, outcome, raises_same
+from helpers import MODULES, both, in_thread, outcome, raises_same
 
 # ---------------------------------------------------------------------------------------------
 # acquire() arguments: same result or same exception (type and message) as the stdlib

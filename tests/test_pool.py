@@ -2,7 +2,6 @@
 
 import concurrent.futures as cf
 import logging
-import os
 import re
 import threading
 import time
@@ -11,29 +10,7 @@ import pytest
 
 import rthreading
 import rthreading.futures as rf
-
-IMPLS = {"stdlib": cf, "rthreading": rf}
-
-
-@pytest.fixture(params=list(IMPLS), ids=list(IMPLS))
-def fm(request):
-    """The futures module under test: concurrent.futures, then rthreading.futures."""
-    return IMPLS[request.param]
-
-
-def both(fn):
-    return fn(cf), fn(rf)
-
-
-def outcome(fn):
-    try:
-        return ("ok", fn())
-    except BaseException as e:  # noqa: BLE001 - compared, not swallowed
-        return (type(e), str(e))
-
-
-def norm(text):
-    return re.sub(r"0x[0-9a-f]+", "ADDR", text)
+from helpers import both_futures, outcome_any, wait_until
 
 
 def settle(pred, timeout=10.0):
@@ -58,7 +35,7 @@ def test_is_an_executor():
 
 
 def test_default_max_workers():
-    std, ours = both(lambda m: m.ThreadPoolExecutor()._max_workers)
+    std, ours = both_futures(lambda m: m.ThreadPoolExecutor()._max_workers)
     assert std == ours
 
 
@@ -75,26 +52,26 @@ def test_default_max_workers():
 )
 def test_constructor_arguments(args):
     def scenario(m):
-        r = outcome(lambda: m.ThreadPoolExecutor(*args))
+        r = outcome_any(lambda: m.ThreadPoolExecutor(*args))
         if r[0] == "ok":
             ex = r[1]
             r = ("ok", ex._max_workers, ex._initializer, ex._initargs)
             ex.shutdown()
         return r
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
 def test_constructor_keywords_and_errors():
     def scenario(m):
         return [
-            outcome(lambda: m.ThreadPoolExecutor(max_workers=1, initializer=5)),
-            outcome(lambda: m.ThreadPoolExecutor(bogus=1)),
-            outcome(lambda: m.ThreadPoolExecutor(1, "p", None, (), 5)),
+            outcome_any(lambda: m.ThreadPoolExecutor(max_workers=1, initializer=5)),
+            outcome_any(lambda: m.ThreadPoolExecutor(bogus=1)),
+            outcome_any(lambda: m.ThreadPoolExecutor(1, "p", None, (), 5)),
         ]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert [r[0] for r in std] == [r[0] for r in ours]
     assert std[0] == ours[0] == (TypeError, "initializer must be a callable")
 
@@ -110,7 +87,7 @@ def test_worker_count_limit(max_workers):
         ex.shutdown()
         return started, [f.result() for f in fs]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -130,12 +107,12 @@ def test_submit_argument_errors():
     def scenario(m):
         with m.ThreadPoolExecutor(1) as ex:
             return [
-                outcome(lambda: ex.submit()),
-                outcome(lambda: ex.submit(fn=int)),
-                outcome(lambda: ex.submit(5).result()),  # not callable: raised by the task
+                outcome_any(lambda: ex.submit()),
+                outcome_any(lambda: ex.submit(fn=int)),
+                outcome_any(lambda: ex.submit(5).result()),  # not callable: raised by the task
             ]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -144,13 +121,13 @@ def test_submit_after_shutdown():
         ex = m.ThreadPoolExecutor(1)
         ex.submit(int).result()
         ex.shutdown()
-        out = [outcome(lambda: ex.submit(int)), outcome(lambda: list(ex.map(int, [1])))]
+        out = [outcome_any(lambda: ex.submit(int)), outcome_any(lambda: list(ex.map(int, [1])))]
         ex.shutdown()  # twice is fine
         ex.shutdown(wait=False)
         out.append(ex._shutdown)
         return out
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert std[0] == (RuntimeError, "cannot schedule new futures after shutdown")
 
@@ -207,7 +184,7 @@ def test_map_returns_an_iterator_and_submits_eagerly():
             settled = settle(lambda: len(ran) == 5)
             return (iter(it) is it, settled, list(it), sorted(ran))
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == (True, True, [None] * 5, list(range(5)))
 
 
@@ -215,14 +192,14 @@ def test_map_argument_errors():
     def scenario(m):
         with m.ThreadPoolExecutor(1) as ex:
             return [
-                outcome(lambda: ex.map(int, 5)),
-                outcome(lambda: ex.map(int, [1], 5)),
-                outcome(lambda: ex.map()),
-                outcome(lambda: list(ex.map(int, ["x"]))),
-                outcome(lambda: ex.map(int, [1], timeout="soon")),
+                outcome_any(lambda: ex.map(int, 5)),
+                outcome_any(lambda: ex.map(int, [1], 5)),
+                outcome_any(lambda: ex.map()),
+                outcome_any(lambda: list(ex.map(int, ["x"]))),
+                outcome_any(lambda: ex.map(int, [1], timeout="soon")),
             ]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
 
 
@@ -242,11 +219,11 @@ def test_map_exception_when_reached_cancels_the_rest():
         with m.ThreadPoolExecutor(1) as ex:
             it = ex.map(task, range(6))
             got = [next(it)] if gate.set() is None else []
-            got.append(outcome(lambda: next(it)))
-            got.append(outcome(lambda: next(it)))  # the iterator is finished
+            got.append(outcome_any(lambda: next(it)))
+            got.append(outcome_any(lambda: next(it)))  # the iterator is finished
         return got, ran[0]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert std[0][1] == (ValueError, "item 1")
     assert std[0][2][0] is StopIteration
@@ -257,12 +234,12 @@ def test_map_timeout():
         gate = threading.Event()
         with m.ThreadPoolExecutor(1) as ex:
             it = ex.map(lambda x: gate.wait(10) if x == 1 else x, range(4), timeout=0.05)
-            got = [next(it), outcome(lambda: next(it))]
+            got = [next(it), outcome_any(lambda: next(it))]
             gate.set()
-            got.append(outcome(lambda: next(it)))
+            got.append(outcome_any(lambda: next(it)))
         return got
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == [0, (cf.TimeoutError, ""), (StopIteration, "")]
 
 
@@ -277,7 +254,7 @@ def test_map_iterator_dropped_unstarted_still_runs_everything():
             gate.set()
         return sorted(ran)
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == list(range(5))
 
 
@@ -303,7 +280,7 @@ def test_map_iterator_closed_after_start_cancels_the_rest():
             gates[1].set()
         return ran
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == [0, 1]
 
 
@@ -321,8 +298,8 @@ def test_map_buffersize():
     assert next(it) == 0
     assert submitted == [0, 1, 2, 3]
     assert list(it) == [x * 10 for x in range(1, 10)]
-    assert outcome(lambda: ex.map(int, [], buffersize=0)) == (ValueError, "buffersize must be None or > 0")
-    assert outcome(lambda: ex.map(int, [], buffersize=1.0)) == (TypeError, "buffersize must be an integer or None")
+    assert outcome_any(lambda: ex.map(int, [], buffersize=0)) == (ValueError, "buffersize must be None or > 0")
+    assert outcome_any(lambda: ex.map(int, [], buffersize=1.0)) == (TypeError, "buffersize must be an integer or None")
     assert list(ex.map(pow, [2, 3], [3, 2], buffersize=1, timeout=10)) == [8, 9]
     ex.shutdown()
 
@@ -340,7 +317,7 @@ def test_map_goes_through_a_subclass_submit():
             out = list(ex.map(pow, range(5), [2] * 5))
         return out, Counting.submitted
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == ([0, 1, 4, 9, 16], 5)
 
 
@@ -365,7 +342,7 @@ def test_shutdown_cancel_futures():
         t.join()
         return running.result(), [f.cancelled() for f in queued], [f._state for f in queued]
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == (True, [True] * 5, ["CANCELLED"] * 5)
 
 
@@ -392,14 +369,14 @@ def test_shutdown_from_a_task():
     def scenario(m):
         ex = m.ThreadPoolExecutor(2)
         no_wait = ex.submit(lambda: ex.shutdown(wait=False))
-        r1 = outcome(no_wait.result)
+        r1 = outcome_any(no_wait.result)
         ex2 = m.ThreadPoolExecutor(1)
-        r2 = outcome(ex2.submit(lambda: ex2.shutdown(wait=True)).result)
+        r2 = outcome_any(ex2.submit(lambda: ex2.shutdown(wait=True)).result)
         ex.shutdown()
         ex2.shutdown()
         return r1, r2
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours
     assert std[1] == (RuntimeError, "cannot join current thread")
 
@@ -445,7 +422,7 @@ def test_worker_names_and_enumerate():
             listed = sorted(t.name for t in threading.enumerate() if t.name.startswith("named_"))
             return names, listed, sorted(t.name for t in ex._threads)
 
-    std, ours = both(scenario)
+    std, ours = both_futures(scenario)
     assert std == ours == (["named_0", "named_1", "named_2"],) * 3
 
 
@@ -492,16 +469,22 @@ def test_workers_are_real_threads(fm):
         assert t.daemon is threading.current_thread().daemon
 
 
-@pytest.mark.thread_unsafe  # measures the process's CPU time
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="needs per-thread CPU clocks")
 def test_idle_workers_use_no_cpu():
+    """Idle workers park, after a short spin: then their own CPU clocks stand still. A parked
+    thread's clock does not move however busy the machine is, and a worker that kept polling
+    (or woke up on a timer) would move its clock each time it ran."""
     with rf.ThreadPoolExecutor(4) as ex:
         list(ex.map(abs, range(10_000)))
-        time.sleep(0.05)  # past their short spin
-        t0 = os.times()
-        time.sleep(0.3)
-        t1 = os.times()
-    used = (t1.user - t0.user) + (t1.system - t0.system)
-    assert used < 0.1, f"idle workers used {used:.3f} s of CPU in 0.3 s"
+        clocks = [time.pthread_getcpuclockid(t.ident) for t in ex._threads]
+        assert len(clocks) == 4
+
+        def clocks_stand_still():
+            before = [time.clock_gettime(c) for c in clocks]
+            time.sleep(0.2)
+            return [time.clock_gettime(c) for c in clocks] == before
+
+        wait_until(clocks_stand_still, timeout=30)
 
 
 # --- initializer ---------------------------------------------------------------------------------
@@ -532,17 +515,17 @@ def test_failing_initializer_breaks_the_pool(caplog):
 
         ex = m.ThreadPoolExecutor(1, initializer=init)
         f = ex.submit(int)
-        r = [outcome(lambda: f.result(timeout=10))]
+        r = [outcome_any(lambda: f.result(timeout=10))]
         settle(lambda: ex._broken)
-        r.append(outcome(lambda: ex.submit(int)))
-        r.append(outcome(lambda: list(ex.map(int, [1]))))
+        r.append(outcome_any(lambda: ex.submit(int)))
+        r.append(outcome_any(lambda: list(ex.map(int, [1]))))
         r.append(ex._broken)
         ex.shutdown()
         recs = [(x.levelname, x.getMessage(), x.exc_info[0]) for x in caplog.records]
         return r, recs
 
     with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
-        std, ours = both(scenario)
+        std, ours = both_futures(scenario)
     assert std == ours
     broken = (cf.thread.BrokenThreadPool, "A thread initializer failed, the thread pool is not usable anymore")
     assert std[0][:3] == [broken] * 3

@@ -12,7 +12,7 @@ import ast
 
 import pytest
 
-from conftest import run_python
+from helpers import run_python
 
 SWAPS = {
     "stdlib": [],

@@ -9,12 +9,7 @@ import time
 import pytest
 
 import rthreading.queue as rt_queue
-from test_queue import CLASSES, QMODS, apply, assert_same, outcome, state
-
-
-@pytest.fixture(params=list(QMODS), ids=list(QMODS))
-def qmod(request):
-    return QMODS[request.param]
+from helpers import QUEUE_CLASSES, apply_queue_op, assert_queues_agree, outcome, queue_state
 
 
 def run_ops(q, seed, n=200):
@@ -22,7 +17,7 @@ def run_ops(q, seed, n=200):
     trace = []
     for _ in range(n):
         op, x = rnd.choice(["put", "put_nowait", "get", "get_nowait", "task_done", "qsize"]), rnd.randrange(6)
-        trace.append((op, outcome(lambda: apply(q, op, x)), outcome(lambda: state(q))))
+        trace.append((op, outcome(lambda: apply_queue_op(q, op, x)), outcome(lambda: queue_state(q))))
     return trace
 
 
@@ -53,7 +48,7 @@ def unique_queue(base):
 @pytest.mark.parametrize("maxsize", [0, 3])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_overridden_hooks_are_honoured(maxsize, seed):
-    assert_same(lambda m: run_ops(unique_queue(m.Queue)(maxsize), seed))
+    assert_queues_agree(lambda m: run_ops(unique_queue(m.Queue)(maxsize), seed))
 
 
 def test_hooks_see_their_own_container(qmod):
@@ -63,7 +58,7 @@ def test_hooks_see_their_own_container(qmod):
     assert q.queue == [1, 2, 3] and q.qsize() == 3 and q.unfinished_tasks == 5
 
 
-@pytest.mark.parametrize("base", CLASSES)
+@pytest.mark.parametrize("base", QUEUE_CLASSES)
 def test_partial_override_with_super(base):
     def scenario(m):
         class Doubling(getattr(m, base)):
@@ -72,10 +67,10 @@ def test_partial_override_with_super(base):
 
         return run_ops(Doubling(3), 7)
 
-    assert_same(scenario)
+    assert_queues_agree(scenario)
 
 
-@pytest.mark.parametrize("base", CLASSES)
+@pytest.mark.parametrize("base", QUEUE_CLASSES)
 def test_exceptions_in_hooks_leave_queue_usable(base):
     def scenario(m):
         class Picky(getattr(m, base)):
@@ -92,7 +87,7 @@ def test_exceptions_in_hooks_leave_queue_usable(base):
 
         return run_ops(Picky(4), 3, 300)
 
-    assert_same(scenario)
+    assert_queues_agree(scenario)
 
 
 def test_priority_subclass_with_own_heap():
@@ -106,7 +101,7 @@ def test_priority_subclass_with_own_heap():
 
         return run_ops(Reversed(), 5)
 
-    assert_same(scenario)
+    assert_queues_agree(scenario)
 
 
 def test_subclass_with_own_init_signature(qmod):
@@ -163,7 +158,7 @@ def clear_queue(q):
         q.unfinished_tasks = 0
 
 
-@pytest.mark.parametrize("base", CLASSES)
+@pytest.mark.parametrize("base", QUEUE_CLASSES)
 def test_clear_recipe(qmod, base):
     q = getattr(qmod, base)(5)
     for i in range(4):
@@ -175,12 +170,12 @@ def test_clear_recipe(qmod, base):
     clear_queue(q)
     t.join(10)
     assert joined.is_set()
-    assert state(q) == (0, True, False, 0)
+    assert queue_state(q) == (0, True, False, 0)
     q.put(7)
     assert q.get() == 7
 
 
-@pytest.mark.parametrize("base", CLASSES)
+@pytest.mark.parametrize("base", QUEUE_CLASSES)
 def test_peek_recipes_then_normal_use(base):
     def scenario(m):
         q = getattr(m, base)(4)
@@ -189,7 +184,7 @@ def test_peek_recipes_then_normal_use(base):
         seen = (list(q.queue), q.queue[0], len(q.queue), 2 in q.queue, q.maxsize, q.unfinished_tasks)
         return seen, run_ops(q, 11)
 
-    assert_same(scenario)
+    assert_queues_agree(scenario)
 
 
 def test_attributes_exist_like_the_stdlibs(qmod):
@@ -219,7 +214,7 @@ def test_switch_carries_state_over():
     q.get()
     q.task_done()
     assert q.queue[0] == 2  # a valid heapq heap
-    assert state(q) == (3, False, False, 3)
+    assert queue_state(q) == (3, False, False, 3)
     assert [q.get() for _ in range(3)] == [2, 4, 5]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import rthreading
 import rthreading.queue as rt_queue
-from conftest import run_python
+from helpers import run_python
 
 PAIRS = {"stdlib": (std_threading, std_queue), "rthreading": (rthreading, rt_queue)}
 

@@ -11,7 +11,7 @@ import pytest
 
 import _acquire_args as shared
 from _acquire_args import ERROR_KWARGS, outcome_when_held, pick, skip_old_blocking
-from conftest import MODULES, both, in_thread, outcome, raises_same
+from helpers import MODULES, both, in_thread, outcome, raises_same
 
 # ---------------------------------------------------------------------------------------------
 # helpers

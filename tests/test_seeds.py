@@ -10,7 +10,7 @@ The programs are copied here verbatim (the documents are not part of the reposit
 import ast
 import re
 
-from conftest import run_python
+from helpers import run_python
 
 
 def _run(source, mod):

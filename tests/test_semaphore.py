@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 
 import rthreading
-from conftest import both, norm, raises_same, run_python, sigusr1_after, start, wait_until
+from helpers import both, norm_repr, raises_same, run_python, sigusr1_after, start, wait_until
 
 SEMAPHORES = ["Semaphore", "BoundedSemaphore"]
 
@@ -95,7 +95,7 @@ def test_repr_semaphore():
         out.append(repr(s))
         s.release(5)
         out.append(repr(s))
-        return [norm(r) for r in out]
+        return [norm_repr(r) for r in out]
 
     std, ours = both(scenario)
     assert std == ours
@@ -110,7 +110,7 @@ def test_repr_bounded():
         s.acquire()
         s.acquire()
         out.append(repr(s))
-        return [norm(r) for r in out]
+        return [norm_repr(r) for r in out]
 
     std, ours = both(scenario)
     assert std == ours
@@ -246,7 +246,7 @@ def test_release_returns_none_and_counts(cls):
         s = getattr(m, cls)(3)
         for _ in range(3):
             s.acquire()
-        out = [s.release(), s.release(n=2), norm(repr(s))]
+        out = [s.release(), s.release(n=2), norm_repr(repr(s))]
         out.append([s.acquire(False) for _ in range(4)])
         return out
 
@@ -360,7 +360,7 @@ def test_bounded_under_contention_loses_nothing(mod):
     threads = [start(worker) for _ in range(4)]
     for t in threads:
         t.join(30)
-    assert norm(repr(s)).endswith("value=3/3>")
+    assert norm_repr(repr(s)).endswith("value=3/3>")
 
 
 # --- with -------------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ def test_subclass_with_own_init_and_release():
         s.release()
         with s:  # __exit__ calls self.release()
             pass
-        out += [s.released, isinstance(s, m.Semaphore), norm(repr(s))]
+        out += [s.released, isinstance(s, m.Semaphore), norm_repr(repr(s))]
         return out
 
     std, ours = both(scenario)
@@ -445,7 +445,7 @@ def test_subclass_of_bounded():
 
         s = Pool(2)
         s.acquire()
-        r = norm(repr(s))
+        r = norm_repr(repr(s))
         s.release()
         try:
             s.release()

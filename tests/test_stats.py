@@ -10,7 +10,7 @@ import pytest
 
 import rthreading
 from rthreading.queue import Empty, Full, Queue
-from conftest import run_python, start, wait_until
+from helpers import run_python, start, wait_until
 
 
 def _record(obj):
@@ -40,7 +40,7 @@ def test_off_by_default_and_created_objects_tracked_while_on():
     rthreading.enable_stats()
     try:
         lock = rthreading.Lock()
-        line = _line()  # noqa: E702 - the call site on one line
+        line = _line() - 1  # the line above: the lock's call site
         rlock = rthreading.RLock()
         cond = rthreading.Condition()
         q = Queue()

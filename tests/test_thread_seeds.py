@@ -7,6 +7,9 @@ The programs are copied verbatim (the documents are not part of the repository).
 `time.sleep` runs 20 times shorter (a first line the runner adds), so relative timings hold;
 a `join(timeout)` that a claim measures against a sleep is shortened in the text, noted where it
 is. "# ---- driver" parts appended to a few programs check claims the output does not show.
+
+The programs use Thread, Timer, local and the module functions, and the stdlib's queue: from
+3.13 on, rthreading's are the stdlib's own objects, so these run before 3.13 only.
 """
 
 import ast
@@ -14,11 +17,11 @@ import re
 
 import pytest
 
-from conftest import MODULES, run_python
+from helpers import MODULES, legacy_thread_only, run_python
 
 # Each test runs whole programs in fresh interpreters: four copies at once (--parallel-threads)
 # would only slow the run and stretch the programs' timings.
-pytestmark = pytest.mark.thread_unsafe(reason="runs programs in subprocesses")
+pytestmark = [pytest.mark.thread_unsafe(reason="runs programs in subprocesses"), legacy_thread_only]
 
 # The runner's first line: every sleep `speedup` times shorter.
 FASTER = "import time as _t; _t.sleep = (lambda sleep: lambda s: sleep(s / {}))(_t.sleep)\n"

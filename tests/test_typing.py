@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import run_python
+from helpers import run_python
 
 pytest.importorskip("mypy", reason="mypy is in requirements-dev.txt")
 

@@ -102,6 +102,8 @@ from rthreading.queue import (  # noqa: E402
     SimpleQueue,
 )
 
+# Beyond the stdlib: primitives threading never had. Not in __all__ (see below).
+from rthreading._core import AtomicInt, CountDownLatch, RWLock  # noqa: E402
 
 # Beyond the stdlib: finding deadlocks and hot locks (see rthreading._diag). Not in __all__, so
 # `from rthreading import *` brings exactly the threading namespace.

@@ -3,7 +3,9 @@
 # else is the stdlib's own object at run time and is re-exported from typeshed's threading
 # stub here, so it has exactly the stdlib's types on every Python version.
 #
-# rthreading.queue and rthreading.futures have no stubs yet: type checkers read their sources.
+# rthreading.queue and rthreading.futures have their own stubs (queue.pyi, futures.pyi). The
+# docstrings are the run-time objects' (help(), and the API reference, which imports the
+# package); the stubs carry types only.
 
 import sys
 
@@ -65,6 +67,11 @@ from rthreading.queue import (
     SimpleQueue as SimpleQueue,
 )
 
+# Beyond the stdlib: primitives threading never had (not in __all__).
+from rthreading._core import AtomicInt as AtomicInt
+from rthreading._core import CountDownLatch as CountDownLatch
+from rthreading._core import RWLock as RWLock
+
 # Beyond the stdlib: finding deadlocks and hot locks (not in __all__).
 from typing import Any, SupportsFloat, TextIO
 
@@ -116,7 +123,7 @@ def disable_strict_deadlocks() -> None: ...
 def enable_stats() -> None: ...
 def disable_stats() -> None: ...
 def reset_stats() -> None: ...
-def track(obj: Lock | RLock | Condition | Queue[Any]) -> None: ...
+def track(obj: Lock | RLock | RWLock | Condition | Queue[Any]) -> None: ...
 def stats() -> list[LockStats]: ...
 def patch() -> None: ...
 def unpatch() -> None: ...

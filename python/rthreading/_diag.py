@@ -34,14 +34,36 @@ def _thread_label(ident, names):
     return f"thread {name!r} ({ident})" if name is not None else f"thread {ident}"
 
 
-def _object_label(kind, obj):
-    return f"<{kind} at {id(obj):#x}>"
+def _object_label(kind, address):
+    return f"<{kind} at {address:#x}>"
+
+
+def _describe_cycle(edges, names=None):
+    """The one wording of a deadlock, ``thread A waits for <kind at 0x...> held by thread B;
+    ...``, for ``edges`` as ``(thread ident, object address, kind)``: behind ``str(Deadlock)``
+    and the message of ``DeadlockError`` (raised by src/py/waitgraph.rs)."""
+    edges = list(edges)
+    if names is None:
+        names = _thread_names()
+    n = len(edges)
+    steps = []
+    for i, (thread, address, kind) in enumerate(edges):
+        holder = edges[(i + 1) % n][0]
+        steps.append(
+            f"{_thread_label(thread, names)} waits for {_object_label(kind, address)} "
+            f"held by {_thread_label(holder, names)}"
+        )
+    return "; ".join(steps)
 
 
 class Deadlock:
-    """A cycle in the wait-for graph: ``threads[i]`` waits for ``locks[i]``, which is held by
-    ``threads[i + 1]`` (the last lock by ``threads[0]``). The cycle starts with its smallest
-    thread ident. ``edges`` pairs them up: ``((thread_ident, lock), ...)``."""
+    """A deadlock: a cycle of threads, each waiting for a lock the next one holds.
+
+    ``threads[i]`` (a thread ident) waits for ``locks[i]`` (an rthreading Lock or RLock),
+    which is held by ``threads[i + 1]``; the last lock is held by ``threads[0]``. The cycle
+    starts with its smallest thread ident. ``len(d)`` is the number of threads; ``str(d)``
+    describes the cycle with the threads' names. ``find_deadlocks()`` returns these.
+    """
 
     __slots__ = ("threads", "locks", "_kinds", "_names")
 
@@ -53,6 +75,7 @@ class Deadlock:
 
     @property
     def edges(self):
+        """The cycle as pairs ``(thread_ident, lock it waits for)``."""
         return tuple(zip(self.threads, self.locks))
 
     @property
@@ -72,23 +95,21 @@ class Deadlock:
         return hash((self.threads, tuple(id(lock) for lock in self.locks)))
 
     def __str__(self):
-        n = len(self.threads)
-        steps = []
-        for i in range(n):
-            holder = self.threads[(i + 1) % n]
-            steps.append(
-                f"{_thread_label(self.threads[i], self._names)} waits for "
-                f"{_object_label(self._kinds[i], self.locks[i])} held by {_thread_label(holder, self._names)}"
-            )
-        return "deadlock: " + "; ".join(steps)
+        edges = zip(self.threads, map(id, self.locks), self._kinds)
+        return "deadlock: " + _describe_cycle(edges, self._names)
 
     def __repr__(self):
         return f"<rthreading.Deadlock {self}>"
 
 
 def find_deadlocks():
-    """The cycles of threads waiting for each other's rthreading locks right now, as a list of
-    ``Deadlock`` (empty when there is none), sorted by their first thread's ident."""
+    """Return the deadlocks among rthreading locks right now, as a list of ``Deadlock``.
+
+    A deadlock is a cycle of threads, each waiting for an rthreading Lock or RLock held by
+    the next. The list is empty when there is none, and
+    sorted by each cycle's first thread ident. Cheap enough to call from a monitoring
+    thread; see also ``enable_deadlock_watchdog()``.
+    """
     cycles = _core._cycles()
     if not cycles:
         return []
@@ -97,15 +118,20 @@ def find_deadlocks():
 
 
 def enable_strict_deadlocks():
-    """Strict mode: a thread whose untimed wait for a Lock or RLock would close a cycle gets
-    ``DeadlockError`` (a ``RuntimeError``) instead of hanging; it acquires nothing. Timed waits
-    and a Condition's re-acquisition of its lock are never refused. A Lock used as a signal
+    """Turn strict deadlock mode on: a wait that would deadlock raises ``DeadlockError``.
+
+    In strict mode, a thread whose wait without a timeout for an rthreading Lock or RLock
+    would close a cycle of threads waiting for each other gets ``DeadlockError`` (a
+    ``RuntimeError``) instead of hanging; it acquires nothing. Waits with a timeout and a
+    Condition's re-acquisition of its lock are never refused. A Lock used as a signal
     (released by another thread than the one that acquired it) can form a "cycle" that another
-    thread would break: don't use strict mode with that pattern."""
+    thread would break: don't use strict mode with that pattern. Off by default.
+    """
     _core._set_strict_deadlocks(True)
 
 
 def disable_strict_deadlocks():
+    """Turn strict deadlock mode off (the default): waits are never refused."""
     _core._set_strict_deadlocks(False)
 
 
@@ -132,9 +158,12 @@ def _live_locks():
 
 
 def held_locks():
-    """The rthreading Locks and RLocks the calling thread holds (acquired and not released),
-    among those reachable from Python objects or the caller's frames. A debugging aid: it scans
-    the garbage collector's objects, so its cost grows with the heap."""
+    """Return the rthreading Locks and RLocks the calling thread holds, as a list.
+
+    A lock counts if the calling thread acquired it and has not released it, and it is
+    reachable from Python objects or from the caller's frames. A debugging aid: it scans the
+    garbage collector's objects, so its cost grows with the heap.
+    """
     me = _threading.get_ident()
     held = []
     for lock in _live_locks():
@@ -145,11 +174,14 @@ def held_locks():
 
 
 def dump(file=None, stacks=False):
-    """Prints every rthreading lock that is held or waited on (reachable from Python objects, or
-    waited on), with its owner and its waiters (thread name and ident, how long they have
-    waited), the waits on objects without an owner (Semaphore, Event, Condition), the
-    deadlocks, and with ``stacks=True`` the Python stack of every thread involved. ``file``
-    defaults to ``sys.stderr``."""
+    """Print who holds and who waits for what, for debugging a program that hangs.
+
+    Lists every rthreading lock that is held or waited on (reachable from Python objects, or
+    waited on), with the thread that holds it and the threads waiting for it (name, ident,
+    how long they have waited); the threads waiting on objects without an owner (Semaphore,
+    Event, Condition, Queue); the deadlocks; and with ``stacks=True`` the Python stack of every
+    thread involved. Writes to ``file`` (default: ``sys.stderr``). Returns None.
+    """
     if file is None:
         file = _sys.stderr
     live = _live_locks()  # the slow part first: the rest is a snapshot taken right after it
@@ -191,7 +223,7 @@ def dump(file=None, stacks=False):
         for obj, kind, ws in others:
             for thread, _owner, timed, since in ws:
                 how = "with a timeout, " if timed else ""
-                who, what = _thread_label(thread, names), _object_label(kind, obj)
+                who, what = _thread_label(thread, names), _object_label(kind, id(obj))
                 out.append(f"    {who} waits on {what} ({how}{since:.3f} s)")
                 involved.add(thread)
     for c in cycles:
@@ -260,10 +292,13 @@ _watchdog_lock = _stdlib(_threading, "Lock")()
 
 
 def enable_deadlock_watchdog(interval=10.0, file=None):
-    """Starts (or restarts) a daemon thread that looks for deadlocks every ``interval`` seconds
-    and reports a cycle seen at two checks in a row, once, with the stacks of its threads, to
-    ``file`` (default: ``sys.stderr`` at the time of the report). The environment variable
-    ``RTHREADING_DEADLOCK_WATCHDOG=<seconds>`` enables it at import."""
+    """Start (or restart) a watchdog thread that reports deadlocks.
+
+    A daemon thread looks for deadlocks every ``interval`` seconds (a positive number, else
+    ValueError) and reports a cycle seen at two checks in a row, once, with the stacks of its
+    threads, to ``file`` (default: ``sys.stderr`` at the time of the report). The environment
+    variable ``RTHREADING_DEADLOCK_WATCHDOG=<seconds>`` starts it when rthreading is imported.
+    """
     global _watchdog
     interval = float(interval)
     if not interval > 0:
@@ -275,7 +310,7 @@ def enable_deadlock_watchdog(interval=10.0, file=None):
 
 
 def disable_deadlock_watchdog():
-    """Stops the watchdog (no-op if it is not running)."""
+    """Stop the deadlock watchdog (nothing happens if it is not running)."""
     with _watchdog_lock:
         _stop_locked()
 
@@ -290,17 +325,14 @@ def _stop_locked():
 
 
 def _after_fork_in_child():
-    # The watchdog thread does not exist in the child: start a new one with the same settings.
+    # Run in a fork child by the Rust side's fork handler (src/py/fork.rs): the watchdog thread
+    # does not exist in the child, so start a new one with the same settings.
     global _watchdog, _watchdog_lock
     _watchdog_lock = _stdlib(_threading, "Lock")()
     w, _watchdog = _watchdog, None
     if w is not None:
         _watchdog = _Watchdog(w.interval, w.file)
         _watchdog.thread.start()
-
-
-if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _watchdog_from_environment():
@@ -322,12 +354,16 @@ def _watchdog_from_environment():
 
 
 class LockStats:
-    """One tracked object's counters: ``acquisitions`` (successful acquires), ``contended``
-    (acquisitions that had to wait, plus waits that timed out), ``total_wait`` and ``max_wait``
-    in seconds, ``name`` (the object's repr, or its kind if it is gone), ``site`` (``file:line``
-    that created it, when created with statistics on), ``object`` (None if gone). A queue counts
-    its waits only: ``put_waits`` (for room), ``get_waits`` (for an item), their time in
-    ``total_wait``/``max_wait``, and ``contended`` = both; its ``acquisitions`` stay 0."""
+    """The contention counters of one tracked object, as ``stats()`` returns them.
+
+    ``acquisitions`` (successful acquires), ``contended`` (acquisitions that had to wait,
+    plus waits that timed out), ``total_wait`` and ``max_wait`` in seconds, ``name`` (the
+    object's repr, or its kind if it is gone), ``kind`` (``"rthreading.Lock"``, ...), ``site``
+    (``file:line`` that created it, when created with statistics on), ``object`` (None if
+    gone). A queue counts its waits only: ``put_waits`` (for room), ``get_waits`` (for an
+    item), their time in ``total_wait``/``max_wait``, and ``contended`` = both; its
+    ``acquisitions`` stay 0.
+    """
 
     __slots__ = (
         "object",
@@ -367,29 +403,40 @@ class LockStats:
 
 
 def enable_stats():
-    """Tracks every Lock, RLock, Condition and Queue created from now on, with the call site
-    that created it. Off by default."""
+    """Turn contention statistics on for every Lock, RLock, Condition and Queue created from now on.
+
+    Each is tracked with the call site that created it; ``stats()`` reports the counters.
+    Objects created before stay untracked (see ``track()``). Off by default.
+    """
     _core._set_stats_enabled(True)
 
 
 def disable_stats():
-    """Objects created from now on are not tracked (tracked ones keep counting)."""
+    """Stop tracking the objects created from now on (tracked ones keep counting)."""
     _core._set_stats_enabled(False)
 
 
 def track(obj):
-    """Tracks an existing Lock, RLock, Queue (``rthreading.queue.Queue`` and its subclasses) or
-    Condition (over a Lock or RLock: its lock) from now on."""
+    """Count the contention of one existing object from now on.
+
+    ``obj`` is an rthreading Lock, RLock, Queue (``rthreading.queue.Queue`` and its
+    subclasses) or Condition over a Lock or RLock (its lock is tracked); anything else raises
+    TypeError. Tracking an object twice changes nothing.
+    """
     _core._track(obj)
 
 
 def reset_stats():
-    """Zeroes every tracked object's counters and forgets the objects that are gone."""
+    """Zero every tracked object's counters, and forget the tracked objects that are gone."""
     _core._reset_stats()
 
 
 def stats():
-    """The tracked objects' counters as ``LockStats``, most total waiting first."""
+    """Return the tracked objects' counters, as a list of ``LockStats``, most waited-on first.
+
+    Sorted by total waiting time, then contended and total acquisitions. Objects are tracked
+    after ``enable_stats()`` (those created from then on) or ``track(obj)``.
+    """
     records = [LockStats(*row) for row in _core._stats()]
     records.sort(key=lambda r: (-r.total_wait, -r.contended, -r.acquisitions))
     return records

@@ -38,7 +38,7 @@ _saved = None
 
 
 def patched():
-    """Whether ``patch()`` is in effect."""
+    """Return True while ``patch()`` is in effect (until ``unpatch()``)."""
     return _saved is not None
 
 
@@ -64,11 +64,18 @@ def _set(saved, module, name, value):
 
 
 def patch():
-    """Replace the stdlib's threading primitives, queues and ThreadPoolExecutor with
-    rthreading's in the running interpreter (see the module's docstring for the list).
+    """Run the whole program on rthreading: put its classes in place of the stdlib's.
 
-    Objects created before the call stay what they were: patch as early as possible. A second
-    call while patched does nothing. ``unpatch()`` restores what was there."""
+    From the call on, ``threading.Lock``, ``RLock``, ``Condition``, ``Semaphore``,
+    ``BoundedSemaphore``, ``Event`` and ``Barrier``, ``queue.Queue``, ``LifoQueue``,
+    ``PriorityQueue`` and ``SimpleQueue``, and ``concurrent.futures.ThreadPoolExecutor`` are
+    rthreading's, so every library that creates one gets rthreading's (``concurrent.futures``
+    is patched when it is first imported). Objects created before the call stay what they
+    were, and so do names a module imported before (``from threading import Lock``): patch as
+    early as possible, or start the program with ``python -m rthreading`` or with
+    ``RTHREADING_PATCH=1`` in its environment. ``_thread`` is never patched. A second call
+    while patched does nothing; ``unpatch()`` restores the stdlib's classes.
+    """
     global _saved
     with _lock:
         if _saved is not None:
@@ -177,9 +184,12 @@ class _PatchingLoader:
 
 
 def unpatch():
-    """Undo ``patch()``: every replaced attribute gets back exactly what it held (an attribute
-    that was absent is removed again). Objects created while patched stay rthreading's. Does
-    nothing when not patched."""
+    """Undo ``patch()``: put the stdlib's classes back.
+
+    Every replaced attribute gets back exactly what it held (an attribute that was absent is
+    removed again). Objects created while patched stay rthreading's. Does nothing when not
+    patched.
+    """
     global _saved
     with _lock:
         if _saved is None:

@@ -64,13 +64,21 @@ __all__ = [
 
 
 class Future(_core.Future, _base.Future):
-    """Represents the result of an asynchronous computation.
+    """The result of a call executed asynchronously: the drop-in for ``concurrent.futures.Future``.
 
-    A ``concurrent.futures.Future`` whose state is native: ``result()`` and ``exception()``
-    wait detached, ``done()`` & co. read one atomic. ``_condition`` and ``_waiters`` (used by
-    the stdlib's ``wait()`` and ``as_completed()``) are made on first use. Like the stdlib's,
-    a future takes arbitrary attributes.
+    ``ThreadPoolExecutor.submit()`` returns one. It is a ``concurrent.futures.Future``
+    instance, so ``concurrent.futures.wait()``, ``as_completed()`` and ``asyncio.wrap_future()``
+    accept it. Its state lives in native code: ``result()`` and ``exception()`` wait with the
+    interpreter released (on the main thread, Ctrl-C interrupts them), and ``done()``,
+    ``running()`` and ``cancelled()`` cost one atomic read. Like the stdlib's, a future takes
+    arbitrary attributes.
+
+    Futures are made by executors; create one directly only in tests or to implement an
+    executor.
     """
+
+    # The stdlib's `_condition` and `_waiters` (used by its wait() and as_completed()) are made
+    # on first use, by the native base.
 
 
 _core._register_future_class(Future)
@@ -94,7 +102,25 @@ def _default_max_workers():
 
 
 class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
-    """A pool of threads executing calls asynchronously; see ``concurrent.futures``."""
+    """An executor that runs calls asynchronously in a pool of at most ``max_workers`` threads.
+
+    The drop-in for ``concurrent.futures.ThreadPoolExecutor`` (an instance of it, hence of
+    ``Executor``: ``asyncio``'s ``loop.run_in_executor()`` and ``set_default_executor()``
+    accept it). ``submit()`` returns a ``Future``; ``map()`` an iterator of results;
+    ``shutdown()`` (or the end of a ``with`` block) frees the workers once the queued work is
+    done.
+
+    ``max_workers`` defaults to ``min(32, cpu count + 4)`` (ValueError if not positive).
+    Worker threads are started as work arrives, while fewer than ``max_workers`` exist and
+    none is idle; each is named ``f"{thread_name_prefix}_{i}"``. ``initializer``, if given, is
+    called as ``initializer(*initargs)`` at the start of each worker thread; if it raises, the
+    pool is broken: pending and later calls fail with
+    ``concurrent.futures.thread.BrokenThreadPool``.
+
+    The queue and the hand-off to the workers are native: idle workers and every wait for a
+    result release the interpreter. After ``os.fork()`` a pool made before the fork starts new
+    workers in the child when it is given work.
+    """
 
     BROKEN = BrokenThreadPool
 
@@ -102,14 +128,11 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
     # of both kinds get distinct names.
 
     def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
-        """Initializes a new ThreadPoolExecutor instance.
+        """Create an executor with at most ``max_workers`` threads (see the class's documentation).
 
-        Args:
-            max_workers: The maximum number of threads that can be used to
-                execute the given calls.
-            thread_name_prefix: An optional name prefix to give our threads.
-            initializer: A callable used to initialize worker threads.
-            initargs: A tuple of arguments to pass to the initializer.
+        ``thread_name_prefix`` names the worker threads (default: ``"ThreadPoolExecutor-N"``);
+        ``initializer(*initargs)`` runs at the start of each worker thread. Raises ValueError
+        if ``max_workers`` is not positive, TypeError if ``initializer`` is not callable.
         """
         if max_workers is None:
             max_workers = _default_max_workers()
@@ -131,27 +154,22 @@ class ThreadPoolExecutor(_core.ThreadPoolExecutor, _StdThreadPoolExecutor):
         return threading.Thread(name=name, target=_worker, args=(ticket, self._initializer, self._initargs))
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
-        """Returns an iterator equivalent to map(fn, iter).
+        """Return an iterator of ``fn(*args)`` for each ``args`` of ``zip(*iterables)``, like ``map()``.
 
-        Args:
-            fn: A callable that will take as many arguments as there are
-                passed iterables.
-            timeout: The maximum number of seconds to wait. If None, then there
-                is no limit on the wait time.
-            chunksize: Ignored by ThreadPoolExecutor.
-            buffersize: The number of submitted tasks whose results have not
-                yet been yielded. If the buffer is full, iteration over the
-                iterables pauses until a result is yielded from the buffer.
-                If None, all input elements are eagerly collected.
+        Unlike the builtin ``map()``, the calls are made concurrently by the pool's workers,
+        and the iterables are read at once (all of them, or with ``buffersize=n`` at most
+        ``n`` calls ahead of the results consumed). The results come back in the order of the
+        inputs.
 
-        Returns:
-            An iterator equivalent to: map(func, *iterables) but the calls may
-            be evaluated out-of-order.
+        ``timeout`` (seconds, None for no limit) bounds the whole iteration, counted from
+        this call: ``__next__()`` raises TimeoutError if the next result is not available in
+        time. If a call raised an exception, that exception is raised when its result would
+        have been returned, and the calls not yet started are cancelled. ``chunksize`` is
+        accepted for compatibility with ``ProcessPoolExecutor`` and ignored. ``buffersize``
+        (Python 3.14's parameter) must be None or a positive integer.
 
-        Raises:
-            TimeoutError: If the entire result iterator could not be generated
-                before the given timeout.
-            Exception: If fn(*args) raises for any values.
+        Waiting for a result releases the interpreter; on the main thread Ctrl-C interrupts
+        it.
         """
         if buffersize is not None and not isinstance(buffersize, int):
             raise TypeError("buffersize must be an integer or None")
@@ -210,9 +228,8 @@ def _map_with_submit(executor, fn, iterables, end_time, buffersize):
 # before the interpreter joins its non-daemon threads (the stdlib's hook does the same).
 threading._register_atexit(_core._python_exit)
 
-# A fork child has none of the parent's workers: pools start new ones when given work.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_core._after_fork_in_child)
+# A fork child has none of the parent's workers: pools start new ones when given work (the
+# handler is registered by rthreading._core, see src/py/fork.rs).
 
 # Under rthreading.patch(), this import may have been the program's first of
 # concurrent.futures: its ThreadPoolExecutor becomes this one now that it exists.

@@ -64,6 +64,19 @@ const INIT: u8 = 1;
 const ACTION: u8 = 2;
 const TIMEOUT: u8 = 4;
 
+/// A barrier for a fixed number of threads: the drop-in for `threading.Barrier`.
+///
+/// Each of `parties` threads calls `wait()`; they all block until the last one arrives, and
+/// are then released together. The barrier can be reused any number of times for the same
+/// number of threads. `action`, if given, is a callable that one of the threads calls, with
+/// no arguments, once they have all arrived and before any is released. `timeout` is the
+/// default for `wait()` (None: no limit). `parties` must be at least 1 (ValueError).
+///
+/// A barrier whose wait timed out, that was aborted, or whose action raised, is *broken*:
+/// `wait()` raises `threading.BrokenBarrierError` (the stdlib's own class) until `reset()`,
+/// which also makes the threads waiting at that moment raise it. Every wait releases the interpreter; on the main thread a wait is interrupted
+/// by Ctrl-C (the signal handler's exception propagates). Like the stdlib's class, Barrier
+/// can be subclassed and its instances take attributes.
 // An instance `__dict__` from 3.13 on (see `instance_dict`).
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Barrier", frozen, subclass, weakref))]
@@ -181,7 +194,18 @@ impl Barrier {
         Ok(())
     }
 
-    /// Waits until all parties have called `wait()`; returns this party's arrival index.
+    /// Pass the barrier: wait until all the parties have called `wait()`.
+    ///
+    /// Returns an integer from 0 to `parties - 1`, different for each thread (for example to
+    /// pick one thread to do some housekeeping). If an action was given, one of the threads
+    /// calls it before any is released; if it raises, the barrier breaks and that exception
+    /// propagates from that thread's call. `timeout` (in seconds) overrides the barrier's
+    /// default; if it passes before every party has arrived, the barrier breaks.
+    ///
+    /// Raises `threading.BrokenBarrierError` if the barrier is broken or reset while the
+    /// thread waits, or is broken when it calls. The wait releases the interpreter. On the
+    /// main thread, Ctrl-C interrupts it: the signal handler's exception propagates and the
+    /// thread leaves the barrier as it stands.
     #[pyo3(signature = (timeout=None))]
     fn wait(slf: &Bound<'_, Self>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
         let py = slf.py();
@@ -221,16 +245,24 @@ impl Barrier {
         }
     }
 
-    /// Resets the barrier; parties waiting get BrokenBarrierError.
+    /// Return the barrier to its initial, empty state.
+    ///
+    /// Threads waiting on it get `threading.BrokenBarrierError`. A broken barrier is usable
+    /// again after a reset.
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         self.control(py, Control::Reset)
     }
 
-    /// Breaks the barrier: waiting and arriving parties get BrokenBarrierError.
+    /// Put the barrier into the broken state.
+    ///
+    /// Threads waiting on it, and threads calling `wait()` from now on, get
+    /// `threading.BrokenBarrierError` (until `reset()`). Useful when one thread has to give
+    /// up, so that the others do not wait forever.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         self.control(py, Control::Abort)
     }
 
+    /// The number of threads required to pass the barrier.
     #[getter]
     fn parties(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
@@ -238,11 +270,13 @@ impl Barrier {
         parties.ok_or_else(|| uninit(slf, "_parties"))
     }
 
+    /// The number of threads waiting at the barrier now.
     #[getter]
     fn n_waiting(&self, py: Python<'_>) -> usize {
         self.core.state().lock_py_attached(py).n_waiting()
     }
 
+    /// True if the barrier is in the broken state.
     #[getter]
     fn broken(&self, py: Python<'_>) -> bool {
         self.core.state().lock_py_attached(py).broken()

@@ -2,11 +2,12 @@
 //! are driven directly (no Python call on the hot path); any other lock (the stdlib's, a user's)
 //! through its Python methods, exactly as the stdlib's Condition does.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::lock::Lock;
 use super::rlock::RLock;
-use super::wait::{cond_timeout, wait, Attached, Timeout};
-use super::waitgraph;
+use super::wait::{cond_timeout, Attached, Timeout};
+use super::waiting::{instrumented, Count};
 use crate::sync::condition::WaitQueue;
 use crate::sync::current_thread_ident;
 use crate::sync::waitgraph::Target;
@@ -33,6 +34,20 @@ enum Saved<'py> {
     Other(Option<Bound<'py, PyAny>>),
 }
 
+/// A condition variable: the drop-in for `threading.Condition`.
+///
+/// A condition variable lets threads wait until another thread notifies them that some
+/// state has changed. It is always associated with a lock: `lock`, if given and not None,
+/// must be a Lock or RLock (rthreading's, the stdlib's, or any object with `acquire` and
+/// `release` methods), and is used as the underlying lock; otherwise a new RLock is made.
+/// The lock is acquired and released through the condition (`acquire()`, `release()`, or
+/// `with cond:`), and a thread must hold it to call `wait()`, `wait_for()`, `notify()` or
+/// `notify_all()`.
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (the signal handler's exception propagates once the lock is
+/// held again). Threads waiting here are listed by `rthreading.dump()`. Like the stdlib's
+/// class, Condition can be subclassed and its instances take attributes.
 // An instance `__dict__` from 3.13 on (see `instance_dict`).
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Condition", frozen, subclass, weakref))]
@@ -41,6 +56,15 @@ pub struct Condition {
     // parameters can call `super().__init__(lock)` as with the stdlib's class.
     kind: OnceLock<Kind>,
     waiters: WaitQueue,
+}
+
+impl Diagnosed for Condition {
+    const KIND: &'static str = "rthreading.Condition";
+
+    // Tracked through its lock.
+    fn tracked_instead<'py>(slf: &Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        slf.getattr(intern!(slf.py(), "_lock")).map(Some)
+    }
 }
 
 impl Condition {
@@ -165,6 +189,8 @@ impl Condition {
             .map_err(|_| PyRuntimeError::new_err("Condition.__init__() called on an initialized Condition"))
     }
 
+    /// Acquire the underlying lock, waiting as long as it takes: the start of a `with` block.
+    /// Returns what the lock's `__enter__` returns.
     fn __enter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self.kind(py)? {
             Kind::Lock(l) => Ok(PyBool::new(py, l.get().acquire_timeout(py, l.as_ptr() as usize, Timeout::Forever)?)
@@ -179,6 +205,7 @@ impl Condition {
         }
     }
 
+    /// Release the underlying lock: the end of a `with` block.
     fn __exit__(
         &self,
         py: Python<'_>,
@@ -193,12 +220,15 @@ impl Condition {
         }
     }
 
-    /// The lock's own `acquire`, as the stdlib binds `self.acquire = lock.acquire`.
+    // The lock's own `acquire`, as the stdlib binds `self.acquire = lock.acquire`.
+    /// The underlying lock's `acquire` method: `cond.acquire(*args)` acquires the lock and
+    /// returns what the lock's `acquire(*args)` returns.
     #[getter]
     fn acquire<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lock_obj(py)?.getattr(intern!(py, "acquire"))
     }
 
+    /// The underlying lock's `release` method: `cond.release()` releases the lock.
     #[getter]
     fn release<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lock_obj(py)?.getattr(intern!(py, "release"))
@@ -238,6 +268,16 @@ impl Condition {
         }
     }
 
+    /// Wait until notified or until a timeout occurs; return False if the timeout expired.
+    ///
+    /// The calling thread must hold the lock (else RuntimeError). The lock is released, then
+    /// the thread waits until another thread calls `notify()` or `notify_all()` on this
+    /// condition, or until `timeout` seconds (a float) have passed; the lock is acquired
+    /// again before returning, at all recursion levels of an RLock. With `timeout` None (the
+    /// default) the wait has no limit. Returns True unless the timeout expired.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates once the lock is held again.
     #[pyo3(signature = (timeout=None))]
     fn wait(slf: &Bound<'_, Self>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let (this, py) = (slf.get(), slf.py());
@@ -252,9 +292,8 @@ impl Condition {
             }
         };
         let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Condition" };
-        let registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        let outcome = wait(py, timeout, |until| this.waiters.wait(&waiter, until).then_some(()));
-        drop(registered);
+        let outcome =
+            instrumented(py, target, timeout, Count::Not, |until| this.waiters.wait(&waiter, until).then_some(()));
         let restored = this.acquire_restore(py, saved);
         // A waiter no longer queued was notified, even if its wait timed out at the same time.
         let notified = matches!(outcome, Ok(Some(()))) || !this.waiters.remove(&waiter, Attached(py));
@@ -263,6 +302,13 @@ impl Condition {
         Ok(notified)
     }
 
+    /// Wait until a condition evaluates to true; return the predicate's last value.
+    ///
+    /// `predicate` is a callable whose result is read as a boolean. It is called first with
+    /// the lock held, and after each wake-up (`wait()`) until it returns a true value or
+    /// `timeout` seconds have passed in total (None: no limit). The result is the last value
+    /// the predicate returned, false if the method timed out. The calling thread must hold
+    /// the lock (else RuntimeError); it holds it again on return.
     #[pyo3(signature = (predicate, timeout=None))]
     fn wait_for(
         slf: &Bound<'_, Self>,
@@ -296,7 +342,12 @@ impl Condition {
         Ok(result.unbind())
     }
 
-    #[pyo3(signature = (n=None))]
+    /// Wake up at most `n` of the threads waiting on this condition (one by default).
+    ///
+    /// The calling thread must hold the lock (else RuntimeError). Nothing happens if no
+    /// thread is waiting. The woken threads return from `wait()` only once they can acquire
+    /// the lock again, which the caller still holds. Returns None.
+    #[pyo3(signature = (n=None), text_signature = "($self, /, n=1)")]
     fn notify(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.check_owned(py, "notify")?;
         let waiting = self.waiters.len();
@@ -311,12 +362,18 @@ impl Condition {
         Ok(())
     }
 
+    /// Wake up every thread waiting on this condition.
+    ///
+    /// The calling thread must hold the lock (else RuntimeError). Returns None.
     fn notify_all(&self, py: Python<'_>) -> PyResult<()> {
         self.check_owned(py, "notify")?;
         self.waiters.notify(usize::MAX, Attached(py));
         Ok(())
     }
 
+    /// Wake up every thread waiting on this condition.
+    ///
+    /// Deprecated (DeprecationWarning): use `notify_all()` instead.
     #[pyo3(name = "notifyAll")]
     fn notify_all_deprecated(&self, py: Python<'_>) -> PyResult<()> {
         let warning = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();

@@ -17,13 +17,12 @@ use super::condition::Condition;
 use super::wait::{cond_timeout, wait, Attached, Timeout};
 use crate::sync::pool::future::{Cancel, Finish, Future as CoreFuture, Start, State};
 use pyo3::exceptions::{PyException, PyRuntimeError, PyTimeoutError, PyTypeError};
-use pyo3::impl_::pyclass_init::PyObjectInit;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
+use std::ptr;
 use std::sync::atomic::{
     AtomicPtr,
     Ordering::{AcqRel, Acquire},
@@ -87,6 +86,7 @@ struct Extra {
     waiters: Py<PyList>,
 }
 
+/// The native base of `rthreading.futures.Future`, which executors hand out: see that class.
 #[pyclass(module = "rthreading._core", name = "Future", frozen, subclass, weakref)]
 pub struct FutureBase {
     pub(crate) core: Core,
@@ -153,13 +153,24 @@ pub(crate) fn log_exception(
 pub(crate) fn new_future(py: Python<'_>) -> PyResult<Bound<'_, FutureBase>> {
     match FUTURE_CLASS.get(py) {
         Some(cls) => {
-            let init = PyClassInitializer::from(FutureBase::new());
-            // SAFETY: `cls` was checked to be a subclass of FutureBase; `into_new_object`
-            // returns a new reference to an initialised instance of it.
-            unsafe {
-                let obj = init.into_new_object(py, cls.as_ptr().cast())?;
-                Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
-            }
+            // `cls.__new__(cls)` through the type's slot (FutureBase's `#[new]`, inherited by
+            // the subclass), without the stdlib's `__init__`. The C API rather than PyO3's
+            // `PyObjectInit`, which PyO3 0.29 made private (see pyo3-next/Cargo.toml).
+            let cls = cls.bind(py);
+            // SAFETY: `cls` is a live type object (held by FUTURE_CLASS); a type's `tp_new`
+            // takes (type, args tuple, NULL kwargs) and returns a new reference or NULL with an
+            // exception set, which `from_owned_ptr_or_err` turns into the error.
+            let obj = unsafe {
+                let tp_new = (*cls.as_type_ptr())
+                    .tp_new
+                    .ok_or_else(|| PyTypeError::new_err("the future class cannot be instantiated"))?;
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    tp_new(cls.as_type_ptr(), PyTuple::empty(py).as_ptr(), ptr::null_mut()),
+                )?
+            };
+            // Checked: a `__new__` defined by the Python subclass could return anything.
+            Ok(obj.cast_into::<FutureBase>()?)
         }
         None => Bound::new(py, FutureBase::new()),
     }
@@ -324,10 +335,13 @@ impl FutureBase {
         FutureBase::new()
     }
 
-    /// The stdlib's `__init__` makes the condition and the lists: nothing to do here.
+    // The stdlib's `__init__` makes the condition and the lists: nothing to do here.
     fn __init__(&self) {}
 
-    /// Cancel the future if possible; True if it is cancelled.
+    /// Attempt to cancel the call; return True if the future is cancelled.
+    ///
+    /// A call that is running or has finished cannot be cancelled: False is returned. Else
+    /// the future is cancelled, its done-callbacks run, and True is returned.
     pub(crate) fn cancel(slf: &Bound<'_, Self>) -> PyResult<bool> {
         match slf.get().core.cancel(Attached(slf.py())) {
             Cancel::Cancelled(callbacks) => {
@@ -347,19 +361,30 @@ impl FutureBase {
         }
     }
 
+    /// Return True if the call was successfully cancelled.
     fn cancelled(&self) -> bool {
         self.core.state().is_cancelled()
     }
 
+    /// Return True if the call is being executed now and cannot be cancelled.
     fn running(&self) -> bool {
         self.core.state() == State::Running
     }
 
+    /// Return True if the call was successfully cancelled or finished running.
     fn done(&self) -> bool {
         self.core.state().is_done()
     }
 
-    /// The call's result, waiting up to `timeout` seconds (None: no limit).
+    /// Return the value returned by the call, waiting for it if needed.
+    ///
+    /// If the call has not finished yet, wait up to `timeout` seconds (None, the default:
+    /// no limit); raise TimeoutError if it has not finished by then. If the future is
+    /// cancelled, raise `concurrent.futures.CancelledError`. If the call raised an
+    /// exception, raise that exception.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates.
     #[pyo3(signature = (timeout = None))]
     fn result(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let mut state = self.core.state();
@@ -373,7 +398,14 @@ impl FutureBase {
         }
     }
 
-    /// The exception the call raised (None if it returned), waiting up to `timeout` seconds.
+    /// Return the exception raised by the call (None if it returned), waiting if needed.
+    ///
+    /// If the call has not finished yet, wait up to `timeout` seconds (None, the default:
+    /// no limit); raise TimeoutError if it has not finished by then. If the future is
+    /// cancelled, raise `concurrent.futures.CancelledError`.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates.
     #[pyo3(signature = (timeout = None))]
     fn exception(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let mut state = self.core.state();
@@ -387,7 +419,12 @@ impl FutureBase {
         }
     }
 
-    /// Calls `fn(future)` when the future is done (at once if it is).
+    /// Attach a callable to be called with the future as its only argument when it is done.
+    ///
+    /// When the future is cancelled or finishes running, `fn(future)` is called in the
+    /// thread that completed it; if the future is done already, at once in the calling
+    /// thread. Callbacks run in the order they were added. An Exception raised by a callback
+    /// is logged and ignored (other BaseExceptions propagate).
     #[pyo3(signature = (r#fn))]
     fn add_done_callback(slf: &Bound<'_, Self>, r#fn: Bound<'_, PyAny>) -> PyResult<()> {
         match slf.get().core.add_callback(r#fn.unbind(), Attached(slf.py())) {
@@ -396,15 +433,30 @@ impl FutureBase {
         }
     }
 
+    /// Mark the future as running, or process its cancellation.
+    ///
+    /// For Executor implementations and unit tests only, called before executing the work.
+    /// Returns False if the future was cancelled (the threads waiting for it through
+    /// `concurrent.futures.wait()` or `as_completed()` are woken), else sets it running and
+    /// returns True; it can then no longer be cancelled. Raises RuntimeError if the future
+    /// is already running or done.
     fn set_running_or_notify_cancel(slf: &Bound<'_, Self>) -> PyResult<bool> {
         Self::start(slf)
     }
 
+    /// Set the result of the work associated with the future.
+    ///
+    /// For Executor implementations and unit tests only. Raises
+    /// `concurrent.futures.InvalidStateError` if the future is already done.
     #[pyo3(signature = (result))]
     fn set_result(slf: &Bound<'_, Self>, result: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Value(result.unbind()))
     }
 
+    /// Set the result of the work associated with the future to an exception.
+    ///
+    /// For Executor implementations and unit tests only. Raises
+    /// `concurrent.futures.InvalidStateError` if the future is already done.
     #[pyo3(signature = (exception))]
     fn set_exception(slf: &Bound<'_, Self>, exception: Bound<'_, PyAny>) -> PyResult<()> {
         Self::finish(slf, Outcome::Error(exception.unbind()))
@@ -434,7 +486,7 @@ impl FutureBase {
         Ok(format!("<{name} at {addr:#x} state={}>", state.description()))
     }
 
-    /// The stdlib's private state name (`'PENDING'`, ...), read by `wait()`/`as_completed()`.
+    // The stdlib's private state name (`'PENDING'`, ...), read by `wait()`/`as_completed()`.
     #[getter]
     fn _state<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         PyString::intern(py, self.core.state().name())

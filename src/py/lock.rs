@@ -1,8 +1,10 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
-use super::{stats, waitgraph};
+use super::stats;
+use super::wait::{lock_timeout, Timeout};
+use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use crate::sync::current_thread_ident;
 use crate::sync::lock::Lock as CoreLock;
 use crate::sync::stats::Slot;
@@ -10,8 +12,19 @@ use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use std::time::Instant;
 
+/// A primitive lock: the drop-in for `threading.Lock`.
+///
+/// A lock is either locked or unlocked; it is created unlocked. Once a thread has acquired
+/// it, further attempts to acquire it block until it is released. Any thread may release
+/// it, not only the one that acquired it. Use it as a context manager (`with lock:`) to
+/// hold it for the duration of a block.
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (an exception raised by a signal handler propagates, the
+/// lock not acquired). A thread blocked here is listed by `rthreading.dump()` and
+/// `rthreading.find_deadlocks()`, and the repr of a locked lock names the thread that
+/// acquired it (`owner=<ident>`).
 #[pyclass(module = "rthreading", name = "Lock", frozen, weakref)]
 #[derive(Default)]
 pub struct Lock {
@@ -21,6 +34,18 @@ pub struct Lock {
 }
 
 pub(crate) const KIND: &str = "rthreading.Lock";
+
+impl Diagnosed for Lock {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+
+    fn lock_state(&self) -> Option<(bool, u64)> {
+        Some((self.inner.locked(), self.inner.owner()))
+    }
+}
 
 impl Lock {
     /// Acquire: one try attached, then a wait detached, interruptible on the main thread.
@@ -41,13 +66,11 @@ impl Lock {
     fn acquire_slow(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let me = current_thread_ident();
         let inner = &self.inner;
-        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
-        let t0 = Instant::now();
-        let got = wait(py, timeout, |until| inner.acquire_until_as(me, until).then_some(()))?.is_some();
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), got);
-        }
-        Ok(got)
+        let count = Count::Acquire(&self.stats);
+        let got = instrumented(py, self.target(tag), timeout, count, |until| {
+            inner.acquire_until_as(me, until).then_some(())
+        })?;
+        Ok(got.is_some())
     }
 
     /// Re-acquires after a Condition's wait: as long as it takes, not interruptible.
@@ -58,13 +81,9 @@ impl Lock {
         }
         let me = current_thread_ident();
         let inner = &self.inner;
-        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
-        let t0 = Instant::now();
-        let r = wait_uninterruptibly(py, |until| inner.acquire_until_as(me, until).then_some(())).1;
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), true);
-        }
-        r
+        instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
+            inner.acquire_until_as(me, until).then_some(())
+        })
     }
 
     fn target(&self, tag: usize) -> Target<'_> {
@@ -83,7 +102,7 @@ impl Lock {
 
 #[pymethods]
 impl Lock {
-    /// With statistics on, the new lock is tracked (with the creating call site).
+    // With statistics on, the new lock is tracked (with the creating call site).
     #[new]
     fn new(py: Python<'_>) -> PyResult<Py<Self>> {
         let lock = Py::new(py, Lock::default())?;
@@ -93,6 +112,17 @@ impl Lock {
         Ok(lock)
     }
 
+    /// Acquire the lock, blocking or not; return True if it was acquired.
+    ///
+    /// With `blocking` true (the default), wait until the lock is unlocked, then lock it and
+    /// return True. With `blocking` false, never wait: return False at once if the lock is
+    /// held. A positive `timeout` (in seconds) bounds the wait: False is returned if the lock
+    /// could not be acquired in that time; -1 (the default) waits without limit. A timeout
+    /// may not be given with `blocking` false (ValueError); a negative timeout other than -1
+    /// raises ValueError, one above `threading.TIMEOUT_MAX` OverflowError.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception (KeyboardInterrupt) propagates with the lock not acquired.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire(
         slf: &Bound<'_, Self>,
@@ -107,7 +137,7 @@ impl Lock {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
-    /// Same as `acquire()`: the stdlib's deprecated alias.
+    /// An obsolete synonym of `acquire()`.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire_lock(
         slf: &Bound<'_, Self>,
@@ -117,21 +147,30 @@ impl Lock {
         Self::acquire(slf, blocking, timeout)
     }
 
+    /// Acquire the lock, waiting as long as it takes (as `acquire()` does): the start of a
+    /// `with` block.
     fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
+    /// Release the lock.
+    ///
+    /// Any thread may release a locked lock, not only the one that acquired it. If threads
+    /// are waiting to acquire it, exactly one of them proceeds. Releasing an unlocked lock
+    /// raises RuntimeError. Returns None.
     fn release(&self) -> PyResult<()> {
         self.release_or_err()
     }
 
+    /// An obsolete synonym of `release()`.
     fn release_lock(&self) -> PyResult<()> {
         self.release_or_err()
     }
 
-    /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    /// of a tuple on every `with`.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
+    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
+    // of a tuple on every `with`.
+    /// Release the lock: the end of a `with` block. The exception details are ignored.
+    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
     fn __exit__(
         &self,
         _t: Option<&Bound<'_, PyAny>>,
@@ -141,10 +180,12 @@ impl Lock {
         self.release_or_err()
     }
 
+    /// Return True if the lock is acquired (by any thread).
     fn locked(&self) -> bool {
         self.inner.locked()
     }
 
+    /// An obsolete synonym of `locked()`.
     fn locked_lock(&self) -> bool {
         self.inner.locked()
     }
@@ -153,7 +194,7 @@ impl Lock {
         self.inner.reinit();
     }
 
-    /// The stdlib's repr, plus the thread that acquired a locked lock: `owner=<ident>`.
+    // The stdlib's repr, plus the thread that acquired a locked lock: `owner=<ident>`.
     fn __repr__(slf: &Bound<'_, Self>) -> String {
         let inner = &slf.get().inner;
         let owner = inner.owner();

@@ -4,17 +4,22 @@
 use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
 
+mod atomic_int;
 mod barrier;
 mod condition;
+mod diagnosed;
 mod event;
 mod fastcall;
+mod fork;
 pub(crate) mod future;
 #[cfg(Py_3_13)]
 mod instance_dict;
+mod latch;
 mod lock;
 mod pool;
 mod queue;
 mod rlock;
+mod rwlock;
 mod semaphore;
 mod simple_queue;
 mod stats;
@@ -22,6 +27,7 @@ mod thread;
 mod trace;
 pub(crate) mod wait;
 mod waitgraph;
+mod waiting;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     refuse_subinterpreters()?;
@@ -51,6 +57,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         instance_dict::install::<6>(&m.py().get_type::<queue::LifoQueue>())?;
         instance_dict::install::<7>(&m.py().get_type::<queue::PriorityQueue>())?;
     }
+    m.add_class::<atomic_int::AtomicInt>()?;
+    atomic_int::install_fast_paths(&m.py().get_type::<atomic_int::AtomicInt>())?;
+    m.add_class::<latch::CountDownLatch>()?;
+    m.add_class::<rwlock::RWLock>()?;
+    m.add_class::<rwlock::ReadGuard>()?;
+    m.add_class::<rwlock::WriteGuard>()?;
+    rwlock::install_fast_paths(m.py())?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
@@ -61,7 +74,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::ThreadPoolBase>()?;
     m.add_class::<pool::WorkerTicket>()?;
     m.add_function(wrap_pyfunction!(pool::_python_exit, m)?)?;
-    m.add_function(wrap_pyfunction!(pool::_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(fork::_after_fork_in_child, m)?)?;
     m.add("DeadlockError", m.py().get_type::<waitgraph::DeadlockError>())?;
     m.add_function(wrap_pyfunction!(waitgraph::_waits, m)?)?;
     m.add_function(wrap_pyfunction!(waitgraph::_cycles, m)?)?;
@@ -71,10 +84,18 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::_track, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_reset_stats, m)?)?;
-    waitgraph::install_fork_handler();
-    crate::sync::fork::install_fork_handler();
-    Ok(())
+    diagnosed::register(DIAGNOSED);
+    fork::install(m)
 }
+
+/// The classes the diagnostics (`stats`, `waitgraph`) reach through `diagnosed`.
+static DIAGNOSED: &[&dyn diagnosed::Class] = &[
+    &diagnosed::ClassOf::<lock::Lock>::NEW,
+    &diagnosed::ClassOf::<rlock::RLock>::NEW,
+    &diagnosed::ClassOf::<queue::Queue>::NEW,
+    &diagnosed::ClassOf::<condition::Condition>::NEW,
+    &diagnosed::ClassOf::<rwlock::RWLock>::NEW,
+];
 
 /// The classes, their fast entries and the state in `wait`, `stats`, `waitgraph` and the pools
 /// are the process's, made for the main interpreter; a subinterpreter that set them up again

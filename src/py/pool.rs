@@ -7,8 +7,8 @@
 //! makes the worker threads (`_new_worker_thread`), which hold only the shared state, never the pool:
 //! a pool that is no longer referenced lets its workers finish the queue and leave, as the
 //! stdlib's does. `_python_exit` (registered with `threading._register_atexit`) does the same
-//! for every pool when the interpreter exits, and `_after_fork_in_child` forgets the workers
-//! that do not exist in a fork child, so that the next submit starts new ones.
+//! for every pool when the interpreter exits, and `forget_workers_after_fork` (run by `fork`)
+//! forgets the workers that do not exist in a fork child, so that the next submit starts new ones.
 
 mod map;
 mod worker;
@@ -80,6 +80,7 @@ impl Shared {
     }
 }
 
+/// The native base of `rthreading.futures.ThreadPoolExecutor`: see that class.
 #[pyclass(module = "rthreading._core", name = "ThreadPoolExecutor", frozen, subclass, weakref)]
 pub struct ThreadPoolBase {
     shared: OnceLock<Arc<Shared>>,
@@ -139,14 +140,14 @@ impl ThreadPoolBase {
 
 #[pymethods]
 impl ThreadPoolBase {
-    /// Arguments are for the Python class's `__init__`, which calls `_setup`.
+    // Arguments are for the Python class's `__init__`, which calls `_setup`.
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         ThreadPoolBase { shared: OnceLock::new(), prefix: OnceLock::new() }
     }
 
-    /// Makes the queue (`__init__` calls it once, with the stdlib's arguments checked).
+    // Makes the queue (`__init__` calls it once, with the stdlib's arguments checked).
     fn _setup(&self, py: Python<'_>, max_workers: usize, thread_name_prefix: String) -> PyResult<()> {
         let shared = Arc::new(Shared {
             queue: WorkQueue::new(max_workers),
@@ -167,8 +168,13 @@ impl ThreadPoolBase {
         Ok(())
     }
 
-    /// Submits a callable to be executed with the given arguments; returns its Future.
-    #[pyo3(signature = (r#fn, /, *args, **kwargs))]
+    /// Schedule `fn(*args, **kwargs)` to be executed; return a Future representing it.
+    ///
+    /// The call runs in one of the pool's worker threads; a new worker is started if none
+    /// is idle and fewer than `max_workers` exist. Raises RuntimeError after `shutdown()`
+    /// (or once the interpreter is exiting), and
+    /// `concurrent.futures.thread.BrokenThreadPool` if a worker's initializer failed.
+    #[pyo3(signature = (r#fn, /, *args, **kwargs), text_signature = "($self, fn, /, *args, **kwargs)")]
     fn submit<'py>(
         slf: &Bound<'py, Self>,
         r#fn: Bound<'py, PyAny>,
@@ -190,8 +196,8 @@ impl ThreadPoolBase {
         Ok(future)
     }
 
-    /// `map` without `buffersize`: every item is queued now (each as `submit` would), the
-    /// results come back in order from the returned iterator.
+    // `map` without `buffersize`: every item is queued now (each as `submit` would), the
+    // results come back in order from the returned iterator.
     #[pyo3(signature = (func, iterables, end_time))]
     fn _map(
         slf: &Bound<'_, Self>,
@@ -221,8 +227,17 @@ impl ThreadPoolBase {
         Ok(MapIterator::new(pending, end_time))
     }
 
-    /// Signals the pool to free its resources once the queued work is done; `wait`: returns
-    /// when every worker has finished; `cancel_futures`: cancels what has not started.
+    /// Signal the executor to free its resources once the pending work is done.
+    ///
+    /// Calls to `submit()` and `map()` made after shutdown raise RuntimeError. With `wait`
+    /// true (the default), return only once every pending future has finished and the
+    /// worker threads have exited; with `wait` false, return at once (the workers still
+    /// finish the queued work, and the interpreter waits for them at exit). With
+    /// `cancel_futures` true, the futures that have not started running are cancelled
+    /// instead of run. Using the executor in a `with` statement calls `shutdown(wait=True)`
+    /// at the end of the block.
+    ///
+    /// The wait releases the interpreter; on the main thread Ctrl-C interrupts it.
     #[pyo3(signature = (wait = Given::MISSING, *, cancel_futures = Given::MISSING), text_signature = "($self, /, wait=True, *, cancel_futures=False)")]
     fn shutdown(slf: &Bound<'_, Self>, wait: Given<'_, '_>, cancel_futures: Given<'_, '_>) -> PyResult<()> {
         let py = slf.py();
@@ -249,13 +264,13 @@ impl ThreadPoolBase {
         Ok(())
     }
 
-    /// The stdlib's private flag: True once shutdown() was called.
+    // The stdlib's private flag: True once shutdown() was called.
     #[getter]
     fn _shutdown(&self) -> PyResult<bool> {
         Ok(self.shared()?.shutdown.load(SeqCst))
     }
 
-    /// The stdlib's private flag: False, or the reason the pool broke.
+    // The stdlib's private flag: False, or the reason the pool broke.
     #[getter]
     fn _broken(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(if self.shared()?.broken.load(SeqCst) {
@@ -265,7 +280,7 @@ impl ThreadPoolBase {
         })
     }
 
-    /// The worker threads started, as the stdlib's `_threads` set.
+    // The worker threads started, as the stdlib's `_threads` set.
     #[getter]
     fn _threads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
         let threads: Vec<Py<PyAny>> =
@@ -317,9 +332,8 @@ pub(crate) fn _python_exit(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// `os.register_at_fork(after_in_child=...)`: the workers do not exist in the child.
-#[pyfunction]
-pub(crate) fn _after_fork_in_child(py: Python<'_>) {
+/// In a fork child (see `fork`): the workers do not exist there.
+pub(crate) fn forget_workers_after_fork() {
     // SAFETY (force_unlock): in a fork child only the forking thread exists; a lock held by
     // another thread at the fork can never be released.
     if POOLS.is_locked() {
@@ -336,5 +350,4 @@ pub(crate) fn _after_fork_in_child(py: Python<'_>) {
         let dead = std::mem::take(&mut *shared.threads.lock());
         drop(dead);
     }
-    let _ = py;
 }

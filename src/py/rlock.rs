@@ -1,9 +1,11 @@
 //! `rthreading.RLock`: the wrapper over `sync::rlock::RLock`, with the private hooks
 //! (`_is_owned`, `_release_save`, `_acquire_restore`) that the stdlib's Condition uses.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
-use super::{stats, waitgraph};
+use super::stats;
+use super::wait::{lock_timeout, Timeout};
+use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use crate::sync::current_thread_ident;
 use crate::sync::rlock::RLock as CoreRLock;
 use crate::sync::stats::Slot;
@@ -13,6 +15,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use std::time::Instant;
 
+/// A reentrant lock: the drop-in for `threading.RLock`.
+///
+/// A reentrant lock is owned by the thread that acquired it, which may acquire it again
+/// without blocking; it must release it once for each time it acquired it. Only the owning
+/// thread may release it. Use it as a context manager (`with rlock:`).
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (an exception raised by a signal handler propagates, the
+/// lock not acquired). A thread blocked here is listed by `rthreading.dump()` and
+/// `rthreading.find_deadlocks()`.
 #[pyclass(module = "rthreading", name = "RLock", frozen, weakref)]
 #[derive(Default)]
 pub struct RLock {
@@ -22,6 +34,18 @@ pub struct RLock {
 }
 
 pub(crate) const KIND: &str = "rthreading.RLock";
+
+impl Diagnosed for RLock {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+
+    fn lock_state(&self) -> Option<(bool, u64)> {
+        Some((self.inner.locked(), self.inner.owner()))
+    }
+}
 
 fn not_owned() -> PyErr {
     PyRuntimeError::new_err("cannot release un-acquired lock")
@@ -44,13 +68,10 @@ impl RLock {
     #[inline(never)]
     fn acquire_slow(&self, py: Python<'_>, me: u64, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let inner = &self.inner;
-        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
-        let t0 = Instant::now();
-        let got = wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some();
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), got);
-        }
-        Ok(got)
+        let count = Count::Acquire(&self.stats);
+        let got =
+            instrumented(py, self.target(tag), timeout, count, |until| inner.acquire_until(me, until).then_some(()))?;
+        Ok(got.is_some())
     }
 
     fn target(&self, tag: usize) -> Target<'_> {
@@ -86,13 +107,9 @@ impl RLock {
             self.stats.hit();
             return Ok(());
         }
-        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
-        let t0 = Instant::now();
-        let r = wait_uninterruptibly(py, |until| inner.acquire_until_with_count(me, count, until).then_some(())).1;
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), true);
-        }
-        r
+        instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
+            inner.acquire_until_with_count(me, count, until).then_some(())
+        })
     }
 }
 
@@ -109,6 +126,18 @@ impl RLock {
         Self::create(py)
     }
 
+    /// Acquire the lock, blocking or not; return True if it was acquired.
+    ///
+    /// If the calling thread owns the lock already, its recursion level goes up by one and
+    /// True is returned at once. If another thread owns it, wait until it is unlocked (with
+    /// `blocking` true, the default), then take ownership with a recursion level of one.
+    /// With `blocking` false, never wait: return False at once if another thread owns it. A
+    /// positive `timeout` (in seconds) bounds the wait, returning False if the lock could not
+    /// be acquired in that time; -1 (the default) waits without limit. A timeout may not be
+    /// given with `blocking` false (ValueError).
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception (KeyboardInterrupt) propagates with the lock not acquired.
     #[pyo3(signature = (blocking=super::wait::Given::MISSING, timeout=super::wait::Given::MISSING), text_signature = "($self, /, blocking=True, timeout=-1)")]
     fn acquire(
         slf: &Bound<'_, Self>,
@@ -123,17 +152,27 @@ impl RLock {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, timeout)
     }
 
+    /// Acquire the lock, waiting as long as it takes (as `acquire()` does): the start of a
+    /// `with` block.
     fn __enter__(slf: &Bound<'_, Self>) -> PyResult<bool> {
         slf.get().acquire_timeout(slf.py(), slf.as_ptr() as usize, Timeout::Forever)
     }
 
+    /// Release the lock, decrementing the recursion level.
+    ///
+    /// When the level reaches zero the lock becomes unlocked, and if threads are waiting to
+    /// acquire it, exactly one of them proceeds; otherwise the calling thread keeps owning
+    /// it. Only the owning thread may call this: RuntimeError is raised if the calling thread
+    /// does not own the lock. Returns None.
     fn release(&self) -> PyResult<()> {
         self.release_checked()
     }
 
-    /// The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    /// of a tuple on every `with`.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
+    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
+    // of a tuple on every `with`.
+    /// Release the lock once (as `release()` does): the end of a `with` block. The exception
+    /// details are ignored.
+    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
     fn __exit__(
         &self,
         _t: Option<&Bound<'_, PyAny>>,
@@ -143,6 +182,7 @@ impl RLock {
         self.release_checked()
     }
 
+    /// Return True if the lock is acquired (by any thread).
     fn locked(&self) -> bool {
         self.inner.locked()
     }
@@ -155,7 +195,7 @@ impl RLock {
         self.inner.recursion_count(current_thread_ident())
     }
 
-    /// Releases every level; returns `(count, owner)` as CPython's RLock does.
+    // Releases every level; returns `(count, owner)` as CPython's RLock does.
     fn _release_save(&self) -> PyResult<(usize, u64)> {
         let me = current_thread_ident();
         if self.inner.recursion_count(me) == 0 {

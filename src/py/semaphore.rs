@@ -4,8 +4,8 @@
 //! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
-use super::wait::{wait, wait_for_timeout, Attached, Given, Timeout};
-use super::waitgraph;
+use super::wait::{wait_for_timeout, Attached, Given, Timeout};
+use super::waiting::{instrumented, Count};
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
@@ -86,6 +86,18 @@ fn exact(slf: &Bound<'_, PyAny>) -> bool {
     ty == Semaphore::type_object_raw(py) || ty == BoundedSemaphore::type_object_raw(py)
 }
 
+/// A semaphore: the drop-in for `threading.Semaphore`.
+///
+/// A semaphore manages a counter: the number of `release()` calls minus the number of
+/// `acquire()` calls, plus an initial `value` (1 by default; ValueError if negative).
+/// `acquire()` waits while the counter is zero, so that it never goes below zero. Use it as
+/// a context manager (`with sem:`) to hold one unit for the duration of a block. The counter
+/// holds up to 2**64-1 (OverflowError beyond).
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (the signal handler's exception propagates, nothing
+/// acquired). Threads waiting here are listed by `rthreading.dump()`. Like the stdlib's
+/// class, Semaphore can be subclassed and its instances take attributes.
 // An instance `__dict__` from 3.13 on (see `instance_dict`).
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref))]
@@ -125,8 +137,7 @@ impl Semaphore {
         let inner = &self.inner;
         // Listed by rthreading.dump() while it waits (a semaphore has no owner: never in a cycle).
         let target = Target { owner: None, tag, kind: "rthreading.Semaphore" };
-        let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
+        Ok(instrumented(py, target, timeout, Count::Not, |until| inner.acquire_until(until).then_some(()))?.is_some())
     }
 
     #[inline]
@@ -156,19 +167,33 @@ impl Semaphore {
         Ok(())
     }
 
-    /// Decrements the counter, waiting while it is zero; returns whether it was decremented.
+    /// Acquire the semaphore, decrementing its counter by one; return True if it was.
+    ///
+    /// If the counter is above zero, decrement it and return True at once. If it is zero,
+    /// wait (with `blocking` true, the default) until a `release()` makes it positive; when
+    /// several threads wait, `release()` wakes exactly one per unit released. With `blocking`
+    /// false, never wait: return False at once if the counter is zero. A `timeout` (in
+    /// seconds, None for no limit) bounds the wait: False is returned if the counter stayed
+    /// zero that long. A timeout may not be given with `blocking` false (ValueError).
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates with nothing acquired.
     #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
     fn acquire(slf: &Bound<'_, Self>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         slf.get().acquire_impl(slf.py(), slf.as_ptr() as usize, blocking, timeout)
     }
 
-    /// Same as `acquire()` (the stdlib's `__enter__ = acquire`).
+    /// Acquire the semaphore, as `acquire()` does: the start of a `with` block.
     #[pyo3(signature = (blocking = Given::MISSING, timeout = None), text_signature = "($self, /, blocking=True, timeout=None)")]
     fn __enter__(slf: &Bound<'_, Self>, blocking: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         slf.get().acquire_impl(slf.py(), slf.as_ptr() as usize, blocking, timeout)
     }
 
-    /// Increments the counter by `n`, waking up to `n` waiting threads.
+    /// Release the semaphore, incrementing its counter by `n` (one by default).
+    ///
+    /// If threads are waiting for the counter to become positive, up to `n` of them are
+    /// woken. `n` must be one or more (ValueError otherwise). On a BoundedSemaphore,
+    /// ValueError is raised if the counter would exceed its initial value. Returns None.
     #[pyo3(signature = (n = Given::MISSING), text_signature = "($self, /, n=1)")]
     fn release(&self, py: Python<'_>, n: Given<'_, '_>) -> PyResult<()> {
         let n = match n.0 {
@@ -182,6 +207,8 @@ impl Semaphore {
         self.release_n(py, n)
     }
 
+    /// Release the semaphore (calling `self.release()`): the end of a `with` block.
+    #[pyo3(text_signature = "($self, t, v, tb)")]
     fn __exit__(
         slf: &Bound<'_, Self>,
         _t: &Bound<'_, PyAny>,
@@ -202,6 +229,13 @@ impl Semaphore {
     }
 }
 
+/// A bounded semaphore: the drop-in for `threading.BoundedSemaphore`.
+///
+/// A Semaphore whose counter may never exceed its initial `value` (1 by default):
+/// `release()` raises ValueError if it would. Bounded semaphores usually guard a resource of
+/// limited capacity, where releasing more often than acquiring is a bug worth an error.
+///
+/// Every wait releases the interpreter; on the main thread a wait is interrupted by Ctrl-C.
 #[pyclass(module = "rthreading", name = "BoundedSemaphore", frozen, extends = Semaphore, subclass, weakref)]
 pub struct BoundedSemaphore {}
 
@@ -209,8 +243,8 @@ pub struct BoundedSemaphore {}
 impl BoundedSemaphore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Semaphore) {
-        (BoundedSemaphore {}, Semaphore { inner: CoreSemaphore::new(1, 1) })
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(Semaphore { inner: CoreSemaphore::new(1, 1) }).add_subclass(BoundedSemaphore {})
     }
 
     #[pyo3(signature = (value = Given::MISSING))]

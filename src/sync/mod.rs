@@ -2,16 +2,19 @@
 //! pyo3; waits take an optional deadline and return whether they succeeded, so the Python layer
 //! can wait in slices (for signal checks) without this layer knowing why.
 
+pub mod atomic_int;
 pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod fork;
+pub mod latch;
 pub mod lock;
 pub mod park;
 pub mod pool;
 pub mod prim;
 pub mod queue;
 pub mod rlock;
+pub mod rwlock;
 pub mod semaphore;
 pub mod spin;
 // Diagnostics (process-wide registries in statics), not part of the loom models.

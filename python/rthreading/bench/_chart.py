@@ -1,5 +1,5 @@
 """The chart (matplotlib, PNG): the ratio stdlib/rthreading per scenario as bars (log scale),
-one bar per interpreter, with the issue's targets; and throughput vs threads as curves."""
+one bar per interpreter, with the rows' targets; and throughput vs threads as curves."""
 
 from __future__ import annotations
 

@@ -13,15 +13,15 @@ import time
 
 from ._harness import progress
 
-GROUPS = ("primitives", "contended", "queue", "pool", "thread", "workloads", "memory")
+GROUPS = ("primitives", "contended", "beyond", "queue", "pool", "thread", "workloads", "memory")
 WORKER_TIMEOUT = 600  # seconds a worker process may take before it is killed (n/a)
 
 
 def all_scenarios():
     """Every scenario, in table order (imports the modules under test)."""
-    from . import contended, pool, primitives, queues, thread, workloads
+    from . import beyond, contended, pool, primitives, queues, thread, workloads
 
-    out = primitives.scenarios() + contended.scenarios() + queues.scenarios()
+    out = primitives.scenarios() + contended.scenarios() + beyond.scenarios() + queues.scenarios()
     out += pool.scenarios() + thread.scenarios() + workloads.scenarios()
     return sorted(out, key=lambda s: GROUPS.index(s.group))
 
@@ -129,7 +129,7 @@ def main(argv=None):
     if args.worker:
         return run_worker(args)
 
-    from . import _report
+    from . import _environment, _files, _format, _stats
 
     if args.load:
         results = []
@@ -138,16 +138,16 @@ def main(argv=None):
                 results.append(json.load(f))
         if not (args.markdown or args.chart or args.readme):
             for res in results:
-                print(_report.tables(res))
+                print(_format.tables(res))
         if args.markdown:
-            _report.write_markdown(results, args.markdown, args.chart)
+            _files.write_markdown(results, args.markdown, args.chart)
             progress(f"wrote {args.markdown}")
         if args.readme:
-            _report.write_readme_table(results, args.readme)
+            _files.write_readme_table(results, args.readme)
             progress(f"filled the benchmark table of {args.readme}")
-        return _report.maybe_chart(results, args.chart)
+        return _files.maybe_chart(results, args.chart)
 
-    pyperf = _report.need_pyperf()
+    pyperf = _stats.need_pyperf()
     if pyperf is None:
         return 2
     scenarios = select(all_scenarios(), args.filters)
@@ -158,34 +158,34 @@ def main(argv=None):
     if not scenarios:
         p.error(f"no scenario matches -k {' -k '.join(args.filters)}")
     repeat, target = settings(args)
-    env = _report.environment()
+    env = _environment.environment()
     from .queues import peer
 
     peer_reason = peer()[1]
     progress(
-        f"{_report.environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
+        f"{_format.environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
         f" ~{target:.2f} s per sample, " + ("each in a fresh worker process" if not args.in_process else "in-process")
     )
     if peer_reason:
         progress(f"peer left out: {peer_reason}")
 
     started = time.monotonic()
-    cpu_start = _report.cpu_snapshot()
+    cpu_start = _environment.cpu_snapshot()
     rows = []
     for i, scenario in enumerate(scenarios, 1):
         new = scenario.measure(repeat, target, args.quick) if args.in_process else run_isolated(scenario, args)
         for row in new:
-            if env["gil_enabled"]:  # the issue's targets are for the free-threaded build
+            if env["gil_enabled"]:  # the performance targets are for the free-threaded build
                 row["target"] = None
-            _report.add_stats(row)
-            progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s] {_report.progress_line(row)}")
+            _stats.add_stats(row)
+            progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s] {_format.progress_line(row)}")
         rows += new
 
     result = {
         "format": "rthreading.bench/1",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python -m rthreading.bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "environment": {**env, "loadavg_end": list(os.getloadavg()), "others_cpu": _report.others_cpu(cpu_start)},
+        "environment": {**env, "loadavg_end": list(os.getloadavg()), "others_cpu": _environment.others_cpu(cpu_start)},
         "repeat": repeat,
         "target_seconds": target,
         "quick": args.quick,
@@ -194,7 +194,7 @@ def main(argv=None):
         "seconds": round(time.monotonic() - started, 1),
         "rows": rows,
     }
-    print(_report.tables(result))
+    print(_format.tables(result))
     if args.json:
-        _report.write_json(result, args.json, pyperf)
-    return _report.maybe_chart([result], args.chart)
+        _files.write_json(result, args.json, pyperf)
+    return _files.maybe_chart([result], args.chart)

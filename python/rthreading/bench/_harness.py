@@ -297,7 +297,7 @@ class Scenario:
 
     sides: label -> factory building that side (called in the worker); a label whose factory
     is None (e.g. a peer that is not installed) is left out. target: the ratio
-    stdlib/rthreading the issue asks for, if any. unit: "ns/op" (lower is better) or
+    stdlib/rthreading set as this row's performance goal, if any. unit: "ns/op" (lower is better) or
     "items/s" (shown as throughput; still measured as time per item). length: sample length
     as a multiple of the target sample length. curve: (curve title, threads) puts the row on
     a throughput-vs-threads curve of the chart. same_code: both sides run the very same code

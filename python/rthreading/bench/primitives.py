@@ -144,7 +144,7 @@ HANDOFFS = [
     ("2 threads: Condition ping-pong, round trip", condition_pingpong),
     ("2 threads: Barrier(2).wait, per crossing", barrier_wait),
 ]
-# Issue 15: every two-thread hand-off at least 10x, the main thread driving and in 2 workers
+# The performance target: every two-thread hand-off at least 10x, the main thread driving and in 2 workers
 # (near the ~2 µs round trip of a waiter that is still spinning when its partner hands over).
 HANDOFF_TARGET = 10.0
 

@@ -201,7 +201,7 @@ TARGETS = {
     "Queue: q.put(x); q.get()": 20.0,
     mxn_name(2): 10.0,
     "SimpleQueue: q.put(x); q.get()": 1.0,
-    # Issue 15: every two-thread hand-off at least 10x, in both variants; 2P2C through
+    # The performance targets: every two-thread hand-off at least 10x, in both variants; 2P2C through
     # a SimpleQueue 1.2x the stdlib's C one; 4P4C through an unbounded Queue 10x.
     "2 producers/2 consumers, SimpleQueue, per item": 1.2,
     "4 producers/4 consumers, Queue(), per item": 10.0,
@@ -214,7 +214,7 @@ TARGETS = {
 
 CPU_NAME = "Consumer waiting on q.get(), producer sleeps 2 ms per item: CPU, % of a core"
 CPU_SLEEP = 0.002
-CPU_TARGET = 10.0  # issue 15: rthreading at most 10% of one core (the stdlib parks: ~0%)
+CPU_TARGET = 10.0  # the performance target: rthreading at most 10% of one core (the stdlib parks: ~0%)
 
 
 def consumer_cpu(mod, items):

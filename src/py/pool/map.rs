@@ -22,6 +22,13 @@ struct Items {
     started: bool,
 }
 
+/// The iterator `ThreadPoolExecutor.map()` returns: the results of the calls, in the order of
+/// the inputs.
+///
+/// Each `next()` waits for the next result (releasing the interpreter; Ctrl-C interrupts it
+/// on the main thread). If a call raised, its exception is raised when its result would have
+/// been returned, and the calls not yet started are cancelled; the same happens with
+/// TimeoutError when map's `timeout` passes.
 #[pyclass(module = "rthreading._core", name = "MapIterator", frozen)]
 pub(crate) struct MapIterator {
     items: parking_lot::Mutex<Items>,
@@ -113,7 +120,8 @@ impl MapIterator {
         }
     }
 
-    /// As a generator's `close()`: once iteration started, cancels what has not started.
+    // As a generator's `close()`: once iteration started, cancels what has not started.
+    /// Stop the iteration: once it has started, the calls not yet started are cancelled.
     fn close(&self, py: Python<'_>) {
         let started = self.items.lock_py_attached(py).started;
         if started {
