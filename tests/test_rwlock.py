@@ -13,7 +13,7 @@ import _acquire_args as shared
 import rthreading
 from _acquire_args import outcome_when_held, skip_old_blocking
 from _sigint import interrupted_state, needs_signals
-from conftest import in_thread, outcome, start, wait_until
+from helpers import in_thread, outcome, start, wait_until
 from rthreading import RWLock
 
 ACQUIRES = ["acquire_read", "acquire_write"]

@@ -86,7 +86,7 @@ fn full_error(py: Python<'_>) -> PyErr {
     exception(py, &FULL, "Full")
 }
 
-fn shutdown_error(py: Python<'_>) -> PyErr {
+pub(crate) fn shutdown_error(py: Python<'_>) -> PyErr {
     static SHUTDOWN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     exception(py, &SHUTDOWN, "ShutDown")
 }
@@ -126,7 +126,7 @@ const GET_OVERRIDDEN: u8 = 2;
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref))]
 pub struct Queue {
-    core: Core<Py<PyAny>>,
+    pub(crate) core: Core<Py<PyAny>>,
     order: Order,
     /// What `maxsize` returns (None: the default, 0).
     maxsize: parking_lot::Mutex<Option<Py<PyAny>>>,
@@ -154,7 +154,7 @@ impl Queue {
 
     /// The mutex, attached (try first, detach only to wait for it).
     #[inline]
-    fn lock(&self, py: Python<'_>) -> PyResult<Guard<'_>> {
+    pub(crate) fn lock(&self, py: Python<'_>) -> PyResult<Guard<'_>> {
         if self.order == Order::Priority && self.comparing.load(Relaxed) == current_thread_ident() {
             return Err(PyRuntimeError::new_err(
                 "PriorityQueue used from the comparison of its own items (the stdlib's would deadlock)",
@@ -208,7 +208,7 @@ impl Queue {
         }
     }
 
-    fn get_locked(&self, py: Python<'_>, g: &mut Guard<'_>) -> Result<Py<PyAny>, GetError<PyErr>> {
+    pub(crate) fn get_locked(&self, py: Python<'_>, g: &mut Guard<'_>) -> Result<Py<PyAny>, GetError<PyErr>> {
         match self.order {
             Order::Priority => self.comparing(|| self.core.get_locked(g, |a, b| a.bind(py).lt(b.bind(py)))),
             _ => self.core.get_locked(g, no_cmp),

@@ -17,7 +17,7 @@ use std::time::Instant;
 /// Simple, unbounded, reentrant FIFO queue.
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
 pub struct SimpleQueue {
-    core: Core<Py<PyAny>>,
+    pub(crate) core: Core<Py<PyAny>>,
 }
 
 impl SimpleQueue {
