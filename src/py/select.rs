@@ -152,7 +152,11 @@ pub(crate) fn select<'py>(
     let deadline = queue_wait_timeout(py, timeout)?.deadline();
     let registered = Registered::new(py, &members);
     // Listed by rthreading.dump() while it waits (under the first queue; never in a cycle).
-    let target = Target { owner: None, tag: queues.get_item(0)?.as_ptr() as usize, kind: "rthreading.queue.select" };
+    let target = Target {
+        owner: None,
+        tag: queues.get_item(0)?.as_ptr() as usize,
+        kind: "rthreading.queue.select, first queue",
+    };
     let _listed = waitgraph::enter_quietly(py, target, deadline.is_some());
     loop {
         // Registered before this look: whatever arrives after it notifies the waiter.
