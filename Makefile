@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 BENCH_GIL_ARGS ?= --repeat 5
 BENCH_OUT ?= bench-results
 
-.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil clean
+.PHONY: test lint format dev bench bench-docs ft-python cargo-test loom test-ft test-gil test-next clean
 
 test: lint cargo-test loom test-ft test-gil
 
@@ -72,6 +72,27 @@ test-gil:
 	py=$$(scripts/venv.sh .venv-gil "$(GIL_PYTHON)"); \
 	"$$py" -m pytest $(PYTEST_ARGS)
 
+# The same sources built against the newest PyO3 (pyo3-next/Cargo.toml and its own lockfile:
+# PyO3 0.30, needed for CPython 3.15/3.15t, refuses 3.13t), proven on the GIL interpreter:
+# clippy for it and, from PyO3 configuration files (no interpreter needed), for 3.14t, 3.15
+# and 3.15t, which compiles the 3.13+-only code too; then the wheel into .venv-next and the
+# whole suite. Not in `make test`: its first run downloads PyO3 0.30's crates.
+NEXT_CHECK_PYTHONS := 3.14t 3.15 3.15t
+test-next:
+	PYO3_PYTHON=$(GIL_PYTHON) cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --all-targets \
+	  --quiet -- -D warnings
+	for v in $(NEXT_CHECK_PYTHONS); do \
+	  dir=pyo3-next/target/check-$$v; mkdir -p $$dir; \
+	  flags=$$([[ $$v == *t ]] && echo Py_GIL_DISABLED || true); \
+	  printf 'implementation=CPython\nversion=%s\nshared=true\nabi3=false\nbuild_flags=%s\npointer_width=64\n' \
+	    "$${v%t}" "$$flags" > $$dir/pyo3-config.txt; \
+	  echo "clippy for CPython $$v"; \
+	  PYO3_CONFIG_FILE=$$PWD/$$dir/pyo3-config.txt CARGO_TARGET_DIR=$$dir \
+	    cargo clippy --manifest-path pyo3-next/Cargo.toml --locked --quiet -- -D warnings; \
+	done
+	py=$$(RTHREADING_MANIFEST=pyo3-next/Cargo.toml scripts/venv.sh .venv-next "$(GIL_PYTHON)"); \
+	"$$py" -m pytest $(PYTEST_ARGS)
+
 # The benchmark suite (python -m rthreading.bench), stdlib and rthreading timed interleaved in
 # the same run: on the free-threaded interpreter, then on the GIL one (3.11 here), each with
 # the bench extra (pyperf, matplotlib; ft_utils as the peer where it builds) in its venv.
@@ -96,4 +117,4 @@ bench-docs: bench
 	  --readme README.md
 
 clean:
-	rm -rf target .venv-ft .venv-gil .venv-lint .venv-dev dist python/rthreading/_core.*.so
+	rm -rf target pyo3-next/target .venv-ft .venv-gil .venv-next .venv-lint .venv-dev dist python/rthreading/_core.*.so

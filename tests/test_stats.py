@@ -40,7 +40,7 @@ def test_off_by_default_and_created_objects_tracked_while_on():
     rthreading.enable_stats()
     try:
         lock = rthreading.Lock()
-        line = _line() - 1  # the Lock() call site: the line above
+        line = _line() - 1  # the line above: the lock's call site
         rlock = rthreading.RLock()
         cond = rthreading.Condition()
         q = Queue()

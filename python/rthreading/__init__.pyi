@@ -3,7 +3,9 @@
 # else is the stdlib's own object at run time and is re-exported from typeshed's threading
 # stub here, so it has exactly the stdlib's types on every Python version.
 #
-# rthreading.queue and rthreading.futures have no stubs yet: type checkers read their sources.
+# rthreading.queue and rthreading.futures have their own stubs (queue.pyi, futures.pyi). The
+# docstrings are the run-time objects' (help(), and the API reference, which imports the
+# package); the stubs carry types only.
 
 import sys
 

@@ -34,8 +34,26 @@ def _thread_label(ident, names):
     return f"thread {name!r} ({ident})" if name is not None else f"thread {ident}"
 
 
-def _object_label(kind, obj):
-    return f"<{kind} at {id(obj):#x}>"
+def _object_label(kind, address):
+    return f"<{kind} at {address:#x}>"
+
+
+def _describe_cycle(edges, names=None):
+    """The one wording of a deadlock, ``thread A waits for <kind at 0x...> held by thread B;
+    ...``, for ``edges`` as ``(thread ident, object address, kind)``: behind ``str(Deadlock)``
+    and the message of ``DeadlockError`` (raised by src/py/waitgraph.rs)."""
+    edges = list(edges)
+    if names is None:
+        names = _thread_names()
+    n = len(edges)
+    steps = []
+    for i, (thread, address, kind) in enumerate(edges):
+        holder = edges[(i + 1) % n][0]
+        steps.append(
+            f"{_thread_label(thread, names)} waits for {_object_label(kind, address)} "
+            f"held by {_thread_label(holder, names)}"
+        )
+    return "; ".join(steps)
 
 
 class Deadlock:
@@ -77,15 +95,8 @@ class Deadlock:
         return hash((self.threads, tuple(id(lock) for lock in self.locks)))
 
     def __str__(self):
-        n = len(self.threads)
-        steps = []
-        for i in range(n):
-            holder = self.threads[(i + 1) % n]
-            steps.append(
-                f"{_thread_label(self.threads[i], self._names)} waits for "
-                f"{_object_label(self._kinds[i], self.locks[i])} held by {_thread_label(holder, self._names)}"
-            )
-        return "deadlock: " + "; ".join(steps)
+        edges = zip(self.threads, map(id, self.locks), self._kinds)
+        return "deadlock: " + _describe_cycle(edges, self._names)
 
     def __repr__(self):
         return f"<rthreading.Deadlock {self}>"
@@ -214,7 +225,7 @@ def dump(file=None, stacks=False):
         for obj, kind, ws in others:
             for thread, _owner, timed, since in ws:
                 how = "with a timeout, " if timed else ""
-                who, what = _thread_label(thread, names), _object_label(kind, obj)
+                who, what = _thread_label(thread, names), _object_label(kind, id(obj))
                 out.append(f"    {who} waits on {what} ({how}{since:.3f} s)")
                 involved.add(thread)
     for c in cycles:
@@ -316,17 +327,14 @@ def _stop_locked():
 
 
 def _after_fork_in_child():
-    # The watchdog thread does not exist in the child: start a new one with the same settings.
+    # Run in a fork child by the Rust side's fork handler (src/py/fork.rs): the watchdog thread
+    # does not exist in the child, so start a new one with the same settings.
     global _watchdog, _watchdog_lock
     _watchdog_lock = _stdlib(_threading, "Lock")()
     w, _watchdog = _watchdog, None
     if w is not None:
         _watchdog = _Watchdog(w.interval, w.file)
         _watchdog.thread.start()
-
-
-if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _watchdog_from_environment():

@@ -10,22 +10,24 @@ from rthreading._core import _setprofileallthreads, _settraceallthreads
 
 
 def setprofile_all_threads(func):
-    """Set a profile function for all threads started from the threading module
-    and all Python threads that are currently executing.
+    """Set a profile function for every thread: those running now and those started later.
 
-    The func will be passed to sys.setprofile() for each thread, before its
-    run() method is called.
+    ``func`` is passed to ``sys.setprofile()`` in each Python thread running now, and in each
+    thread the threading module starts from now on, before its ``run()`` method is called.
+    None removes the profile function. (Python 3.12's ``threading.setprofile_all_threads``,
+    provided on 3.11.)
     """
     _threading.setprofile(func)
     _setprofileallthreads(func)
 
 
 def settrace_all_threads(func):
-    """Set a trace function for all threads started from the threading module
-    and all Python threads that are currently executing.
+    """Set a trace function for every thread: those running now and those started later.
 
-    The func will be passed to sys.settrace() for each thread, before its run()
-    method is called.
+    ``func`` is passed to ``sys.settrace()`` in each Python thread running now, and in each
+    thread the threading module starts from now on, before its ``run()`` method is called.
+    None removes the trace function. (Python 3.12's ``threading.settrace_all_threads``,
+    provided on 3.11.)
     """
     _threading.settrace(func)
     _settraceallthreads(func)

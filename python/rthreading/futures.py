@@ -228,9 +228,8 @@ def _map_with_submit(executor, fn, iterables, end_time, buffersize):
 # before the interpreter joins its non-daemon threads (the stdlib's hook does the same).
 threading._register_atexit(_core._python_exit)
 
-# A fork child has none of the parent's workers: pools start new ones when given work.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_core._after_fork_in_child)
+# A fork child has none of the parent's workers: pools start new ones when given work (the
+# handler is registered by rthreading._core, see src/py/fork.rs).
 
 # Under rthreading.patch(), this import may have been the program's first of
 # concurrent.futures: its ThreadPoolExecutor becomes this one now that it exists.

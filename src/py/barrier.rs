@@ -72,9 +72,9 @@ const TIMEOUT: u8 = 4;
 /// no arguments, once they have all arrived and before any is released. `timeout` is the
 /// default for `wait()` (None: no limit). `parties` must be at least 1 (ValueError).
 ///
-/// A barrier whose wait timed out, was aborted or reset, or whose action raised, is
-/// *broken*: `wait()` raises `threading.BrokenBarrierError` (the stdlib's own class) until
-/// `reset()`. Every wait releases the interpreter; on the main thread a wait is interrupted
+/// A barrier whose wait timed out, that was aborted, or whose action raised, is *broken*:
+/// `wait()` raises `threading.BrokenBarrierError` (the stdlib's own class) until `reset()`,
+/// which also makes the threads waiting at that moment raise it. Every wait releases the interpreter; on the main thread a wait is interrupted
 /// by Ctrl-C (the signal handler's exception propagates). Like the stdlib's class, Barrier
 /// can be subclassed and its instances take attributes.
 // An instance `__dict__` from 3.13 on (see `instance_dict`).

@@ -2,11 +2,12 @@
 //! are driven directly (no Python call on the hot path); any other lock (the stdlib's, a user's)
 //! through its Python methods, exactly as the stdlib's Condition does.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::lock::Lock;
 use super::rlock::RLock;
-use super::wait::{cond_timeout, wait, Attached, Timeout};
-use super::waitgraph;
+use super::wait::{cond_timeout, Attached, Timeout};
+use super::waiting::{instrumented, Count};
 use crate::sync::condition::WaitQueue;
 use crate::sync::current_thread_ident;
 use crate::sync::waitgraph::Target;
@@ -55,6 +56,15 @@ pub struct Condition {
     // parameters can call `super().__init__(lock)` as with the stdlib's class.
     kind: OnceLock<Kind>,
     waiters: WaitQueue,
+}
+
+impl Diagnosed for Condition {
+    const KIND: &'static str = "rthreading.Condition";
+
+    // Tracked through its lock.
+    fn tracked_instead<'py>(slf: &Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        slf.getattr(intern!(slf.py(), "_lock")).map(Some)
+    }
 }
 
 impl Condition {
@@ -282,9 +292,8 @@ impl Condition {
             }
         };
         let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Condition" };
-        let registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        let outcome = wait(py, timeout, |until| this.waiters.wait(&waiter, until).then_some(()));
-        drop(registered);
+        let outcome =
+            instrumented(py, target, timeout, Count::Not, |until| this.waiters.wait(&waiter, until).then_some(()));
         let restored = this.acquire_restore(py, saved);
         // A waiter no longer queued was notified, even if its wait timed out at the same time.
         let notified = matches!(outcome, Ok(Some(()))) || !this.waiters.remove(&waiter, Attached(py));

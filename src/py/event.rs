@@ -2,8 +2,8 @@
 //! atomic load before anything else; blocking waits go through `wait` with the stdlib's
 //! `Condition.wait` timeout semantics (`cond_timeout`).
 
-use super::wait::{cond_timeout, wait, Attached, Timeout};
-use super::waitgraph;
+use super::wait::{cond_timeout, Attached, Timeout};
+use super::waiting::{instrumented, Count};
 use crate::sync::event::Event as CoreEvent;
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyDeprecationWarning;
@@ -97,8 +97,8 @@ impl Event {
         let inner = &this.inner;
         // Listed by rthreading.dump() while it waits (an event has no owner: never in a cycle).
         let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: "rthreading.Event" };
-        let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        Ok(wait(py, timeout, |until| inner.wait_until(ticket, until).then_some(()))?.is_some())
+        Ok(instrumented(py, target, timeout, Count::Not, |until| inner.wait_until(ticket, until).then_some(()))?
+            .is_some())
     }
 
     fn _at_fork_reinit(&self) {

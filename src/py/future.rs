@@ -17,13 +17,12 @@ use super::condition::Condition;
 use super::wait::{cond_timeout, wait, Attached, Timeout};
 use crate::sync::pool::future::{Cancel, Finish, Future as CoreFuture, Start, State};
 use pyo3::exceptions::{PyException, PyRuntimeError, PyTimeoutError, PyTypeError};
-use pyo3::impl_::pyclass_init::PyObjectInit;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
+use std::ptr;
 use std::sync::atomic::{
     AtomicPtr,
     Ordering::{AcqRel, Acquire},
@@ -154,13 +153,24 @@ pub(crate) fn log_exception(
 pub(crate) fn new_future(py: Python<'_>) -> PyResult<Bound<'_, FutureBase>> {
     match FUTURE_CLASS.get(py) {
         Some(cls) => {
-            let init = PyClassInitializer::from(FutureBase::new());
-            // SAFETY: `cls` was checked to be a subclass of FutureBase; `into_new_object`
-            // returns a new reference to an initialised instance of it.
-            unsafe {
-                let obj = init.into_new_object(py, cls.as_ptr().cast())?;
-                Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
-            }
+            // `cls.__new__(cls)` through the type's slot (FutureBase's `#[new]`, inherited by
+            // the subclass), without the stdlib's `__init__`. The C API rather than PyO3's
+            // `PyObjectInit`, which PyO3 0.29 made private (see pyo3-next/Cargo.toml).
+            let cls = cls.bind(py);
+            // SAFETY: `cls` is a live type object (held by FUTURE_CLASS); a type's `tp_new`
+            // takes (type, args tuple, NULL kwargs) and returns a new reference or NULL with an
+            // exception set, which `from_owned_ptr_or_err` turns into the error.
+            let obj = unsafe {
+                let tp_new = (*cls.as_type_ptr())
+                    .tp_new
+                    .ok_or_else(|| PyTypeError::new_err("the future class cannot be instantiated"))?;
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    tp_new(cls.as_type_ptr(), PyTuple::empty(py).as_ptr(), ptr::null_mut()),
+                )?
+            };
+            // Checked: a `__new__` defined by the Python subclass could return anything.
+            Ok(obj.cast_into::<FutureBase>()?)
         }
         None => Bound::new(py, FutureBase::new()),
     }

@@ -29,6 +29,7 @@ unsafe extern "C" fn traverse_with_dict<const I: usize>(
     if !wrapped.is_null() {
         // SAFETY: `install` stored a `traverseproc` here before installing this function.
         let f: ffi::traverseproc = unsafe { std::mem::transmute::<*mut c_void, ffi::traverseproc>(wrapped) };
+        // SAFETY: the collector's own arguments, passed on to the class's original traverse.
         let r = unsafe { f(obj, visit, arg) };
         if r != 0 {
             return r;

@@ -10,7 +10,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// A count that threads wait to see reach zero: `count_down()` decrements it (a no-op at zero),
-/// `wait()` blocks until it is zero. A latch is used once: it does not reset.
+/// `wait()` blocks until it is zero. A latch is used once: it does not reset. `count` must not
+/// be negative (ValueError).
+///
+/// Every wait releases the interpreter, so other threads keep running; on the main thread a
+/// wait is interrupted by Ctrl-C (the signal handler's exception propagates).
 #[pyclass(module = "rthreading", name = "CountDownLatch", frozen, weakref)]
 pub struct CountDownLatch {
     inner: Core,
@@ -32,6 +36,9 @@ impl CountDownLatch {
 
     /// Blocks until the count is zero or the timeout (seconds, None: no limit) passes; returns
     /// whether the count is zero.
+    ///
+    /// The wait releases the interpreter. On the main thread, Ctrl-C interrupts it: the
+    /// signal handler's exception propagates.
     #[pyo3(signature = (timeout = None))]
     fn wait(slf: &Bound<'_, Self>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let (this, py) = (slf.get(), slf.py());

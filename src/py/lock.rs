@@ -1,8 +1,10 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
-use super::{stats, waitgraph};
+use super::stats;
+use super::wait::{lock_timeout, Timeout};
+use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use crate::sync::current_thread_ident;
 use crate::sync::lock::Lock as CoreLock;
 use crate::sync::stats::Slot;
@@ -10,7 +12,6 @@ use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use std::time::Instant;
 
 /// A primitive lock: the drop-in for `threading.Lock`.
 ///
@@ -34,6 +35,18 @@ pub struct Lock {
 
 pub(crate) const KIND: &str = "rthreading.Lock";
 
+impl Diagnosed for Lock {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+
+    fn lock_state(&self) -> Option<(bool, u64)> {
+        Some((self.inner.locked(), self.inner.owner()))
+    }
+}
+
 impl Lock {
     /// Acquire: one try attached, then a wait detached, interruptible on the main thread.
     /// `tag` is this lock's Python object (for the wait-for graph).
@@ -53,13 +66,11 @@ impl Lock {
     fn acquire_slow(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let me = current_thread_ident();
         let inner = &self.inner;
-        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
-        let t0 = Instant::now();
-        let got = wait(py, timeout, |until| inner.acquire_until_as(me, until).then_some(()))?.is_some();
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), got);
-        }
-        Ok(got)
+        let count = Count::Acquire(&self.stats);
+        let got = instrumented(py, self.target(tag), timeout, count, |until| {
+            inner.acquire_until_as(me, until).then_some(())
+        })?;
+        Ok(got.is_some())
     }
 
     /// Re-acquires after a Condition's wait: as long as it takes, not interruptible.
@@ -70,13 +81,9 @@ impl Lock {
         }
         let me = current_thread_ident();
         let inner = &self.inner;
-        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
-        let t0 = Instant::now();
-        let r = wait_uninterruptibly(py, |until| inner.acquire_until_as(me, until).then_some(())).1;
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), true);
-        }
-        r
+        instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
+            inner.acquire_until_as(me, until).then_some(())
+        })
     }
 
     fn target(&self, tag: usize) -> Target<'_> {

@@ -7,8 +7,10 @@ use pyo3::prelude::*;
 mod atomic_int;
 mod barrier;
 mod condition;
+mod diagnosed;
 mod event;
 mod fastcall;
+mod fork;
 pub(crate) mod future;
 #[cfg(Py_3_13)]
 mod instance_dict;
@@ -26,6 +28,7 @@ mod thread;
 mod trace;
 pub(crate) mod wait;
 mod waitgraph;
+mod waiting;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     refuse_subinterpreters()?;
@@ -73,7 +76,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::ThreadPoolBase>()?;
     m.add_class::<pool::WorkerTicket>()?;
     m.add_function(wrap_pyfunction!(pool::_python_exit, m)?)?;
-    m.add_function(wrap_pyfunction!(pool::_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(fork::_after_fork_in_child, m)?)?;
     m.add("DeadlockError", m.py().get_type::<waitgraph::DeadlockError>())?;
     m.add_function(wrap_pyfunction!(waitgraph::_waits, m)?)?;
     m.add_function(wrap_pyfunction!(waitgraph::_cycles, m)?)?;
@@ -83,10 +86,18 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::_track, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_reset_stats, m)?)?;
-    waitgraph::install_fork_handler();
-    crate::sync::fork::install_fork_handler();
-    Ok(())
+    diagnosed::register(DIAGNOSED);
+    fork::install(m)
 }
+
+/// The classes the diagnostics (`stats`, `waitgraph`) reach through `diagnosed`.
+static DIAGNOSED: &[&dyn diagnosed::Class] = &[
+    &diagnosed::ClassOf::<lock::Lock>::NEW,
+    &diagnosed::ClassOf::<rlock::RLock>::NEW,
+    &diagnosed::ClassOf::<queue::Queue>::NEW,
+    &diagnosed::ClassOf::<condition::Condition>::NEW,
+    &diagnosed::ClassOf::<rwlock::RWLock>::NEW,
+];
 
 /// The classes, their fast entries and the state in `wait`, `stats`, `waitgraph` and the pools
 /// are the process's, made for the main interpreter; a subinterpreter that set them up again

@@ -7,8 +7,8 @@
 //! makes the worker threads (`_new_worker_thread`), which hold only the shared state, never the pool:
 //! a pool that is no longer referenced lets its workers finish the queue and leave, as the
 //! stdlib's does. `_python_exit` (registered with `threading._register_atexit`) does the same
-//! for every pool when the interpreter exits, and `_after_fork_in_child` forgets the workers
-//! that do not exist in a fork child, so that the next submit starts new ones.
+//! for every pool when the interpreter exits, and `forget_workers_after_fork` (run by `fork`)
+//! forgets the workers that do not exist in a fork child, so that the next submit starts new ones.
 
 mod map;
 mod worker;
@@ -332,9 +332,8 @@ pub(crate) fn _python_exit(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// `os.register_at_fork(after_in_child=...)`: the workers do not exist in the child.
-#[pyfunction]
-pub(crate) fn _after_fork_in_child(py: Python<'_>) {
+/// In a fork child (see `fork`): the workers do not exist there.
+pub(crate) fn forget_workers_after_fork() {
     // SAFETY (force_unlock): in a fork child only the forking thread exists; a lock held by
     // another thread at the fork can never be released.
     if POOLS.is_locked() {
@@ -351,5 +350,4 @@ pub(crate) fn _after_fork_in_child(py: Python<'_>) {
         let dead = std::mem::take(&mut *shared.threads.lock());
         drop(dead);
     }
-    let _ = py;
 }

@@ -1,9 +1,11 @@
 //! `rthreading.RLock`: the wrapper over `sync::rlock::RLock`, with the private hooks
 //! (`_is_owned`, `_release_save`, `_acquire_restore`) that the stdlib's Condition uses.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
-use super::wait::{lock_timeout, wait, wait_uninterruptibly, Timeout};
-use super::{stats, waitgraph};
+use super::stats;
+use super::wait::{lock_timeout, Timeout};
+use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use crate::sync::current_thread_ident;
 use crate::sync::rlock::RLock as CoreRLock;
 use crate::sync::stats::Slot;
@@ -33,6 +35,18 @@ pub struct RLock {
 
 pub(crate) const KIND: &str = "rthreading.RLock";
 
+impl Diagnosed for RLock {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+
+    fn lock_state(&self) -> Option<(bool, u64)> {
+        Some((self.inner.locked(), self.inner.owner()))
+    }
+}
+
 fn not_owned() -> PyErr {
     PyRuntimeError::new_err("cannot release un-acquired lock")
 }
@@ -54,13 +68,10 @@ impl RLock {
     #[inline(never)]
     fn acquire_slow(&self, py: Python<'_>, me: u64, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let inner = &self.inner;
-        let _registered = waitgraph::enter(py, self.target(tag), timeout)?;
-        let t0 = Instant::now();
-        let got = wait(py, timeout, |until| inner.acquire_until(me, until).then_some(()))?.is_some();
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), got);
-        }
-        Ok(got)
+        let count = Count::Acquire(&self.stats);
+        let got =
+            instrumented(py, self.target(tag), timeout, count, |until| inner.acquire_until(me, until).then_some(()))?;
+        Ok(got.is_some())
     }
 
     fn target(&self, tag: usize) -> Target<'_> {
@@ -96,13 +107,9 @@ impl RLock {
             self.stats.hit();
             return Ok(());
         }
-        let _registered = waitgraph::enter_quietly(py, self.target(tag), false);
-        let t0 = Instant::now();
-        let r = wait_uninterruptibly(py, |until| inner.acquire_until_with_count(me, count, until).then_some(())).1;
-        if let Some(c) = self.stats.get() {
-            c.waited(t0.elapsed(), true);
-        }
-        r
+        instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
+            inner.acquire_until_with_count(me, count, until).then_some(())
+        })
     }
 }
 

@@ -84,6 +84,19 @@ pub struct RWLock {
     write_guard: OnceLock<Py<WriteGuard>>,
 }
 
+impl super::diagnosed::Diagnosed for RWLock {
+    const KIND: &'static str = KIND;
+
+    fn counters(&self) -> Option<&Slot> {
+        Some(&self.stats)
+    }
+
+    // The write lock's state: a writer is the owner the deadlock reports name.
+    fn lock_state(&self) -> Option<(bool, u64)> {
+        Some((self.inner.write_locked(), self.inner.owner()))
+    }
+}
+
 /// A strong reference that the garbage collector can clear through `&self` (a frozen class has
 /// no `&mut self`): a guard's to its RWLock. Null only once cleared, when the guard is
 /// unreachable (nothing can call it any more).

@@ -4,8 +4,8 @@
 //! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
-use super::wait::{wait, wait_for_timeout, Attached, Given, Timeout};
-use super::waitgraph;
+use super::wait::{wait_for_timeout, Attached, Given, Timeout};
+use super::waiting::{instrumented, Count};
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
@@ -137,8 +137,7 @@ impl Semaphore {
         let inner = &self.inner;
         // Listed by rthreading.dump() while it waits (a semaphore has no owner: never in a cycle).
         let target = Target { owner: None, tag, kind: "rthreading.Semaphore" };
-        let _registered = waitgraph::enter_quietly(py, target, !matches!(timeout, Timeout::Forever));
-        Ok(wait(py, timeout, |until| inner.acquire_until(until).then_some(()))?.is_some())
+        Ok(instrumented(py, target, timeout, Count::Not, |until| inner.acquire_until(until).then_some(()))?.is_some())
     }
 
     #[inline]
@@ -244,8 +243,8 @@ pub struct BoundedSemaphore {}
 impl BoundedSemaphore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> (Self, Semaphore) {
-        (BoundedSemaphore {}, Semaphore { inner: CoreSemaphore::new(1, 1) })
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(Semaphore { inner: CoreSemaphore::new(1, 1) }).add_subclass(BoundedSemaphore {})
     }
 
     #[pyo3(signature = (value = Given::MISSING))]

@@ -6,15 +6,20 @@
 use super::fastcall::{fast_method, install};
 use super::queue::{empty_error, generic_alias, lock_attached};
 use super::wait::{simple_queue_timeout, wait, Given, Timeout};
+use super::waiting::retry_until_deadline;
 use crate::sync::queue::simple::SimpleQueue as Core;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
-use std::time::Instant;
+use std::ops::ControlFlow::{Break, Continue};
 
-/// Simple, unbounded, reentrant FIFO queue.
+/// An unbounded first-in, first-out queue, simpler than Queue.
+///
+/// It has no size limit, no task tracking (task_done(), join()) and no shutdown(), and it is
+/// reentrant: put() may be called from a signal handler or a finalizer that interrupts a get()
+/// in the same thread.
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
 pub struct SimpleQueue {
     pub(crate) core: Core<Py<PyAny>>,
@@ -40,28 +45,20 @@ impl SimpleQueue {
     }
 
     fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {
-        let deadline = timeout.deadline();
-        loop {
-            let got = self.core.get_locked(&mut lock_attached(self.core.state(), py));
-            if let Some(item) = got {
-                return Ok(item);
-            }
-            let remaining = match (timeout, deadline) {
-                (Timeout::NonBlocking, _) => return Err(empty_error(py)),
-                (_, None) => Timeout::Forever,
-                (_, Some(d)) => Timeout::After(d.saturating_duration_since(Instant::now())),
-            };
-            let core = &self.core;
-            if wait(py, remaining, |until| core.wait_not_empty(until).then_some(()))?.is_none() {
-                return Err(empty_error(py));
-            }
-        }
+        let core = &self.core;
+        let try_get = |()| {
+            let got = core.get_locked(&mut lock_attached(core.state(), py));
+            Ok(got.map_or(Continue(()), Break))
+        };
+        // No upper limit on the timeout, as the C `_queue.SimpleQueue`.
+        let item = |left| Ok(wait(py, left, |until| core.wait_not_empty(until).then_some(()))?.is_some());
+        retry_until_deadline(timeout, (), try_get, Ok, item)?.map_err(|()| empty_error(py))
     }
 }
 
 #[pymethods]
 impl SimpleQueue {
-    /// `SimpleQueue()` takes no arguments, unless a subclass's `__init__` wants some.
+    // `SimpleQueue()` takes no arguments, unless a subclass's `__init__` wants some.
     #[new]
     #[classmethod]
     #[pyo3(signature = (*args, **kwargs))]
@@ -81,7 +78,8 @@ impl SimpleQueue {
         Ok(SimpleQueue { core: Core::new() })
     }
 
-    /// Put the item on the queue; `block` and `timeout` are accepted and ignored (never blocks).
+    /// Put item into the queue. It never blocks (the queue has no bound): block and timeout
+    /// are accepted for compatibility with Queue.put() and ignored.
     #[pyo3(signature = (item, block=Given::MISSING, timeout=None), text_signature = "($self, /, item, block=True, timeout=None)")]
     fn put(
         &self,
@@ -98,29 +96,37 @@ impl SimpleQueue {
         Ok(())
     }
 
-    /// Put an item into the queue without blocking (the same as put(item)).
+    /// Put item into the queue; the same as put(item), which never blocks either.
     fn put_nowait(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
         self.put_item(py, item);
     }
 
-    /// Remove and return an item from the queue (the arguments as for Queue.get).
+    /// Remove and return an item from the queue.
+    ///
+    /// With block true and timeout None (the defaults), wait as long as it takes for an item.
+    /// With a non-negative timeout, wait at most that many seconds, then raise Empty if no item
+    /// came. With block false, return an item only if one is there right now, else raise Empty
+    /// (timeout is then ignored).
     #[pyo3(signature = (block=Given::MISSING, timeout=None), text_signature = "($self, /, block=True, timeout=None)")]
     fn get(&self, py: Python<'_>, block: Given<'_, '_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let timeout = simple_queue_timeout(block.get(), timeout)?;
         self.get_item(py, timeout)
     }
 
-    /// Remove and return an item from the queue without blocking (Empty if none).
+    /// Remove and return an item if one is available right now; otherwise raise Empty. The same
+    /// as get(block=False).
     fn get_nowait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.get_item(py, Timeout::NonBlocking)
     }
 
-    /// Return True if the queue is empty, False otherwise (not reliable!).
+    /// Return True if the queue is empty right now, False otherwise. Another thread may change
+    /// that at once: a later get() may still block.
     fn empty(&self, py: Python<'_>) -> bool {
         lock_attached(self.core.state(), py).is_empty()
     }
 
-    /// Return the approximate size of the queue (not reliable!).
+    /// Return the number of items in the queue, approximately: by the time the caller looks,
+    /// another thread may have put or got one.
     fn qsize(&self, py: Python<'_>) -> usize {
         lock_attached(self.core.state(), py).len()
     }

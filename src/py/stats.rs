@@ -4,8 +4,7 @@
 //! global switch is on (with the creating call site), or by `rthreading.track(obj)`. The
 //! registry holds a weak reference to each tracked object and its counters, which outlive it.
 
-use super::lock::Lock;
-use super::rlock::RLock;
+use super::diagnosed;
 use super::wait::Attached;
 use crate::sync::stats::{self as core, Counters, Slot};
 use crate::sync::Locker;
@@ -59,21 +58,11 @@ pub(crate) fn _set_stats_enabled(on: bool) -> bool {
 /// Tracks one Lock, RLock or Queue (a Condition: its lock) from now on.
 #[pyfunction]
 pub(crate) fn _track(obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    if let Ok(l) = obj.cast::<Lock>() {
-        return register(obj, &l.get().stats, super::lock::KIND, None);
+    if let Some((slot, kind)) = diagnosed::counters(obj) {
+        return register(obj, slot, kind, None);
     }
-    if let Ok(l) = obj.cast::<RLock>() {
-        return register(obj, &l.get().stats, super::rlock::KIND, None);
-    }
-    if let Ok(l) = obj.cast::<super::rwlock::RWLock>() {
-        return register(obj, &l.get().stats, super::rwlock::KIND, None);
-    }
-    if let Ok(q) = obj.cast::<super::queue::Queue>() {
-        return register(obj, &q.get().stats, super::queue::KIND, None);
-    }
-    if let Ok(c) = obj.cast::<super::condition::Condition>() {
-        let lock = c.getattr(pyo3::intern!(obj.py(), "_lock"))?;
-        if lock.cast::<Lock>().is_ok() || lock.cast::<RLock>().is_ok() {
+    if let Some(lock) = diagnosed::tracked_instead(obj)? {
+        if diagnosed::lock_state(&lock).is_some() {
             return _track(&lock);
         }
     }

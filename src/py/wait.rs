@@ -342,19 +342,14 @@ pub fn simple_queue_timeout(block: Option<&Bound<'_, PyAny>>, timeout: Option<&B
 /// every wait.)
 static MAIN_THREAD: AtomicU64 = AtomicU64::new(0);
 
-extern "C" fn main_thread_after_fork() {
+/// In a fork child (see `fork`): the forking thread is the main one now.
+pub(crate) fn main_thread_after_fork() {
     MAIN_THREAD.store(crate::sync::current_thread_ident(), Relaxed);
 }
 
 fn init_main_thread(py: Python<'_>) -> PyResult<()> {
     let ident: u64 = py.import("threading")?.call_method0("main_thread")?.getattr("ident")?.extract()?;
     MAIN_THREAD.store(ident, Relaxed);
-    // Once per process, though the module may be executed again (re-imported).
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
-    ONCE.call_once(|| unsafe {
-        libc::pthread_atfork(None, None, Some(main_thread_after_fork));
-    });
     Ok(())
 }
 

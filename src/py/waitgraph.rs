@@ -34,41 +34,23 @@ pub(crate) fn enter_quietly<'a, 'py>(py: Python<'py>, target: Target<'a>, timed:
     }
 }
 
-/// `thread 'name' (ident)`, the way reports name a thread (the name as Python's repr).
-fn thread_label(py: Python<'_>, ident: u64) -> String {
-    let name = (|| -> PyResult<Option<String>> {
-        for t in py.import("threading")?.call_method0("enumerate")?.try_iter()? {
-            let t = t?;
-            if t.getattr("ident")?.extract::<Option<u64>>()? == Some(ident) {
-                return Ok(Some(t.getattr("name")?.repr()?.to_string()));
-            }
-        }
-        Ok(None)
-    })()
-    .ok()
-    .flatten();
-    match name {
-        Some(n) => format!("thread {n} ({ident})"),
-        None => format!("thread {ident}"),
-    }
-}
-
+/// `DeadlockError` for a refused wait. The cycle is worded where every deadlock report is
+/// (`rthreading._diag._describe_cycle`, also behind `str(Deadlock)`).
 fn deadlock_error(py: Python<'_>, cycle: &[Edge]) -> PyErr {
-    let n = cycle.len();
-    let steps: Vec<String> = (0..n)
-        .map(|i| {
-            let e = &cycle[i];
-            let holder = cycle[(i + 1) % n].thread;
-            format!(
-                "{} waits for <{} at {:#x}> held by {}",
-                thread_label(py, e.thread),
-                e.kind,
-                e.tag,
-                thread_label(py, holder)
-            )
-        })
-        .collect();
-    DeadlockError::new_err(format!("acquiring would deadlock: {}", steps.join("; ")))
+    let edges: Vec<(u64, usize, &str)> = cycle.iter().map(|e| (e.thread, e.tag, e.kind)).collect();
+    let described = (|| -> PyResult<String> {
+        py.import(pyo3::intern!(py, "rthreading._diag"))?
+            .call_method1(pyo3::intern!(py, "_describe_cycle"), (edges,))?
+            .extract()
+    })();
+    match described {
+        Ok(text) => DeadlockError::new_err(format!("acquiring would deadlock: {text}")),
+        Err(cause) => {
+            let err = DeadlockError::new_err("acquiring would deadlock");
+            err.set_cause(py, Some(cause));
+            err
+        }
+    }
 }
 
 /// Every registered wait as `(thread, object, kind, owner or None, timed, seconds waited)`.
@@ -121,36 +103,8 @@ pub(crate) fn _set_strict_deadlocks(on: bool) -> bool {
     was
 }
 
-extern "C" fn after_fork_in_child() {
-    waitgraph::reinit();
-}
-
-/// After fork, in the child, the other threads' waits are gone with them (and the objects they
-/// point to may be freed): forget them.
-pub(crate) fn install_fork_handler() {
-    // Once per process, though the module may be executed again (re-imported).
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: registers a handler that touches only the registry (see `waitgraph::reinit`).
-    ONCE.call_once(|| unsafe {
-        libc::pthread_atfork(None, None, Some(after_fork_in_child));
-    });
-}
-
-/// `(locked, owner ident or 0)` of an rthreading Lock or RLock, or of an RWLock's write lock;
-/// None for anything else.
+/// `(locked, owner ident or 0)` of an rthreading Lock or RLock; None for anything else.
 #[pyfunction]
 pub(crate) fn _lock_owner(obj: &Bound<'_, PyAny>) -> Option<(bool, u64)> {
-    if let Ok(l) = obj.cast::<super::lock::Lock>() {
-        let inner = &l.get().inner;
-        return Some((inner.locked(), inner.owner()));
-    }
-    if let Ok(l) = obj.cast::<super::rlock::RLock>() {
-        let inner = &l.get().inner;
-        return Some((inner.locked(), inner.owner()));
-    }
-    if let Ok(l) = obj.cast::<super::rwlock::RWLock>() {
-        let inner = &l.get().inner;
-        return Some((inner.write_locked(), inner.owner()));
-    }
-    None
+    super::diagnosed::lock_state(obj)
 }

@@ -38,15 +38,13 @@ pub fn parked_on<R>(_keys: [usize; 2], wait: impl FnOnce() -> R) -> R {
     wait()
 }
 
-/// Registers the child handler that forgets the parked threads (once per process; later calls
-/// do nothing).
+/// In a fork child, inside `fork()` (only the forking thread exists): wakes whatever is parked
+/// on an address a slot records, so that parking_lot forgets the ghosts, and clears the slots.
+/// Lock-free walk, no allocation: safe in a `pthread_atfork` child handler (which is where the
+/// Python layer's `py::fork` calls it).
 #[cfg(not(loom))]
-pub fn install_fork_handler() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: registers a handler that walks the slots and calls parking_lot's unpark_all.
-        unsafe { libc::pthread_atfork(None, None, Some(imp::after_fork_in_child)) };
-    });
+pub fn forget_parked_threads() {
+    imp::after_fork_in_child();
 }
 
 #[cfg(not(loom))]
@@ -109,7 +107,7 @@ mod imp {
 
     /// In the fork child (only the forking thread exists): wake whatever is parked on an
     /// address a slot records, and clear the slots. Lock-free walk, no allocation.
-    pub(super) extern "C" fn after_fork_in_child() {
+    pub(super) fn after_fork_in_child() {
         let mut p = SLOTS.load(Acquire);
         // SAFETY: as in `claim`.
         while let Some(slot) = unsafe { p.as_ref() } {
