@@ -441,3 +441,25 @@ def test_guards_are_reused_and_collected():
     del guard
     gc.collect()
     assert ref() is None, "the lock-guard cycle is collected"
+
+
+@pytest.mark.thread_unsafe(reason="held_locks() and dump() scan every object: one at a time")
+def test_dump_and_held_locks_show_rwlocks():
+    import io
+
+    rw = RWLock()
+    rw.acquire_write()
+    try:
+        assert rw in rthreading.held_locks()
+        t = start(lambda: rw.acquire_read(timeout=30) and rw.release_read())
+        wait_until(lambda: _waiting(rw))
+        buf = io.StringIO()
+        rthreading.dump(buf)
+        text = buf.getvalue()
+        assert "write-locked rthreading.RWLock" in text
+        assert f"held by thread '{threading.current_thread().name}'" in text
+        assert "waited for by" in text
+    finally:
+        rw.release_write()
+    t.join(30)
+    assert rw not in rthreading.held_locks()

@@ -51,6 +51,7 @@ __all__ = [
     "_stats",
     "_track",
     "_waits",
+    "select",
 ]
 
 @final
@@ -157,6 +158,8 @@ class _RWLockWriteGuard:
     def __exit__(
         self, _t: type[BaseException] | None = None, _v: BaseException | None = None, _tb: TracebackType | None = None
     ) -> None: ...
+
+def select(*queues: Any, timeout: Any = None) -> tuple[Any, Any]: ...
 
 # The thread pool's building blocks, used only by rthreading.futures (see futures.pyi).
 class Future: ...

@@ -136,13 +136,14 @@ def disable_strict_deadlocks():
 
 
 def _is_lock(obj):
-    return type(obj) is _core.Lock or type(obj) is _core.RLock
+    return type(obj) is _core.Lock or type(obj) is _core.RLock or type(obj) is _core.RWLock
 
 
 def _live_locks():
-    """The rthreading Locks and RLocks reachable from objects the garbage collector knows
-    (module globals, instances, containers, Conditions) and from the calling thread's frames."""
-    types = (_core.Lock, _core.RLock)
+    """The rthreading Locks, RLocks and RWLocks reachable from objects the garbage collector
+    knows (module globals, instances, containers, Conditions) and from the calling thread's
+    frames."""
+    types = (_core.Lock, _core.RLock, _core.RWLock)
     objects = _gc.get_objects()
     try:
         found = {id(r): r for r in _gc.get_referents(*objects) if type(r) in types}
@@ -158,7 +159,8 @@ def _live_locks():
 
 
 def held_locks():
-    """Return the rthreading Locks and RLocks the calling thread holds, as a list.
+    """Return the rthreading Locks and RLocks the calling thread holds, as a list (and the
+    RWLocks it holds for writing).
 
     A lock counts if the calling thread acquired it and has not released it, and it is
     reachable from Python objects or from the caller's frames. A debugging aid: it scans the

@@ -21,8 +21,11 @@ from rthreading._core import (
     PriorityQueue,
     Queue,
     SimpleQueue,
+    select,  # noqa: F401 - re-exported: rthreading.queue.select
 )
 
+# Beyond the stdlib: `select(*queues, timeout=None) -> (queue, item)` (not in __all__, which is
+# the stdlib module's).
 __all__ = ["Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
 
 Empty = _queue.Empty

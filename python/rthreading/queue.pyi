@@ -1,6 +1,8 @@
 # rthreading.queue is a drop-in for the stdlib's queue module: typed as the stdlib's classes,
 # so code annotated with queue.Queue accepts rthreading's and the other way round.
 import sys
+from typing import SupportsFloat, TypeVar
+
 from queue import Empty as Empty
 from queue import Full as Full
 from queue import LifoQueue as LifoQueue
@@ -14,3 +16,10 @@ else:
     class ShutDown(Exception): ...
 
 __all__ = ["Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
+
+_T = TypeVar("_T")
+
+# Beyond the stdlib (not in __all__): one item from whichever queue has one first.
+def select(
+    *queues: Queue[_T] | SimpleQueue[_T], timeout: SupportsFloat | None = None
+) -> tuple[Queue[_T] | SimpleQueue[_T], _T]: ...

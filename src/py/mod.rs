@@ -20,6 +20,7 @@ mod pool;
 mod queue;
 mod rlock;
 mod rwlock;
+mod select;
 mod semaphore;
 mod simple_queue;
 mod stats;
@@ -66,6 +67,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rwlock::install_fast_paths(m.py())?;
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
+    m.add_function(wrap_pyfunction!(select::select, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_settraceallthreads, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_setprofileallthreads, m)?)?;

@@ -449,7 +449,39 @@ fast_method!(WriteExitFast, WriteGuard, c"__exit__", 3, |g, py| {
     })
 });
 
+fast_method!(AcquireReadFast, RWLock, c"acquire_read", 0, |l, py| {
+    (reads_held(l.id) == 0 && l.inner.owner() != current_thread_ident() && l.inner.try_read()).then(|| {
+        l.stats.hit();
+        add_read(l.id);
+        py_true(py)
+    })
+});
+fast_method!(ReleaseReadFast, RWLock, c"release_read", 0, |l, py| {
+    remove_read(l.id).then(|| {
+        l.inner.release_read(Attached(py));
+        py.None()
+    })
+});
+fast_method!(AcquireWriteFast, RWLock, c"acquire_write", 0, |l, py| {
+    let me = current_thread_ident();
+    (l.inner.owner() != me && reads_held(l.id) == 0 && l.inner.try_write(me)).then(|| {
+        l.stats.hit();
+        py_true(py)
+    })
+});
+fast_method!(ReleaseWriteFast, RWLock, c"release_write", 0, |l, py| {
+    (l.inner.owner() == current_thread_ident()).then(|| {
+        l.inner.release_write(Attached(py));
+        py.None()
+    })
+});
+
 pub(crate) fn install_fast_paths(py: Python<'_>) -> PyResult<()> {
+    let rw = py.get_type::<RWLock>();
+    install::<AcquireReadFast>(&rw)?;
+    install::<ReleaseReadFast>(&rw)?;
+    install::<AcquireWriteFast>(&rw)?;
+    install::<ReleaseWriteFast>(&rw)?;
     let read: Bound<'_, PyType> = py.get_type::<ReadGuard>();
     install::<ReadEnterFast>(&read)?;
     install::<ReadExitFast>(&read)?;

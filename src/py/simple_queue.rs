@@ -22,7 +22,7 @@ use std::ops::ControlFlow::{Break, Continue};
 /// in the same thread.
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
 pub struct SimpleQueue {
-    core: Core<Py<PyAny>>,
+    pub(crate) core: Core<Py<PyAny>>,
 }
 
 impl SimpleQueue {

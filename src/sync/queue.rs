@@ -18,11 +18,13 @@
 
 pub mod chunked;
 pub mod heap;
+pub mod select;
 pub mod simple;
 
 use super::prim::{Condvar, Instant, Mutex};
 use super::spin::AdaptiveSpin;
 use chunked::Chunked;
+use select::Selectors;
 
 /// Which item a get takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +98,8 @@ pub struct State<T> {
     getters: usize,
     putters: usize,
     joiners: usize,
+    /// The threads selecting over this queue among others (see `select`).
+    pub selectors: Selectors,
 }
 
 impl<T> State<T> {
@@ -183,6 +187,7 @@ impl<T> Queue<T> {
                 getters: 0,
                 putters: 0,
                 joiners: 0,
+                selectors: Selectors::new(),
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
@@ -224,6 +229,7 @@ impl<T> Queue<T> {
         if s.getters > 0 {
             self.not_empty.notify_one();
         }
+        s.selectors.notify();
         Ok(())
     }
 
@@ -304,6 +310,7 @@ impl<T> Queue<T> {
         };
         self.not_empty.notify_all();
         self.not_full.notify_all();
+        s.selectors.notify();
         drained
     }
 
@@ -315,6 +322,7 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
+        s.selectors.notify();
         items
     }
 
@@ -328,6 +336,7 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
+        s.selectors.notify();
         held
     }
 

@@ -72,6 +72,23 @@ TIMEIT = [
         ("rw = mod.RWLock(); acq = rw.acquire_read; rel = rw.release_read", "acq(); rel()"),
         None,
     ),
+    # What a stdlib program does to take from whichever of two queues has an item: try each
+    # with get_nowait(). rthreading: select(), which could also wait for the first put.
+    (
+        "queue.select(a, b), item in b, vs get_nowait() on each",
+        (
+            "import queue\na, b = queue.Queue(), queue.Queue()\n"
+            "def take():\n"
+            "    for q in (a, b):\n"
+            "        try:\n"
+            "            return q, q.get_nowait()\n"
+            "        except queue.Empty:\n"
+            "            pass",
+            "b.put(1); take()",
+        ),
+        ("from rthreading.queue import Queue, select\na, b = Queue(), Queue()", "b.put(1); select(a, b)"),
+        None,
+    ),
     (
         "CountDownLatch(1): make, count_down(), wait() vs a Condition latch",
         ("from rthreading.bench.beyond import CondLatch", "l = CondLatch(1); l.count_down(); l.wait()"),
@@ -112,11 +129,12 @@ def counters(k):
 
 
 DATA = {i: i * i for i in range(64)}
+VALUES = list(range(256))
 
 
 def readers(k):
-    """k threads each looking 8 keys up in a shared dict per critical section: under a Lock
-    (stdlib) or a read lock."""
+    """k threads each reading shared data per critical section (8 dict lookups and a sum over
+    256 items, ~1-2 us): under a Lock (stdlib) or a read lock, which lets them overlap."""
 
     def make(mod):
         def loop_for(i):
@@ -129,6 +147,7 @@ def readers(k):
                         with lock:
                             for m in range(8):
                                 d[(j + m) & 63]
+                            sum(VALUES)
 
             else:
                 rw = shared.setdefault("rw", mod.RWLock())
@@ -139,6 +158,7 @@ def readers(k):
                         with read:
                             for m in range(8):
                                 d[(j + m) & 63]
+                            sum(VALUES)
 
             return loop
 
@@ -172,7 +192,7 @@ def scenarios():
     ]
     out += [
         Scenario(
-            f"RWLock: {k} readers, 8 dict lookups per read (stdlib: under a Lock)",
+            f"RWLock: {k} readers, 8 dict lookups + sum of 256 per read (stdlib: under a Lock)",
             GROUP,
             {label: (lambda mod=mod, k=k: ThreadedSide(mod, readers(k))) for label, mod in MODULES.items()},
             unit="items/s",

@@ -27,7 +27,7 @@ mod fast;
 mod mutex;
 mod variants;
 
-pub(crate) use errors::empty_error;
+pub(crate) use errors::{empty_error, shutdown_error};
 pub(crate) use fast::install_fast_paths;
 pub(crate) use mutex::lock_attached;
 pub(crate) use variants::{LifoQueue, PriorityQueue};
@@ -67,7 +67,7 @@ const GET_OVERRIDDEN: u8 = 2;
 #[cfg_attr(Py_3_13, pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref, dict))]
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading.queue", name = "Queue", frozen, subclass, weakref))]
 pub struct Queue {
-    core: Core<Py<PyAny>>,
+    pub(crate) core: Core<Py<PyAny>>,
     order: Order,
     /// What `maxsize` returns (None: the default, 0).
     maxsize: parking_lot::Mutex<Option<Py<PyAny>>>,
@@ -103,7 +103,7 @@ impl Queue {
 
     /// The mutex, attached (try first, detach only to wait for it).
     #[inline]
-    fn lock(&self, py: Python<'_>) -> PyResult<Guard<'_>> {
+    pub(crate) fn lock(&self, py: Python<'_>) -> PyResult<Guard<'_>> {
         if self.order == Order::Priority && self.comparing.load(Relaxed) == current_thread_ident() {
             return Err(PyRuntimeError::new_err(
                 "PriorityQueue used from the comparison of its own items (the stdlib's would deadlock)",
@@ -157,7 +157,7 @@ impl Queue {
         }
     }
 
-    fn get_locked(&self, py: Python<'_>, g: &mut Guard<'_>) -> Result<Py<PyAny>, GetError<PyErr>> {
+    pub(crate) fn get_locked(&self, py: Python<'_>, g: &mut Guard<'_>) -> Result<Py<PyAny>, GetError<PyErr>> {
         match self.order {
             Order::Priority => self.comparing(|| self.core.get_locked(g, |a, b| a.bind(py).lt(b.bind(py)))),
             _ => self.core.get_locked(g, no_cmp),

@@ -8,6 +8,8 @@ use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
 pub struct SimpleState<T> {
     items: Chunked<T>,
     getters: usize,
+    /// The threads selecting over this queue among others (see `select`).
+    pub selectors: super::select::Selectors,
 }
 
 impl<T> SimpleState<T> {
@@ -48,7 +50,7 @@ impl<T> SimpleQueue<T> {
     const_fn! {
         pub fn new() -> Self {
             SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0 }),
+                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, selectors: super::select::Selectors::new() }),
                 not_empty: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             }
@@ -66,6 +68,7 @@ impl<T> SimpleQueue<T> {
         if s.getters > 0 {
             self.not_empty.notify_one();
         }
+        s.selectors.notify();
     }
 
     #[inline]
