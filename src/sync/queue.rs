@@ -21,6 +21,7 @@ pub mod heap;
 pub mod select;
 pub mod simple;
 
+use super::prim::atomic::{AtomicU8, Ordering::Relaxed};
 use super::prim::{Condvar, Instant, Mutex};
 use super::spin::AdaptiveSpin;
 use chunked::Chunked;
@@ -172,7 +173,16 @@ pub struct Queue<T> {
     all_done: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
+    // What a get or a put would find when the mutex was last released (`GET_READY`,
+    // `PUT_READY`): a hint that a waiter's spin reads instead of trying the mutex. Polling the
+    // mutex (a compare-and-swap each time) pulls its cache line away from the threads about to
+    // deliver; a load only shares it. A waiter takes the mutex and looks again before it
+    // believes the hint, and every get or put, failed ones included, refreshes it.
+    ready: AtomicU8,
 }
+
+const GET_READY: u8 = 1;
+const PUT_READY: u8 = 2;
 
 impl<T> Queue<T> {
     pub fn new(order: Order, cap: Option<usize>) -> Self {
@@ -193,6 +203,7 @@ impl<T> Queue<T> {
             not_full: Condvar::new(),
             all_done: Condvar::new(),
             spin: AdaptiveSpin::default(),
+            ready: AtomicU8::new(PUT_READY),
         }
     }
 
@@ -202,9 +213,32 @@ impl<T> Queue<T> {
         &self.state
     }
 
+    /// Refreshes the hint `ready` from the state (see there).
+    #[inline]
+    fn publish(&self, s: &State<T>) {
+        let stop = s.shutdown || s.retired.is_some();
+        let ready =
+            if stop || !s.is_empty() { GET_READY } else { 0 } | if stop || !s.is_full() { PUT_READY } else { 0 };
+        if self.ready.load(Relaxed) != ready {
+            self.ready.store(ready, Relaxed);
+        }
+    }
+
     /// `put` without waiting. `lt` orders a priority queue's items (unused otherwise).
     #[inline]
     pub fn put_locked<E>(
+        &self,
+        s: &mut State<T>,
+        item: T,
+        lt: impl FnMut(&T, &T) -> Result<bool, E>,
+    ) -> Result<(), PutError<T, E>> {
+        let r = self.put_unpublished(s, item, lt);
+        self.publish(s);
+        r
+    }
+
+    #[inline]
+    fn put_unpublished<E>(
         &self,
         s: &mut State<T>,
         item: T,
@@ -236,6 +270,17 @@ impl<T> Queue<T> {
     /// `get` without waiting (a shut-down queue still hands out what it holds).
     #[inline]
     pub fn get_locked<E>(&self, s: &mut State<T>, lt: impl FnMut(&T, &T) -> Result<bool, E>) -> Result<T, GetError<E>> {
+        let r = self.get_unpublished(s, lt);
+        self.publish(s);
+        r
+    }
+
+    #[inline]
+    fn get_unpublished<E>(
+        &self,
+        s: &mut State<T>,
+        lt: impl FnMut(&T, &T) -> Result<bool, E>,
+    ) -> Result<T, GetError<E>> {
         let got = match &mut s.items {
             Items::Deque(d) => match s.order {
                 Order::Lifo => d.pop_back(),
@@ -308,6 +353,7 @@ impl<T> Queue<T> {
         } else {
             Vec::new()
         };
+        self.publish(s);
         self.not_empty.notify_all();
         self.not_full.notify_all();
         s.selectors.notify();
@@ -319,6 +365,7 @@ impl<T> Queue<T> {
     pub fn retire_locked(&self, s: &mut State<T>, to: T) -> Vec<T> {
         s.retired = Some(to);
         let items = s.items.take_all();
+        self.publish(s);
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
@@ -333,6 +380,7 @@ impl<T> Queue<T> {
         s.cap = cap;
         s.unfinished = 0;
         s.shutdown = false;
+        self.publish(s);
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
@@ -345,7 +393,7 @@ impl<T> Queue<T> {
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
         let ready = |s: &State<T>| !s.is_empty() || s.shutdown || s.retired.is_some();
         let start = Instant::now();
-        if spin_until(&self.spin, &self.state, deadline, ready) {
+        if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & GET_READY != 0) {
             return true;
         }
         let mut s = self.state.lock();
@@ -366,7 +414,7 @@ impl<T> Queue<T> {
     pub fn wait_not_full(&self, deadline: Option<Instant>) -> bool {
         let ready = |s: &State<T>| !s.is_full() || s.shutdown || s.retired.is_some();
         let start = Instant::now();
-        if spin_until(&self.spin, &self.state, deadline, ready) {
+        if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & PUT_READY != 0) {
             return true;
         }
         let mut s = self.state.lock();
@@ -395,11 +443,6 @@ impl<T> Queue<T> {
         s.joiners -= 1;
         ok
     }
-}
-
-/// The queues' spin before parking, probing the state only when its mutex is free.
-fn spin_until<S>(spin: &AdaptiveSpin, m: &Mutex<S>, deadline: Option<Instant>, ready: impl Fn(&S) -> bool) -> bool {
-    spin.spin_until(deadline, || m.try_lock().is_some_and(|s| ready(&s)))
 }
 
 #[cfg(all(test, not(loom)))]
