@@ -4,7 +4,7 @@
 //! a finalizer or a signal handler in the middle of a `get` is safe.
 
 use super::fastcall::{fast_method, install};
-use super::queue::{empty_error, generic_alias, lock_attached};
+use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly};
 use super::wait::{simple_queue_timeout, wait, Given, Timeout};
 use super::waiting::retry_until_deadline;
 use crate::sync::queue::simple::SimpleQueue as Core;
@@ -28,14 +28,14 @@ pub struct SimpleQueue {
 impl SimpleQueue {
     #[inline(always)]
     fn put_fast(&self, py: Python<'_>, item: &Borrowed<'_, '_, PyAny>) -> Option<Py<PyAny>> {
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         self.core.put_locked(&mut g, (*item).to_owned().unbind());
         Some(py.None())
     }
 
     #[inline(always)]
     fn get_fast(&self) -> Option<Py<PyAny>> {
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         self.core.get_locked(&mut g)
     }
 

@@ -29,7 +29,7 @@ mod variants;
 
 pub(crate) use errors::{empty_error, shutdown_error};
 pub(crate) use fast::install_fast_paths;
-pub(crate) use mutex::lock_attached;
+pub(crate) use mutex::{lock_attached, try_lock_briefly};
 pub(crate) use variants::{LifoQueue, PriorityQueue};
 
 use super::diagnosed::Diagnosed;
@@ -129,7 +129,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         if g.retired().is_some() || g.is_shutdown() || g.is_full() {
             return None;
         }
@@ -143,7 +143,7 @@ impl Queue {
         if self.order == Order::Priority {
             return None;
         }
-        let mut g = self.core.state().try_lock()?;
+        let mut g = try_lock_briefly(self.core.state())?;
         if g.retired().is_some() {
             return None;
         }
