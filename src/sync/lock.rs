@@ -1,6 +1,7 @@
 //! A non-reentrant lock that any thread may release, as Python's `_thread.lock`.
 
 use super::prim::{Instant, RawMutex};
+use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 // parking_lot's raw mutex methods (loom's stand-in has them as inherent methods).
 use super::prim::atomic::{AtomicU64, Ordering::Relaxed};
 #[cfg(not(loom))]
@@ -12,6 +13,9 @@ pub struct Lock {
     /// wait-for graph), not for correctness (any thread may release a Lock). Stored relaxed
     /// after each acquisition, cleared before each release.
     owner: AtomicU64,
+    /// The spin budget of this lock's waits (see `spin`): a lock handed from thread to thread
+    /// (released by one, awaited by another) is caught while polling, not after a wake-up.
+    spin: AdaptiveSpin,
 }
 
 impl Default for Lock {
@@ -23,12 +27,12 @@ impl Default for Lock {
 impl Lock {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Lock { raw: RawMutex::INIT, owner: AtomicU64::new(0) }
+        Lock { raw: RawMutex::INIT, owner: AtomicU64::new(0), spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding) }
     }
 
     #[cfg(loom)]
     pub fn new() -> Self {
-        Lock { raw: RawMutex::new(), owner: AtomicU64::new(0) }
+        Lock { raw: RawMutex::new(), owner: AtomicU64::new(0), spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding) }
     }
 
     #[inline]
@@ -66,16 +70,28 @@ impl Lock {
     }
 
     fn acquire_parked(&self, deadline: Option<Instant>) -> bool {
-        match deadline {
+        let start = Instant::now();
+        // A deadline already passed: one try. (parking_lot would first spin and yield the CPU
+        // several times, microseconds, before finding out that it timed out.)
+        if deadline.is_some_and(|d| d <= start) {
+            return self.raw.try_lock();
+        }
+        // The one spin policy first (polling reads the lock word, tries only when it is free),
+        // then parking_lot's own short spin and park.
+        if self.spin.spin_until(deadline, || !self.raw.is_locked() && self.raw.try_lock()) {
+            return true;
+        }
+        let ok = match deadline {
             None => {
                 self.raw.lock();
                 true
             }
-            // A deadline already passed: one try. (parking_lot would first spin and yield the
-            // CPU several times, microseconds, before finding out that it timed out.)
-            Some(d) if d <= Instant::now() => self.raw.try_lock(),
             Some(d) => self.raw.try_lock_until(d),
+        };
+        if ok {
+            self.spin.blocked(start.elapsed());
         }
+        ok
     }
 
     /// Releases the lock; false if it was not locked. Any thread may release (Python allows it).
