@@ -7,6 +7,10 @@ use super::prim::atomic::{AtomicU64, Ordering::Relaxed};
 #[cfg(not(loom))]
 use lock_api::{RawMutex as _, RawMutexTimed as _};
 
+/// Whether a wait polls (`spin`) before parking: on the free-threaded build only (see
+/// `acquire_parked`).
+const POLL_BEFORE_PARKING: bool = cfg!(Py_GIL_DISABLED);
+
 pub struct Lock {
     raw: RawMutex,
     /// Ident of the thread that last acquired it, 0 when unlocked: for reports (`repr`, the
@@ -77,8 +81,11 @@ impl Lock {
             return self.raw.try_lock();
         }
         // The one spin policy first (polling reads the lock word, tries only when it is free),
-        // then parking_lot's own short spin and park.
-        if self.spin.spin_until(deadline, || !self.raw.is_locked() && self.raw.try_lock()) {
+        // then parking_lot's own short spin and park. Not on a GIL build: a waiter that catches
+        // the lock while polling (detached) must then wait for the GIL while holding it, and
+        // the threads queue behind each other (measured on 3.11: 4 threads on a Lock-protected
+        // dict went from 4.45x the stdlib to 0.10x with the spin).
+        if POLL_BEFORE_PARKING && self.spin.spin_until(deadline, || !self.raw.is_locked() && self.raw.try_lock()) {
             return true;
         }
         let ok = match deadline {
