@@ -11,20 +11,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${1:-$root/.venv-dev}"
 python="${2:-$("$root/scripts/ft-python.sh")}"
-log() { echo "dev: $*" >&2; }
 
-if [ ! -x "$venv/bin/python" ]; then
-  log "creating $venv"
-  "$python" -m venv "$venv"
-fi
-vpy="$venv/bin/python"
-stamp="$venv/.deps-$(sha1sum "$root/requirements-dev.txt" | cut -c1-12)"
-if [ ! -f "$stamp" ]; then
-  log "installing the build and test tools into $venv"
-  "$vpy" -m pip install -q --upgrade pip >&2
-  "$vpy" -m pip install -q --prefer-binary -r "$root/requirements-dev.txt" >&2
-  touch "$stamp"
-fi
+vpy="$("$root/scripts/tools-venv.sh" "$venv" "$python")"
 # One target directory per interpreter (its ABI tag): PyO3 is built for one interpreter, so
 # alternating two venvs in one directory would rebuild it every time.
 abi="$("$vpy" -c 'import sysconfig; print(sysconfig.get_config_var("SOABI"))')"

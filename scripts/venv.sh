@@ -11,19 +11,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 manifest="$root/${RTHREADING_MANIFEST:-Cargo.toml}"
 log() { echo "venv: $*" >&2; }
 
-if [ ! -x "$venv/bin/python" ]; then
-  log "creating $venv for $("$python" -c 'import sys; print(sys.version.split()[0], "free-threaded" if not getattr(sys, "_is_gil_enabled", lambda: True)() else "GIL")')"
-  "$python" -m venv "$venv"
-fi
-vpy="$venv/bin/python"
-stamp="$venv/.deps-$(sha1sum "$root/requirements-dev.txt" | cut -c1-12)"
-if [ ! -f "$stamp" ]; then
-  log "installing the build and test tools into $venv"
-  "$vpy" -m pip install -q --upgrade pip >&2
-  # hypothesis's newest releases have no wheel for every interpreter: prefer a pure wheel.
-  "$vpy" -m pip install -q --prefer-binary -r "$root/requirements-dev.txt" >&2
-  touch "$stamp"
-fi
+vpy="$("$root/scripts/tools-venv.sh" "$venv" "$python")"
 log "building the wheel for $vpy"
 rm -rf "$venv/dist"
 "$venv/bin/maturin" build --release --quiet -i "$vpy" -o "$venv/dist" -m "$manifest" >&2
