@@ -2,6 +2,7 @@
 
 The native classes get these methods at import (``install``): ``Lock``, ``Semaphore`` and
 ``BoundedSemaphore`` gain ``async_acquire`` and ``async with``; ``Event`` gains ``async_wait``;
+``Barrier`` gains ``async_wait``;
 ``Queue``, ``LifoQueue`` and ``PriorityQueue`` gain ``async_get``, ``async_put`` and
 ``async_join``; ``SimpleQueue`` gains ``async_get``. Threads and tasks (on any number of event
 loops) can wait on the same object at once.
@@ -143,6 +144,57 @@ async def async_wait(self, timeout=None):
     return r is True or self.is_set()
 
 
+# --- Barrier -----------------------------------------------------------------------------------
+
+
+async def barrier_async_wait(self, timeout=None):
+    """Pass the barrier without blocking the event loop: wait until all the parties arrived.
+
+    Like ``wait()``: returns the arrival index (0 to parties - 1), runs the action (in the task
+    that arrives last) before any party is released, breaks the barrier when ``timeout`` (or
+    the barrier's default) passes first, and raises ``threading.BrokenBarrierError`` when the
+    barrier is broken or reset. Threads and tasks may be parties of the same barrier. A task
+    cancelled while waiting leaves the barrier as it stands (it does not break it).
+    """
+    from threading import BrokenBarrierError
+
+    timeout = _check_timeout(timeout)
+
+    def watch(w):
+        self._watch(w)
+
+    def unwatch(w):
+        self._unwatch(w)
+
+    def arrive(_w):
+        a = self._async_arrive()
+        return _AGAIN if a is None else a
+
+    def released(_w):
+        r = self._async_released()
+        return _AGAIN if r is None else r
+
+    waiting, index, default = await _wait(watch, unwatch, arrive, None)
+    if not waiting:
+        return index
+    if timeout is None and default is not None:
+        timeout = _check_timeout(default)
+    try:
+        r = await _wait(watch, unwatch, released, timeout)
+        if r is _TIMED_OUT:
+            r = self._async_expire()
+            if r is None:  # the last party runs the action: wait for it, without a deadline
+                r = await _wait(watch, unwatch, released, None)
+    except BaseException:
+        # Cancelled (or interrupted) before released: leave, unless already left.
+        if self._async_released() is None:
+            self._async_abandon()
+        raise
+    if r:
+        return index
+    raise BrokenBarrierError
+
+
 # --- Queue, LifoQueue, PriorityQueue -----------------------------------------------------------
 
 
@@ -233,6 +285,7 @@ async def simple_async_get(self, timeout=None):
 
 
 simple_async_get.__name__ = simple_async_get.__qualname__ = "async_get"
+barrier_async_wait.__name__ = barrier_async_wait.__qualname__ = "async_wait"
 
 
 def install():
@@ -244,6 +297,7 @@ def install():
         cls.__aenter__ = _aenter
         cls.__aexit__ = _aexit
     _core.Event.async_wait = async_wait
+    _core.Barrier.async_wait = barrier_async_wait
     _core.Queue.async_get = async_get
     _core.Queue.async_put = async_put
     _core.Queue.async_join = async_join
