@@ -377,9 +377,10 @@ def installed(name):
 @pytest.mark.timeout(180)
 def test_async_group(tmp_path):
     """The async group (issue 17): four layouts of a producer and a consumer (thread -> task,
-    task -> thread, task -> task on one loop and between two loops), in items/s, with a column
-    per peer that is installed, ratios against each, and the targets against janus and
-    culsans (asyncio.Queue on one loop) on the free-threaded build."""
+    task -> thread, task -> task on one loop and between two loops), unbounded and then through
+    a Queue(100), in items/s, with a column per peer that is installed, ratios against each,
+    and the targets against janus and culsans (asyncio.Queue on one loop) on the
+    free-threaded build."""
     import rthreading.queue
     from rthreading.bench import aio
 
@@ -388,9 +389,11 @@ def test_async_group(tmp_path):
     assert [r["name"] for r in rows] == [lay.name for lay in aio.LAYOUTS]
     assert "### async" in proc.stdout
     ft = not gil_enabled(result)
+    # The four unbounded layouts carry the targets; the same through a Queue(100) have none.
     cross = {"janus": 5.0, "culsans": 2.0}
-    assert [r["peer_targets"] for r in rows] == ([cross, cross, None, None] if ft else [None] * 4)
-    assert [r["target"] for r in rows] == ([None, None, 1.0, None] if ft else [None] * 4)
+    assert [r["peer_targets"] for r in rows] == ([cross, cross, None, None] if ft else [None] * 4) + [None] * 4
+    assert [r["target"] for r in rows] == ([None, None, 1.0, None] if ft else [None] * 4) + [None] * 4
+    assert [lay.maxsize for lay in aio.LAYOUTS] == [0] * 4 + [100] * 4
     for name in ASYNC_PEERS:
         assert (result["peer"][name] == "included") if installed(name) else ("not installed" in result["peer"][name])
     for row, lay in zip(rows, aio.LAYOUTS):

@@ -39,9 +39,10 @@ NOTES = """\
   2 ms per item. Lower is better; each side's median (min..max) is shown and no ratio (the
   stdlib's consumer parks at once: ~0%). Its target is a ceiling on rthreading's median: a
   spin-then-park wait may spend a little CPU to catch a quick hand-off, not a core.
-- The async rows: one producer hands items to one consumer through one unbounded queue,
-  threads and asyncio tasks mixed (thread -> task, task -> thread, two tasks on one loop, two
-  tasks on two loops in two threads), in items/s. rthreading is one `rthreading.queue.Queue`
+- The async rows: one producer hands items to one consumer through one queue, threads and
+  asyncio tasks mixed (thread -> task, task -> thread, two tasks on one loop, two tasks on two
+  loops in two threads), in items/s; unbounded first (the rows with targets), then through a
+  Queue(100), where a producer that runs ahead waits for room. rthreading is one `rthreading.queue.Queue`
   (threads `put`/`get`, tasks `await async_put`/`async_get`); the peers are janus
   (`sync_q`/`async_q`), culsans (`sync_put`/`async_get`) and aiologic (`green_put`/
   `async_get`), each pure Python; the stdlib column is what a program writes without them,

@@ -14,9 +14,13 @@ it is installed; and in the stdlib column what a program writes without them: an
 thread, a `queue.Queue` fed with put_nowait() when a task produces for a thread (the queues are
 unbounded, so put_nowait never blocks the loop), and a plain `asyncio.Queue` on one loop.
 
-Every queue is unbounded: the producer is never held back, so a row measures what an item
-costs through each implementation's put and get (and the wake-ups of a consumer that caught
-up), not a ping-pong. A sample makes fresh event loops (one per loop in the layout) and a
+The four rows with targets use unbounded queues: the producer is never held back, so a row
+measures what an item costs through each implementation's put and get (and the wake-ups of a
+consumer that caught up), not a ping-pong. The same four through a Queue(100) follow (no
+targets): a producer that runs ahead waits for room there, so the waits of put count too, and
+the stdlib's bridge needs a round trip to the other side for such a put
+(`run_coroutine_threadsafe(...).result()` from a thread, `await to_thread(q.put, x)` from a
+task when put_nowait() finds the queue full). A sample makes fresh event loops (one per loop in the layout) and a
 fresh queue, runs each loop in its own thread (released together by a barrier, as every
 threaded scenario: see _harness.run_threads), and checks the consumer's sum, so a side that
 loses or repeats an item is left out of the row (a peer) or makes it n/a (rthreading)."""
@@ -79,6 +83,7 @@ class Layout:
     target: float | None = None  # stdlib / rthreading
     peer_targets: dict | None = None  # peer -> peer / rthreading
     note: str = ""
+    maxsize: int = 0
 
 
 # The targets of issue 17 (on the free-threaded build): 5x janus and 2x culsans where threads
@@ -98,7 +103,41 @@ TWO_LOOPS = Layout(
     2,
     note="janus is left out: a janus.Queue binds its async side to one event loop.",
 )
-LAYOUTS = (THREAD_TO_TASK, TASK_TO_THREAD, ONE_LOOP, TWO_LOOPS)
+# The same through a bounded queue (no targets): a producer that runs ahead waits for room, so
+# the waits of put (a task's async_put, a thread's put) are measured too. The stdlib's bridges
+# then need a round trip to the other side for a put that has to wait.
+BOUND = 100
+BOUNDED = (
+    Layout(
+        f"thread -> task, Queue({BOUND}), per item (stdlib: asyncio.Queue({BOUND}),"
+        " run_coroutine_threadsafe(q.put(x), loop).result())",
+        None,
+        0,
+        1,
+        maxsize=BOUND,
+    ),
+    Layout(
+        f"task -> thread, Queue({BOUND}), per item (stdlib: queue.Queue({BOUND}), put_nowait(),"
+        " when full await to_thread(q.put, x))",
+        0,
+        None,
+        1,
+        maxsize=BOUND,
+    ),
+    Layout(
+        f"task -> task on one loop, Queue({BOUND}), per item (stdlib: asyncio.Queue({BOUND}))", 0, 0, 1, maxsize=BOUND
+    ),
+    Layout(
+        f"task -> task between two loops in two threads, Queue({BOUND}), per item (stdlib: asyncio.Queue({BOUND}),"
+        " await wrap_future(run_coroutine_threadsafe(q.put(x), loop)))",
+        0,
+        1,
+        2,
+        note=TWO_LOOPS.note,
+        maxsize=BOUND,
+    ),
+)
+LAYOUTS = (THREAD_TO_TASK, TASK_TO_THREAD, ONE_LOOP, TWO_LOOPS, *BOUNDED)
 
 
 # --- the implementations: (put, get) for the producer and the consumer ----------------------
@@ -132,7 +171,7 @@ class Rthreading(Endpoints):
         super().__init__(layout, consumer_loop)
         if not hasattr(rt_queue.Queue, "async_get"):
             raise Failed("this rthreading has no async API (Queue.async_get): issue 17")
-        self.q = rt_queue.Queue()
+        self.q = rt_queue.Queue(layout.maxsize)
 
     def thread_put(self):
         return self.q.put
@@ -153,23 +192,48 @@ class Stdlib(Endpoints):
     def __init__(self, layout, consumer_loop):
         super().__init__(layout, consumer_loop)
         # A task consumer takes from an asyncio.Queue, a thread consumer from a queue.Queue.
-        self.q = std_queue.Queue() if layout.consumer is None else asyncio.Queue()
-        # The producer awaits put() only when it is a task on the consumer's own loop.
-        self.put_awaited = layout.producer is not None and layout.producer == layout.consumer
+        bound = layout.maxsize
+        self.q = std_queue.Queue(bound) if layout.consumer is None else asyncio.Queue(bound)
+        # The producer awaits put() when it is a task on the consumer's own loop, or when it
+        # may have to wait for room in a bounded queue.
+        self.put_awaited = layout.producer is not None and (layout.producer == layout.consumer or bound > 0)
 
     def thread_put(self):
-        call, put = self.consumer_loop.call_soon_threadsafe, self.q.put_nowait
+        loop, q = self.consumer_loop, self.q
+        if self.layout.maxsize:  # wait for room: a round trip to the consumer's loop
+            run = asyncio.run_coroutine_threadsafe
+            return lambda item: run(q.put(item), loop).result()
+        call, put = loop.call_soon_threadsafe, q.put_nowait
         return lambda item: call(put, item)
 
     def thread_get(self):
         return self.q.get
 
     def task_put(self):
-        if self.put_awaited:
-            return self.q.put
-        if self.layout.consumer is None:
-            return self.q.put_nowait  # unbounded queue.Queue: never blocks the loop
-        return self.thread_put()  # to a task on another loop
+        lay, q = self.layout, self.q
+        if lay.producer == lay.consumer:
+            return q.put
+        if lay.consumer is None:  # to a thread: a queue.Queue
+            if not lay.maxsize:
+                return q.put_nowait  # unbounded: never blocks the loop
+            to_thread, full, put_nowait, put = asyncio.to_thread, std_queue.Full, q.put_nowait, q.put
+
+            async def put_or_wait(item):
+                try:
+                    put_nowait(item)
+                except full:  # wait for room in a worker thread, not on the loop
+                    await to_thread(put, item)
+
+            return put_or_wait
+        # To a task on another loop.
+        if not lay.maxsize:
+            return self.thread_put()
+        run, wrap, loop = asyncio.run_coroutine_threadsafe, asyncio.wrap_future, self.consumer_loop
+
+        async def put_there(item):
+            await wrap(run(q.put(item), loop))
+
+        return put_there
 
     def task_get(self):
         return self.q.get
@@ -180,7 +244,7 @@ class Janus(Endpoints):
         super().__init__(layout, consumer_loop)
         if layout.loops > 1:
             raise Failed("a janus.Queue binds its async side to one event loop")
-        self.q = mod.Queue()
+        self.q = mod.Queue(layout.maxsize)
 
     def thread_put(self):
         return self.q.sync_q.put
@@ -201,7 +265,9 @@ class MixedQueue(Endpoints):
 
     def __init__(self, layout, consumer_loop, mod, prefix):
         super().__init__(layout, consumer_loop)
-        self.q, self.prefix = mod.Queue(), prefix
+        # Unbounded by default (aiologic takes None, not 0, for no bound).
+        self.q = mod.Queue(layout.maxsize) if layout.maxsize else mod.Queue()
+        self.prefix = prefix
 
     def thread_put(self):
         return getattr(self.q, f"{self.prefix}_put")
@@ -307,6 +373,7 @@ def close_loop(loop):
     try:
         loop.run_until_complete(drain())
         loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())  # to_thread's workers
     finally:
         loop.close()
 
