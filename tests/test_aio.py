@@ -529,3 +529,92 @@ def test_barrier_abort_from_a_thread_breaks_waiting_tasks():
         return await asyncio.gather(*tasks, return_exceptions=True)
 
     assert [type(r) for r in run(main())] == [threading.BrokenBarrierError] * 2
+
+
+# --- one waiter woken per item or release, in the order they came ------------------------------
+
+
+async def getters_order_scenario(q, get):
+    order = []
+
+    async def getter(name):
+        order.append((name, await get(q)))
+
+    tasks = []
+    for name in range(5):
+        tasks.append(asyncio.create_task(getter(name)))
+        await asyncio.sleep(0)  # each starts waiting before the next
+    for item in "abcde":
+        q.put_nowait(item)
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    return order
+
+
+def test_waiting_tasks_get_items_in_the_order_they_came_like_asyncio():
+    mine = run(getters_order_scenario(Queue(), lambda q: q.async_get()))
+    theirs = run(getters_order_scenario(asyncio.Queue(), lambda q: q.get()))
+    assert mine == theirs == [(0, "a"), (1, "b"), (2, "c"), (3, "d"), (4, "e")]
+
+
+async def lock_order_scenario(lock):
+    order = []
+
+    async def taker(name):
+        async with lock:
+            order.append(name)
+
+    await (lock.acquire() if isinstance(lock, asyncio.Lock) else lock.async_acquire())
+    tasks = []
+    for name in range(5):
+        tasks.append(asyncio.create_task(taker(name)))
+        await asyncio.sleep(0)
+    lock.release()
+    await asyncio.gather(*tasks)
+    return order
+
+
+def test_tasks_acquire_a_lock_in_the_order_they_came_like_asyncio():
+    assert run(lock_order_scenario(rthreading.Lock())) == run(lock_order_scenario(asyncio.Lock()))
+
+
+def test_many_waiting_tasks_each_item_delivered_once():
+    q = Queue()
+    n_tasks, n_items = 50, 2000
+    got = []
+
+    async def consumer():
+        while (x := await q.async_get()) is not None:
+            got.append(x)
+
+    async def main():
+        tasks = [asyncio.create_task(consumer()) for _ in range(n_tasks)]
+        await asyncio.sleep(0.01)
+        producer = start(lambda: [q.put(i) for i in [*range(n_items), *[None] * n_tasks]])
+        await asyncio.gather(*tasks)
+        producer.join(10)
+
+    run(main(), timeout=60)
+    assert sorted(got) == list(range(n_items))
+
+
+def test_a_closed_loops_waiter_passes_the_item_to_the_next():
+    q = Queue()
+    registered = threading.Event()
+
+    def abandoned_loop():
+        loop = asyncio.new_event_loop()
+        loop.create_task(q.async_get())
+        loop.run_until_complete(asyncio.sleep(0.01))  # the task now waits on q, first in line
+        loop.close()
+        registered.set()
+
+    async def live():
+        start(abandoned_loop)
+        await asyncio.to_thread(registered.wait, 10)
+        task = asyncio.create_task(q.async_get())
+        await asyncio.sleep(0.01)
+        start(q.put, "item")
+        return await task
+
+    assert run(live(), timeout=10) == "item"

@@ -37,25 +37,31 @@ def _make_waker(loop, fut):
     loop_thread = _get_ident()
 
     def wake():
+        # Returns whether the wake-up reaches the task; if not (the task is gone, its loop
+        # closed), the notifier wakes the next waiter instead.
+        if fut.done():
+            return False
         try:
             if _get_ident() == loop_thread:
                 # Notified from the loop's own thread (another task, a callback): resolve the
                 # future directly, sparing the loop's self-pipe a write and a wake-up.
-                if not fut.done():
-                    fut.set_result(None)
+                fut.set_result(None)
             else:
                 call(_resolve, fut)
         except RuntimeError:  # the loop is closed: nobody awaits the future any more
-            pass
+            return False
+        return True
 
     return _Waker(wake)
 
 
-async def _wait(obj, what, attempt, timeout):
+async def _wait(obj, what, attempt, timeout, wakes_one=True):
     """After a first ``attempt`` found nothing: calls ``attempt(waker)`` on every wake-up until
     it returns something else than ``_AGAIN``, and returns that, or ``_TIMED_OUT`` once
     ``timeout`` seconds (None: no limit) have passed. ``what`` selects a queue's watchers (None
-    for the other objects)."""
+    for the other objects). ``wakes_one``: the object wakes one task per release or item (not
+    all, as an Event's set() does), so a task woken that leaves without what it was woken for
+    passes the wake-up on (``obj._pass_on``)."""
     if timeout is not None and timeout <= 0:
         return _TIMED_OUT
     from asyncio import get_running_loop, sleep
@@ -79,6 +85,8 @@ async def _wait(obj, what, attempt, timeout):
             await sleep(delay)
             poll = min(poll * 2, 0.02)
             continue
+        r = _AGAIN
+        closed = False
         try:
             r = attempt(waker)
             if r is not _AGAIN:
@@ -99,8 +107,21 @@ async def _wait(obj, what, attempt, timeout):
             r = attempt(waker)
             if r is not _AGAIN:
                 return r
+        except GeneratorExit:
+            # The coroutine is closed without running to its end: its task was destroyed (its
+            # loop closed), by the garbage collector, perhaps on a thread that is waking this
+            # object's waiters and holds its internal lock. Touch nothing: the waker stays
+            # registered until the object's next wake-up drops it (it reports it could not
+            # deliver, and the next waiter is woken instead).
+            closed = True
+            raise
         finally:
-            unwatch(*args)
+            if not closed:
+                unwatch(*args)
+                if wakes_one and (r is _AGAIN or r is _TIMED_OUT) and waker.notified:
+                    # Woken for something this task leaves to others (cancelled, timed out, or
+                    # beaten to it by a thread): the next waiter's turn.
+                    obj._pass_on(*args[:-1])
 
 
 def _check_timeout(timeout):
@@ -163,7 +184,7 @@ async def async_wait(self, timeout=None):
     def attempt(waker):
         return True if self.is_set() or (waker is not None and waker.notified) else _AGAIN
 
-    r = await _wait(self, None, attempt, timeout)
+    r = await _wait(self, None, attempt, timeout, wakes_one=False)
     return r is True or self.is_set()
 
 
@@ -194,7 +215,7 @@ async def barrier_async_wait(self, timeout=None):
 
     arrival = arrive(None)
     if arrival is _AGAIN:  # the barrier drains or resets: wait to arrive
-        arrival = await _wait(self, None, arrive, None)
+        arrival = await _wait(self, None, arrive, None, wakes_one=False)
     waiting, index, default = arrival
     if not waiting:
         return index
@@ -203,11 +224,11 @@ async def barrier_async_wait(self, timeout=None):
     try:
         r = released(None)
         if r is _AGAIN:
-            r = await _wait(self, None, released, timeout)
+            r = await _wait(self, None, released, timeout, wakes_one=False)
         if r is _TIMED_OUT:
             r = self._async_expire()
             if r is None:  # the last party runs the action: wait for it, without a deadline
-                r = await _wait(self, None, released, None)
+                r = await _wait(self, None, released, None, wakes_one=False)
     except BaseException:
         # Cancelled (or interrupted) before released: leave, unless already left.
         if self._async_released() is None:
@@ -281,7 +302,7 @@ async def async_join(self):
         return None if self.unfinished_tasks == 0 else _AGAIN
 
     if attempt(None) is _AGAIN:
-        await _wait(self, _JOIN, attempt, None)
+        await _wait(self, _JOIN, attempt, None, wakes_one=False)
 
 
 # --- SimpleQueue -------------------------------------------------------------------------------

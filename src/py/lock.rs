@@ -112,6 +112,11 @@ impl Lock {
         waker.get().unwatch(&self.inner.watchers);
     }
 
+    // A task woken by a release leaves without acquiring: wakes the next.
+    fn _pass_on(&self) {
+        self.inner.watchers.wake(1);
+    }
+
     // With statistics on, the new lock is tracked (with the creating call site).
     #[new]
     fn new(py: Python<'_>) -> PyResult<Py<Self>> {

@@ -158,6 +158,11 @@ impl Semaphore {
         waker.get().unwatch(&self.inner.watchers);
     }
 
+    // A task woken by a release leaves without acquiring: wakes the next.
+    fn _pass_on(&self) {
+        self.inner.watchers.wake(1);
+    }
+
     // Holds no Python object; a GC type only so that the collector sees the instance dict
     // (see `instance_dict`).
     fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {

@@ -1,15 +1,17 @@
 //! `_core._Waker`: an asyncio task's waiter (`park::Waiter::with_callback`), for
 //! `rthreading._aio`, which registers it on a primitive or a queue (their `_watch` methods) and
 //! awaits the future its callback resolves. The callback is called by the thread that notifies
-//! (a `put`, a `release`, a `set`), attached, once per waker; it must not raise (the Python side
-//! catches what `loop.call_soon_threadsafe` raises for a closed loop) and anything it raises all
-//! the same is reported as unraisable, never to the notifying thread.
+//! (a `put`, a `release`, a `set`), attached, once per waker, and returns whether it delivered
+//! the wake-up (false for a closed loop: the notifier then wakes the next waiter instead). It
+//! must not raise; anything it raises all the same is reported as unraisable (and counts as not
+//! delivered), never to the notifying thread.
 
 use crate::sync::park::{Waiter, WatchList, Watchers};
 use pyo3::prelude::*;
 use std::sync::Arc;
 
-/// A task's waiter: `callback()` runs once, on the first notification.
+/// A task's waiter: `callback()` runs once, on the first notification, and returns whether it
+/// delivered the wake-up.
 #[pyclass(module = "rthreading._core", name = "_Waker", frozen)]
 pub struct Waker {
     waiter: Arc<Waiter>,
@@ -21,10 +23,13 @@ impl Waker {
     fn new(callback: Py<PyAny>) -> Self {
         let callback = Callback(Some(callback));
         let waiter = Waiter::with_callback(Box::new(move || {
-            Python::attach(|py| {
-                if let Some(Err(e)) = callback.0.as_ref().map(|c| c.call0(py)) {
+            Python::attach(|py| match callback.0.as_ref().map(|c| c.call0(py)) {
+                Some(Ok(delivered)) => delivered.bind(py).is_truthy().unwrap_or(true),
+                Some(Err(e)) => {
                     e.write_unraisable(py, None);
+                    false
                 }
+                None => false,
             })
         }));
         Waker { waiter }

@@ -80,7 +80,9 @@ impl WaitQueue {
             self.len.store(q.len(), Ordering::Release);
             woken
         };
-        woken.iter().for_each(|w| w.notify(locker));
+        woken.iter().for_each(|w| {
+            w.notify(locker);
+        });
         woken.len()
     }
 

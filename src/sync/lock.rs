@@ -21,7 +21,7 @@ pub struct Lock {
     /// The spin budget of this lock's waits (see `spin`): a lock handed from thread to thread
     /// (released by one, awaited by another) is caught while polling, not after a wake-up.
     spin: AdaptiveSpin,
-    /// Asyncio tasks waiting to acquire (see `park`): woken by every release. (The release
+    /// Asyncio tasks waiting to acquire (see `park`): one woken by each release. (The release
     /// reads their count after parking_lot's unlock, a release compare-and-swap, not a `SeqCst`
     /// one: on x86 and on ARMv8 a later `SeqCst` load is not reordered before it, which is the
     /// pairing `WatchList` needs.)
@@ -129,7 +129,7 @@ impl Lock {
         // thread. Two threads racing to release one held lock is a program error in Python too:
         // here both may succeed, leaving the lock unlocked, never memory-unsafe.
         unsafe { self.raw.unlock() };
-        self.watchers.wake_all();
+        self.watchers.wake(1);
         true
     }
 

@@ -28,6 +28,7 @@
 use super::prim::atomic::{AtomicUsize, Ordering::SeqCst};
 use super::prim::{Arc, Condvar, Instant, Mutex, MutexGuard};
 use super::{Blocking, Locker};
+use std::collections::VecDeque;
 
 /// Waits on `cv` (its mutex held through `guard`) until `ready(state)` or `deadline` passes
 /// (None: no limit). Returns the last answer of `ready`, which is checked before each wait and
@@ -53,8 +54,9 @@ pub fn wait_until<T>(
     }
 }
 
-/// What a callback waiter runs when first notified (see the module notes).
-pub type Callback = Box<dyn Fn() + Send + Sync>;
+/// What a callback waiter runs when first notified (see the module notes); it returns whether
+/// the wake-up was delivered (false: its event loop is closed, nobody will act on it).
+pub type Callback = Box<dyn Fn() -> bool + Send + Sync>;
 
 /// One waiter's wake-up record: a thread's, or a callback's (see the module notes).
 #[derive(Default)]
@@ -76,19 +78,20 @@ impl Waiter {
     }
 
     /// Marks the waiter notified and wakes it: a sleeping thread, or the callback once.
-    pub fn notify(&self, locker: impl Locker) {
+    /// Returns whether this call woke it (false if it was notified already, or if its
+    /// callback could not deliver the wake-up).
+    pub fn notify(&self, locker: impl Locker) -> bool {
         let mut n = locker.lock(&self.notified);
         let first = !*n;
         *n = true;
         match &self.callback {
             None => {
                 self.cv.notify_one();
+                first
             }
             Some(callback) => {
                 drop(n);
-                if first {
-                    callback();
-                }
+                first && callback()
             }
         }
     }
@@ -116,10 +119,13 @@ impl Waiter {
 }
 
 /// The watchers registered on one object (see the module notes), kept under the object's own
-/// mutex (a queue's state) and all woken by `notify`. A watcher stays registered until it
-/// removes itself: a select is woken by each put until it takes an item somewhere.
+/// mutex (a queue's state), in the order they came. `notify` wakes them all and they stay
+/// registered until they remove themselves (a select is woken by each put until it takes an
+/// item somewhere); `notify_one` wakes the first that takes the wake-up and removes it (a
+/// queue's waiting tasks: one per item, first come first served). A task woken that way that
+/// leaves without what it was woken for (cancelled, timed out) passes the wake-up on.
 #[derive(Default)]
-pub struct Watchers(Vec<Arc<Waiter>>);
+pub struct Watchers(VecDeque<Arc<Waiter>>);
 
 impl std::fmt::Debug for Watchers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,12 +136,12 @@ impl std::fmt::Debug for Watchers {
 impl Watchers {
     super::prim::const_fn! {
         pub fn new() -> Self {
-            Watchers(Vec::new())
+            Watchers(VecDeque::new())
         }
     }
 
     pub fn register(&mut self, w: &Arc<Waiter>) {
-        self.0.push(w.clone());
+        self.0.push_back(w.clone());
     }
 
     /// Removes every registration of `w` (a queue passed twice to one select has two).
@@ -151,6 +157,18 @@ impl Watchers {
         for w in &self.0 {
             w.notify(Blocking);
         }
+    }
+
+    /// Wakes the first watcher that takes the wake-up (see `Waiter::notify`), removing it and
+    /// those before it that did not; false if none did.
+    #[inline]
+    pub fn notify_one(&mut self) -> bool {
+        while let Some(w) = self.0.pop_front() {
+            if w.notify(Blocking) {
+                return true;
+            }
+        }
+        false
     }
 
     pub fn len(&self) -> usize {
@@ -216,6 +234,34 @@ impl WatchList {
         self.count.store(0, SeqCst);
         drop(l);
         woken.notify();
+    }
+
+    /// Wakes the first `n` watchers that take the wake-up (one release, one waiter: a Lock's
+    /// or a Semaphore's), in the order they registered.
+    #[inline]
+    pub fn wake(&self, n: u64) {
+        super::prim::loom_seq_cst_fence();
+        if self.count.load(SeqCst) != 0 {
+            self.wake_slow(n);
+        }
+    }
+
+    #[cold]
+    fn wake_slow(&self, mut n: u64) {
+        while n > 0 {
+            let mut l = self.list.lock();
+            let first = l.0.pop_front();
+            self.count.store(l.len(), SeqCst);
+            drop(l);
+            match first {
+                Some(w) => {
+                    if w.notify(Blocking) {
+                        n -= 1;
+                    }
+                }
+                None => return,
+            }
+        }
     }
 }
 
@@ -330,6 +376,7 @@ mod loom_tests {
             let c2 = calls.clone();
             let w = Waiter::with_callback(Box::new(move || {
                 c2.fetch_add(1, SeqCst);
+                true
             }));
             list.register(&w);
             let saw = ready.load(SeqCst);
@@ -349,6 +396,7 @@ mod loom_tests {
             let c2 = calls.clone();
             let w = Waiter::with_callback(Box::new(move || {
                 c2.fetch_add(1, SeqCst);
+                true
             }));
             let list = Arc::new(WatchList::new());
             list.register(&w);
@@ -361,6 +409,66 @@ mod loom_tests {
             list.unregister(&w);
             t.join().unwrap();
             assert_eq!(calls.load(SeqCst), 1);
+        });
+    }
+    /// One wake-up for two task waiters in line (`Watchers::notify_one`), racing the first
+    /// one's cancellation (it unregisters and, if it was woken, passes the wake-up on): the
+    /// wake-up ends with exactly one waiter that stays, never lost, never doubled.
+    #[test]
+    fn loom_notify_one_racing_a_cancellation() {
+        use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
+        loom::model(|| {
+            let woken = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+            let waiter = |i: usize| {
+                let woken = woken.clone();
+                Waiter::with_callback(Box::new(move || {
+                    woken[i].fetch_add(1, SeqCst);
+                    true
+                }))
+            };
+            let (first, second) = (waiter(0), waiter(1));
+            let list = Arc::new(Mutex::new(Watchers::new()));
+            list.lock().register(&first);
+            list.lock().register(&second);
+            let l2 = list.clone();
+            let notifier = thread::spawn(move || {
+                l2.lock().notify_one();
+            });
+            // The first waiter is cancelled: it leaves, passing on a wake-up it was given.
+            let mut l = list.lock();
+            l.unregister(&first);
+            if first.is_notified() {
+                l.notify_one();
+            }
+            drop(l);
+            notifier.join().unwrap();
+            let mut l = list.lock();
+            l.unregister(&second);
+            drop(l);
+            let (a, b) = (woken[0].load(SeqCst), woken[1].load(SeqCst));
+            assert!(a <= 1 && b <= 1);
+            assert_eq!(b, 1, "the waiter that stays was woken");
+        });
+    }
+
+    /// A waiter whose callback cannot deliver (its loop is closed) lets the wake-up go on to
+    /// the next one.
+    #[test]
+    fn loom_undelivered_wakeup_goes_on() {
+        use crate::sync::prim::atomic::{AtomicBool, Ordering::SeqCst};
+        loom::model(|| {
+            let got = Arc::new(AtomicBool::new(false));
+            let g2 = got.clone();
+            let dead = Waiter::with_callback(Box::new(|| false));
+            let live = Waiter::with_callback(Box::new(move || {
+                g2.store(true, SeqCst);
+                true
+            }));
+            let mut l = Watchers::new();
+            l.register(&dead);
+            l.register(&live);
+            assert!(l.notify_one());
+            assert!(got.load(SeqCst) && l.is_empty());
         });
     }
 }

@@ -99,11 +99,13 @@ pub struct State<T> {
     getters: usize,
     putters: usize,
     joiners: usize,
-    /// Woken by whatever may let a get succeed or make it fail: the threads selecting over
-    /// this queue among others (see `select`) and the asyncio tasks awaiting a get.
+    /// The threads selecting over this queue among others (see `select`): all woken by
+    /// whatever may let a get succeed or make it fail.
     pub watchers: Watchers,
-    /// Woken by whatever may let a put succeed or make it fail: tasks awaiting a put.
-    pub put_watchers: Watchers,
+    /// Asyncio tasks awaiting a get: one woken per item put, all by a shutdown (see `park`).
+    pub task_getters: Watchers,
+    /// Asyncio tasks awaiting a put: one woken per item taken, all by a shutdown.
+    pub task_putters: Watchers,
     /// Woken when the unfinished count reaches zero (or the queue is retired): tasks awaiting
     /// `join`.
     pub join_watchers: Watchers,
@@ -204,7 +206,8 @@ impl<T> Queue<T> {
                 putters: 0,
                 joiners: 0,
                 watchers: Watchers::new(),
-                put_watchers: Watchers::new(),
+                task_getters: Watchers::new(),
+                task_putters: Watchers::new(),
                 join_watchers: Watchers::new(),
             }),
             not_empty: Condvar::new(),
@@ -272,6 +275,7 @@ impl<T> Queue<T> {
             self.not_empty.notify_one();
         }
         s.watchers.notify();
+        s.task_getters.notify_one();
         Ok(())
     }
 
@@ -307,7 +311,7 @@ impl<T> Queue<T> {
                 if s.putters > 0 {
                     self.not_full.notify_one();
                 }
-                s.put_watchers.notify();
+                s.task_putters.notify_one();
                 Ok(item)
             }
             None if s.shutdown => Err(GetError::ShutDown),
@@ -359,7 +363,8 @@ impl<T> Queue<T> {
     /// Wakes every watcher of the queue (its state changed for all of them).
     fn notify_watchers(s: &State<T>) {
         s.watchers.notify();
-        s.put_watchers.notify();
+        s.task_getters.notify();
+        s.task_putters.notify();
         s.join_watchers.notify();
     }
 
@@ -381,7 +386,8 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         s.watchers.notify();
-        s.put_watchers.notify();
+        s.task_getters.notify();
+        s.task_putters.notify();
         drained
     }
 

@@ -32,7 +32,7 @@ pub struct Semaphore {
     cond: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
-    /// Asyncio tasks waiting for a unit (see `park`): woken by every release.
+    /// Asyncio tasks waiting for a unit (see `park`): one woken per unit released.
     pub watchers: WatchList,
 }
 
@@ -152,7 +152,7 @@ impl Semaphore {
                 n -= 1;
             }
         }
-        self.watchers.wake_all();
+        self.watchers.wake(n);
         Ok(())
     }
 }

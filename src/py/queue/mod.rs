@@ -27,8 +27,8 @@ mod fast;
 mod mutex;
 mod variants;
 
-pub(crate) use errors::{empty_error, shutdown_error};
 use errors::full_error;
+pub(crate) use errors::{empty_error, shutdown_error};
 pub(crate) use fast::install_fast_paths;
 pub(crate) use mutex::{lock_attached, try_lock_briefly};
 pub(crate) use variants::{LifoQueue, PriorityQueue};
@@ -176,8 +176,8 @@ impl Queue {
 /// The watchers of a get (0), a put (1) or a join (2).
 fn watchers(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
     match what {
-        0 => Ok(&mut s.watchers),
-        1 => Ok(&mut s.put_watchers),
+        0 => Ok(&mut s.task_getters),
+        1 => Ok(&mut s.task_putters),
         2 => Ok(&mut s.join_watchers),
         _ => Err(PyValueError::new_err("what must be 0, 1 or 2")),
     }
@@ -185,9 +185,9 @@ fn watchers(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
 
 #[pymethods]
 impl Queue {
-    // For `rthreading._aio`: an asyncio task's waker, woken by whatever may let its get
-    // (`what` 0), put (1) or join (2) proceed (see `waker`). False, and not registered, once the
-    // queue is in compatibility mode, whose waits are the stdlib's Conditions.
+    // For `rthreading._aio`: an asyncio task's waker, woken when its get (`what` 0), put (1) or
+    // join (2) may proceed (see `waker`). False, and not registered, once the queue is in
+    // compatibility mode, whose waits are the stdlib's Conditions.
     fn _watch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<bool> {
         let mut g = lock_attached(self.core.state(), py);
         if g.retired().is_some() {
@@ -248,6 +248,21 @@ impl Queue {
 
     fn _unwatch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<()> {
         waker.get().unregister_from(watchers(&mut lock_attached(self.core.state(), py), what)?);
+        Ok(())
+    }
+
+    // A task woken for an item (a free slot) leaves without it: wakes the next, if there is
+    // still one to take (a shut-down queue wakes them all already).
+    fn _pass_on(&self, py: Python<'_>, what: u8) -> PyResult<()> {
+        let mut g = lock_attached(self.core.state(), py);
+        let there = match what {
+            0 => !g.is_empty(),
+            1 => !g.is_full(),
+            _ => false,
+        };
+        if there && g.retired().is_none() {
+            watchers(&mut g, what)?.notify_one();
+        }
         Ok(())
     }
 

@@ -11,6 +11,8 @@ pub struct SimpleState<T> {
     getters: usize,
     /// The threads selecting over this queue among others (see `select`).
     pub watchers: crate::sync::park::Watchers,
+    /// Asyncio tasks awaiting a get: one woken per item put (see `park`).
+    pub task_getters: crate::sync::park::Watchers,
 }
 
 impl<T> SimpleState<T> {
@@ -57,7 +59,7 @@ impl<T> SimpleQueue<T> {
     const_fn! {
         pub fn new() -> Self {
             SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, watchers: crate::sync::park::Watchers::new() }),
+                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, watchers: crate::sync::park::Watchers::new(), task_getters: crate::sync::park::Watchers::new() }),
                 not_empty: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 nonempty: AtomicBool::new(false),
@@ -80,6 +82,7 @@ impl<T> SimpleQueue<T> {
             self.not_empty.notify_one();
         }
         s.watchers.notify();
+        s.task_getters.notify_one();
     }
 
     #[inline]
