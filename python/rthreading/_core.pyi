@@ -16,6 +16,8 @@ from typing import Any, TypeVar, final
 from _typeshed import ProfileFunction, TraceFunction
 from typing_extensions import Self, disjoint_base
 
+from rthreading._async_queue import AsyncQueueProxy
+
 __all__ = [
     "AtomicInt",
     "Barrier",
@@ -102,6 +104,17 @@ class Queue(queue.Queue[_T]):
         # 3.13's queue shutdown, which rthreading provides on every Python.
         is_shutdown: bool
         def shutdown(self, immediate: bool = False) -> None: ...
+    # janus/culsans-style views (rthreading._async_queue): the queue itself, and its
+    # asyncio.Queue API; close() is shutdown(immediate=True).
+    @property
+    def sync_q(self) -> Self: ...
+    @property
+    def async_q(self) -> AsyncQueueProxy[_T]: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    async def wait_closed(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 class LifoQueue(Queue[_T], queue.LifoQueue[_T]): ...
 class PriorityQueue(Queue[Any], queue.PriorityQueue[Any]): ...  # typeshed bounds its item type

@@ -1,14 +1,19 @@
-# rthreading.queue is a drop-in for the stdlib's queue module: typed as the stdlib's classes,
-# so code annotated with queue.Queue accepts rthreading's and the other way round.
+# rthreading.queue is a drop-in for the stdlib's queue module. SimpleQueue is typed as the
+# stdlib's class, so code annotated with queue.SimpleQueue accepts rthreading's and the other way
+# round. Queue, LifoQueue and PriorityQueue are the native classes, declared (in _core.pyi) as
+# subclasses of the stdlib's: code annotated with queue.Queue accepts them, and their additions
+# (sync_q, async_q, close(), ...) type-check.
 import sys
 from typing import SupportsFloat, TypeVar
 
 from queue import Empty as Empty
 from queue import Full as Full
-from queue import LifoQueue as LifoQueue
-from queue import PriorityQueue as PriorityQueue
-from queue import Queue as Queue
 from queue import SimpleQueue as SimpleQueue
+
+from rthreading._async_queue import AsyncQueueProxy as AsyncQueueProxy
+from rthreading._core import LifoQueue as LifoQueue
+from rthreading._core import PriorityQueue as PriorityQueue
+from rthreading._core import Queue as Queue
 
 if sys.version_info >= (3, 13):
     from queue import ShutDown as ShutDown
