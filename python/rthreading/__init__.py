@@ -105,6 +105,12 @@ from rthreading.queue import (  # noqa: E402
 # Beyond the stdlib: primitives threading never had. Not in __all__ (see below).
 from rthreading._core import AtomicInt, CountDownLatch, RWLock  # noqa: E402
 
+# Beyond the stdlib: asyncio tasks await the same objects threads wait on (async_acquire,
+# `async with`, async_wait, async_get/async_put/async_join), see rthreading._aio.
+from rthreading import _aio  # noqa: E402
+
+_aio.install()
+
 # Beyond the stdlib: finding deadlocks and hot locks (see rthreading._diag). Not in __all__, so
 # `from rthreading import *` brings exactly the threading namespace.
 from rthreading._diag import (  # noqa: E402

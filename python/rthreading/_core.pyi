@@ -11,6 +11,7 @@ import queue
 import sys
 import threading
 from types import TracebackType
+from collections.abc import Callable
 from typing import Any, TypeVar, final
 
 from _typeshed import ProfileFunction, TraceFunction
@@ -39,6 +40,7 @@ __all__ = [
     "WorkerTicket",
     "_RWLockReadGuard",
     "_RWLockWriteGuard",
+    "_Waker",
     "_acquire_and_release",
     "_after_fork_in_child",
     "_cycles",
@@ -59,6 +61,12 @@ __all__ = [
 @final
 class Lock(threading.Lock):  # type: ignore[misc]
     def _at_fork_reinit(self) -> None: ...
+    # Beyond the stdlib: asyncio tasks wait for it too (rthreading._aio).
+    async def async_acquire(self, timeout: float | None = None) -> bool: ...
+    async def __aenter__(self) -> None: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
+    ) -> None: ...
 
 @final
 class RLock(threading.RLock):  # type: ignore[misc]
@@ -77,7 +85,12 @@ class Condition(threading.Condition):
     def _at_fork_reinit(self) -> None: ...
 
 @disjoint_base
-class Semaphore(threading.Semaphore): ...
+class Semaphore(threading.Semaphore):
+    async def async_acquire(self, timeout: float | None = None) -> bool: ...
+    async def __aenter__(self) -> None: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
+    ) -> None: ...
 
 @disjoint_base
 class BoundedSemaphore(Semaphore, threading.BoundedSemaphore): ...
@@ -85,6 +98,7 @@ class BoundedSemaphore(Semaphore, threading.BoundedSemaphore): ...
 @disjoint_base
 class Event(threading.Event):
     def _at_fork_reinit(self) -> None: ...
+    async def async_wait(self, timeout: float | None = None) -> bool: ...
 
 @disjoint_base
 class Barrier(threading.Barrier): ...
@@ -104,6 +118,9 @@ class Queue(queue.Queue[_T]):
         # 3.13's queue shutdown, which rthreading provides on every Python.
         is_shutdown: bool
         def shutdown(self, immediate: bool = False) -> None: ...
+    async def async_get(self, timeout: float | None = None) -> _T: ...
+    async def async_put(self, item: _T, timeout: float | None = None) -> None: ...
+    async def async_join(self) -> None: ...
     # janus/culsans-style views (rthreading._async_queue): the queue itself, and its
     # asyncio.Queue API; close() is shutdown(immediate=True).
     @property
@@ -120,7 +137,15 @@ class LifoQueue(Queue[_T], queue.LifoQueue[_T]): ...
 class PriorityQueue(Queue[Any], queue.PriorityQueue[Any]): ...  # typeshed bounds its item type
 
 @disjoint_base
-class SimpleQueue(queue.SimpleQueue[_T]): ...
+class SimpleQueue(queue.SimpleQueue[_T]):
+    async def async_get(self, timeout: float | None = None) -> _T: ...
+
+# An asyncio task's waiter (rthreading._aio).
+@final
+class _Waker:
+    def __new__(cls, callback: Callable[[], object]) -> Self: ...
+    @property
+    def notified(self) -> bool: ...
 
 # Beyond the stdlib: primitives threading never had.
 @final

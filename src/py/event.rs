@@ -4,6 +4,7 @@
 
 use super::wait::{cond_timeout, Attached, Timeout};
 use super::waiting::{instrumented, Count};
+use super::waker::Waker;
 use crate::sync::event::Event as CoreEvent;
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyDeprecationWarning;
@@ -29,6 +30,15 @@ pub struct Event {
 
 #[pymethods]
 impl Event {
+    // For `rthreading._aio`: an asyncio task's waker, woken by the next set() (see `waker`).
+    fn _watch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().watch(&self.inner.watchers);
+    }
+
+    fn _unwatch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().unwatch(&self.inner.watchers);
+    }
+
     // Holds no Python object; a GC type only so that the collector sees the instance dict
     // (see `instance_dict`).
     fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {

@@ -5,6 +5,7 @@ use super::fastcall::{fast_method, install, py_true};
 use super::stats;
 use super::wait::{lock_timeout, Timeout};
 use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
+use super::waker::Waker;
 use crate::sync::current_thread_ident;
 use crate::sync::lock::Lock as CoreLock;
 use crate::sync::stats::Slot;
@@ -102,6 +103,15 @@ impl Lock {
 
 #[pymethods]
 impl Lock {
+    // For `rthreading._aio`: an asyncio task's waker, woken by the next release (see `waker`).
+    fn _watch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().watch(&self.inner.watchers);
+    }
+
+    fn _unwatch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().unwatch(&self.inner.watchers);
+    }
+
     // With statistics on, the new lock is tracked (with the creating call site).
     #[new]
     fn new(py: Python<'_>) -> PyResult<Py<Self>> {

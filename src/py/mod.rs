@@ -29,6 +29,7 @@ mod trace;
 pub(crate) mod wait;
 mod waitgraph;
 mod waiting;
+mod waker;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     refuse_subinterpreters()?;
@@ -68,6 +69,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simple_queue::SimpleQueue>()?;
     simple_queue::install_fast_paths(&m.py().get_type::<simple_queue::SimpleQueue>())?;
     m.add_function(wrap_pyfunction!(select::select, m)?)?;
+    m.add_class::<waker::Waker>()?;
     m.add_function(wrap_pyfunction!(thread::_acquire_and_release, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_settraceallthreads, m)?)?;
     m.add_function(wrap_pyfunction!(trace::_setprofileallthreads, m)?)?;

@@ -6,6 +6,7 @@
 
 use super::wait::{wait_for_timeout, Attached, Given, Timeout};
 use super::waiting::{instrumented, Count};
+use super::waker::Waker;
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
@@ -148,6 +149,15 @@ impl Semaphore {
 
 #[pymethods]
 impl Semaphore {
+    // For `rthreading._aio`: an asyncio task's waker, woken by the next release (see `waker`).
+    fn _watch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().watch(&self.inner.watchers);
+    }
+
+    fn _unwatch(&self, waker: &Bound<'_, Waker>) {
+        waker.get().unwatch(&self.inner.watchers);
+    }
+
     // Holds no Python object; a GC type only so that the collector sees the instance dict
     // (see `instance_dict`).
     fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {

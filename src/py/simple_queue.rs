@@ -7,6 +7,7 @@ use super::fastcall::{fast_method, install};
 use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly};
 use super::wait::{simple_queue_timeout, wait, Given, Timeout};
 use super::waiting::retry_until_deadline;
+use super::waker::Waker;
 use crate::sync::queue::simple::SimpleQueue as Core;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
@@ -58,6 +59,15 @@ impl SimpleQueue {
 
 #[pymethods]
 impl SimpleQueue {
+    // For `rthreading._aio`: an asyncio task's waker, woken by the next put (see `waker`).
+    fn _watch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
+        waker.get().register_in(&mut lock_attached(self.core.state(), py).watchers);
+    }
+
+    fn _unwatch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
+        waker.get().unregister_from(&mut lock_attached(self.core.state(), py).watchers);
+    }
+
     // `SimpleQueue()` takes no arguments, unless a subclass's `__init__` wants some.
     #[new]
     #[classmethod]

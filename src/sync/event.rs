@@ -10,6 +10,7 @@
 //! changes the word and then reads `waiters`, notifying under the mutex if it is non-zero
 //! (all `SeqCst`), so one of the two always sees the other.
 
+use super::park::WatchList;
 use super::prim::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, SeqCst},
@@ -28,6 +29,8 @@ pub struct Event {
     cond: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
+    /// Asyncio tasks waiting for the flag (see `park`): woken by `set`.
+    pub watchers: WatchList,
 }
 
 /// What a waiter saw when its wait began: the state word with the flag clear.
@@ -49,6 +52,7 @@ impl Event {
                 mutex: Mutex::new(()),
                 cond: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+                watchers: WatchList::new(),
             }
         }
     }
@@ -76,6 +80,7 @@ impl Event {
             let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
         }
+        self.watchers.wake_all();
     }
 
     pub fn clear(&self) {

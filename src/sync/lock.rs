@@ -1,5 +1,6 @@
 //! A non-reentrant lock that any thread may release, as Python's `_thread.lock`.
 
+use super::park::WatchList;
 use super::prim::{Instant, RawMutex};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 // parking_lot's raw mutex methods (loom's stand-in has them as inherent methods).
@@ -20,6 +21,11 @@ pub struct Lock {
     /// The spin budget of this lock's waits (see `spin`): a lock handed from thread to thread
     /// (released by one, awaited by another) is caught while polling, not after a wake-up.
     spin: AdaptiveSpin,
+    /// Asyncio tasks waiting to acquire (see `park`): woken by every release. (The release
+    /// reads their count after parking_lot's unlock, a release compare-and-swap, not a `SeqCst`
+    /// one: on x86 and on ARMv8 a later `SeqCst` load is not reordered before it, which is the
+    /// pairing `WatchList` needs.)
+    pub watchers: WatchList,
 }
 
 impl Default for Lock {
@@ -31,12 +37,22 @@ impl Default for Lock {
 impl Lock {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Lock { raw: RawMutex::INIT, owner: AtomicU64::new(0), spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding) }
+        Lock {
+            raw: RawMutex::INIT,
+            owner: AtomicU64::new(0),
+            spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+            watchers: WatchList::new(),
+        }
     }
 
     #[cfg(loom)]
     pub fn new() -> Self {
-        Lock { raw: RawMutex::new(), owner: AtomicU64::new(0), spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding) }
+        Lock {
+            raw: RawMutex::new(),
+            owner: AtomicU64::new(0),
+            spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+            watchers: WatchList::new(),
+        }
     }
 
     #[inline]
@@ -113,6 +129,7 @@ impl Lock {
         // thread. Two threads racing to release one held lock is a program error in Python too:
         // here both may succeed, leaving the lock unlocked, never memory-unsafe.
         unsafe { self.raw.unlock() };
+        self.watchers.wake_all();
         true
     }
 

@@ -21,11 +21,11 @@ pub mod heap;
 pub mod select;
 pub mod simple;
 
+use super::park::Watchers;
 use super::prim::atomic::{AtomicU8, Ordering::Relaxed};
 use super::prim::{Condvar, Instant, Mutex};
 use super::spin::AdaptiveSpin;
 use chunked::Chunked;
-use select::Selectors;
 
 /// Which item a get takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,8 +99,14 @@ pub struct State<T> {
     getters: usize,
     putters: usize,
     joiners: usize,
-    /// The threads selecting over this queue among others (see `select`).
-    pub selectors: Selectors,
+    /// Woken by whatever may let a get succeed or make it fail: the threads selecting over
+    /// this queue among others (see `select`) and the asyncio tasks awaiting a get.
+    pub watchers: Watchers,
+    /// Woken by whatever may let a put succeed or make it fail: tasks awaiting a put.
+    pub put_watchers: Watchers,
+    /// Woken when the unfinished count reaches zero (or the queue is retired): tasks awaiting
+    /// `join`.
+    pub join_watchers: Watchers,
 }
 
 impl<T> State<T> {
@@ -197,7 +203,9 @@ impl<T> Queue<T> {
                 getters: 0,
                 putters: 0,
                 joiners: 0,
-                selectors: Selectors::new(),
+                watchers: Watchers::new(),
+                put_watchers: Watchers::new(),
+                join_watchers: Watchers::new(),
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
@@ -263,7 +271,7 @@ impl<T> Queue<T> {
         if s.getters > 0 {
             self.not_empty.notify_one();
         }
-        s.selectors.notify();
+        s.watchers.notify();
         Ok(())
     }
 
@@ -299,6 +307,7 @@ impl<T> Queue<T> {
                 if s.putters > 0 {
                     self.not_full.notify_one();
                 }
+                s.put_watchers.notify();
                 Ok(item)
             }
             None if s.shutdown => Err(GetError::ShutDown),
@@ -325,8 +334,8 @@ impl<T> Queue<T> {
             return Err(TooManyTaskDone);
         }
         s.unfinished -= 1;
-        if s.unfinished == 0 && s.joiners > 0 {
-            self.all_done.notify_all();
+        if s.unfinished == 0 {
+            self.all_tasks_done(s);
         }
         Ok(())
     }
@@ -334,9 +343,24 @@ impl<T> Queue<T> {
     /// Sets the count of unfinished tasks (the stdlib's attribute is writable).
     pub fn set_unfinished_locked(&self, s: &mut State<T>, n: usize) {
         s.unfinished = n;
-        if n == 0 && s.joiners > 0 {
+        if n == 0 {
+            self.all_tasks_done(s);
+        }
+    }
+
+    /// The unfinished count reached zero: wakes the joiners.
+    fn all_tasks_done(&self, s: &State<T>) {
+        if s.joiners > 0 {
             self.all_done.notify_all();
         }
+        s.join_watchers.notify();
+    }
+
+    /// Wakes every watcher of the queue (its state changed for all of them).
+    fn notify_watchers(s: &State<T>) {
+        s.watchers.notify();
+        s.put_watchers.notify();
+        s.join_watchers.notify();
     }
 
     /// `shutdown(immediate)`: returns the items removed (to be dropped once unlocked).
@@ -347,7 +371,7 @@ impl<T> Queue<T> {
             // The stdlib decrements per removed item, never below zero.
             s.unfinished = s.unfinished.saturating_sub(drained.len());
             if s.unfinished == 0 {
-                self.all_done.notify_all();
+                self.all_tasks_done(s);
             }
             drained
         } else {
@@ -356,7 +380,8 @@ impl<T> Queue<T> {
         self.publish(s);
         self.not_empty.notify_all();
         self.not_full.notify_all();
-        s.selectors.notify();
+        s.watchers.notify();
+        s.put_watchers.notify();
         drained
     }
 
@@ -369,7 +394,7 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
-        s.selectors.notify();
+        Self::notify_watchers(s);
         items
     }
 
@@ -384,7 +409,7 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
-        s.selectors.notify();
+        Self::notify_watchers(s);
         held
     }
 

@@ -9,6 +9,7 @@
 //! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
 //! until it is parked.
 
+use super::park::WatchList;
 use super::prim::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{Relaxed, SeqCst},
@@ -31,6 +32,8 @@ pub struct Semaphore {
     cond: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
+    /// Asyncio tasks waiting for a unit (see `park`): woken by every release.
+    pub watchers: WatchList,
 }
 
 /// Why a release was refused; the count is unchanged.
@@ -53,6 +56,7 @@ impl Semaphore {
                 mutex: Mutex::new(()),
                 cond: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+                watchers: WatchList::new(),
             }
         }
     }
@@ -66,6 +70,7 @@ impl Semaphore {
             let _g = locker.lock(&self.mutex);
             self.cond.notify_all();
         }
+        self.watchers.wake_all();
     }
 
     #[inline]
@@ -147,6 +152,7 @@ impl Semaphore {
                 n -= 1;
             }
         }
+        self.watchers.wake_all();
         Ok(())
     }
 }

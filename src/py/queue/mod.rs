@@ -35,7 +35,9 @@ pub(crate) use variants::{LifoQueue, PriorityQueue};
 use super::diagnosed::Diagnosed;
 use super::stats;
 use super::wait::{wait, Given, Timeout};
+use super::waker::Waker;
 use crate::sync::current_thread_ident;
+use crate::sync::park::Watchers;
 use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
 use crate::sync::stats::Slot;
 use args::{init_maxsize, parse_maxsize};
@@ -170,8 +172,35 @@ impl Queue {
     }
 }
 
+/// The watchers of a get (0), a put (1) or a join (2).
+fn watchers(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
+    match what {
+        0 => Ok(&mut s.watchers),
+        1 => Ok(&mut s.put_watchers),
+        2 => Ok(&mut s.join_watchers),
+        _ => Err(PyValueError::new_err("what must be 0, 1 or 2")),
+    }
+}
+
 #[pymethods]
 impl Queue {
+    // For `rthreading._aio`: an asyncio task's waker, woken by whatever may let its get
+    // (`what` 0), put (1) or join (2) proceed (see `waker`). False, and not registered, once the
+    // queue is in compatibility mode, whose waits are the stdlib's Conditions.
+    fn _watch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<bool> {
+        let mut g = lock_attached(self.core.state(), py);
+        if g.retired().is_some() {
+            return Ok(false);
+        }
+        waker.get().register_in(watchers(&mut g, what)?);
+        Ok(true)
+    }
+
+    fn _unwatch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<()> {
+        waker.get().unregister_from(watchers(&mut lock_attached(self.core.state(), py), what)?);
+        Ok(())
+    }
+
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(maxsize=0)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {

@@ -1,7 +1,7 @@
 //! Waiting on several queues at once (`rthreading.queue.select`): the queue side.
 //!
 //! A selecting thread registers one shared `park::Waiter` in every queue it waits on
-//! (`Selectors`, kept in each queue's state, under its mutex), then looks at each queue and, if
+//! (`park::Watchers`: each queue's `watchers`, in its state, under its mutex), then looks at each queue and, if
 //! none holds an item, parks on that waiter. Whatever may let a get succeed or make it fail (a
 //! put, a shutdown, a reset, the hand-over to compatibility mode) notifies every registered
 //! selector of that queue, as well as one plain getter, as before. A selector never receives an
@@ -16,48 +16,10 @@
 //! Lock order: a queue's mutex, then a waiter's (`notify` under the queue's mutex); a waiter
 //! never takes a queue's mutex while holding its own.
 
+#[cfg(test)]
 use crate::sync::park::Waiter;
+#[cfg(test)]
 use crate::sync::prim::Arc;
-use crate::sync::Blocking;
-
-/// The select waiters registered on one queue.
-#[derive(Default)]
-pub struct Selectors(Vec<Arc<Waiter>>);
-
-impl Selectors {
-    crate::sync::prim::const_fn! {
-        pub fn new() -> Self {
-            Selectors(Vec::new())
-        }
-    }
-
-    pub fn register(&mut self, w: &Arc<Waiter>) {
-        self.0.push(w.clone());
-    }
-
-    /// Removes every registration of `w` (a queue passed twice to one select has two).
-    pub fn unregister(&mut self, w: &Arc<Waiter>) {
-        self.0.retain(|x| !Arc::ptr_eq(x, w));
-    }
-
-    /// Wakes every registered selector. The waiters' mutexes guard one flag each and are held
-    /// for a few instructions (never while waiting: see `park::Waiter`), like the bucket lock
-    /// inside a condition variable's notify, so taking them here blocks nobody for long.
-    #[inline]
-    pub fn notify(&self) {
-        for w in &self.0 {
-            w.notify(Blocking);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// The select loop as the Python layer runs it, over core queues of `u64`, for the tests: take
 /// from the first queue (from `start`, rotating) that has an item; else park until notified.
@@ -67,7 +29,7 @@ fn select_take(qs: &[&super::Queue<u64>], start: usize) -> (usize, u64) {
     let no_cmp = |_: &u64, _: &u64| -> Result<bool, std::convert::Infallible> { Ok(false) };
     let w = Waiter::new();
     for q in qs {
-        q.state().lock().selectors.register(&w);
+        q.state().lock().watchers.register(&w);
     }
     let found = loop {
         let mut found = None;
@@ -89,7 +51,7 @@ fn select_take(qs: &[&super::Queue<u64>], start: usize) -> (usize, u64) {
         assert!(w.park(None));
     };
     for q in qs {
-        q.state().lock().selectors.unregister(&w);
+        q.state().lock().watchers.unregister(&w);
     }
     found
 }
@@ -114,12 +76,12 @@ mod tests {
         assert_eq!(select_take(&[&a, &b], 1), (0, 1));
         let (a2, b2) = (a.clone(), b.clone());
         let t = std::thread::spawn(move || select_take(&[&a2, &b2], 0));
-        while b.state().lock().selectors.is_empty() {
+        while b.state().lock().watchers.is_empty() {
             std::thread::sleep(Duration::from_millis(1));
         }
         put(&b, 7);
         assert_eq!(t.join().unwrap(), (1, 7));
-        assert!(a.state().lock().selectors.is_empty() && b.state().lock().selectors.is_empty());
+        assert!(a.state().lock().watchers.is_empty() && b.state().lock().watchers.is_empty());
     }
 }
 

@@ -10,7 +10,7 @@ pub struct SimpleState<T> {
     items: Chunked<T>,
     getters: usize,
     /// The threads selecting over this queue among others (see `select`).
-    pub selectors: super::select::Selectors,
+    pub watchers: crate::sync::park::Watchers,
 }
 
 impl<T> SimpleState<T> {
@@ -57,7 +57,7 @@ impl<T> SimpleQueue<T> {
     const_fn! {
         pub fn new() -> Self {
             SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, selectors: super::select::Selectors::new() }),
+                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, watchers: crate::sync::park::Watchers::new() }),
                 not_empty: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 nonempty: AtomicBool::new(false),
@@ -79,7 +79,7 @@ impl<T> SimpleQueue<T> {
         if s.getters > 0 {
             self.not_empty.notify_one();
         }
-        s.selectors.notify();
+        s.watchers.notify();
     }
 
     #[inline]

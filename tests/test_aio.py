@@ -1,0 +1,464 @@
+"""Awaitable waits (rthreading._aio): async_acquire / `async with`, Event.async_wait, the queues'
+async_get / async_put / async_join. Where asyncio has a counterpart (asyncio.Lock, Semaphore,
+Event, Queue) the same scenario runs on both and the outcomes must agree; the rest checks the
+documented behaviour: thread <-> task hand-offs, several loops at once, timeouts raising the
+blocking calls' exceptions, and cancellation that loses nothing (exact counts)."""
+
+import asyncio
+import queue as std_queue
+import random
+import sys
+import threading
+
+import pytest
+
+import rthreading
+from helpers import start
+from rthreading.queue import Empty, Full, LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue
+
+QUEUES = [Queue, LifoQueue, PriorityQueue]
+has_shutdown = pytest.mark.skipif(not hasattr(Queue, "shutdown"), reason="Queue.shutdown is 3.13+")
+
+
+def run(coro, timeout=20):
+    async def bounded():
+        return await asyncio.wait_for(coro, timeout)
+
+    return asyncio.run(bounded())
+
+
+# --- against asyncio's own primitives ----------------------------------------------------------
+
+
+async def lock_scenario(lock):
+    log = []
+
+    async def worker(name):
+        async with lock:
+            log.append((name, "in", lock.locked()))
+            await asyncio.sleep(0)
+            log.append((name, "out"))
+
+    await asyncio.gather(*(worker(i) for i in range(4)))
+    log.append(("after", lock.locked()))
+    return log
+
+
+def test_async_with_lock_serializes_like_asyncio_lock():
+    mine = run(lock_scenario(rthreading.Lock()))
+    theirs = run(lock_scenario(asyncio.Lock()))
+    # Which task enters first is the scheduler's; that each enters alone is the point.
+    assert sorted(mine, key=repr) == sorted(theirs, key=repr)
+    for i in range(0, 8, 2):
+        assert mine[i][0] == mine[i + 1][0]
+
+
+async def semaphore_scenario(sem):
+    inside, peak = 0, 0
+
+    async def worker():
+        nonlocal inside, peak
+        async with sem:
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.001)
+            inside -= 1
+
+    await asyncio.gather(*(worker() for _ in range(10)))
+    return peak, inside
+
+
+@pytest.mark.parametrize("kind", ["Semaphore", "BoundedSemaphore"])
+def test_async_with_semaphore_bounds_like_asyncio(kind):
+    assert run(semaphore_scenario(getattr(rthreading, kind)(3))) == run(semaphore_scenario(getattr(asyncio, kind)(3)))
+
+
+async def event_scenario(ev):
+    got = []
+
+    async def waiter():
+        got.append(await ev.wait() if isinstance(ev, asyncio.Event) else await ev.async_wait())
+
+    tasks = [asyncio.create_task(waiter()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    before = list(got)
+    ev.set()
+    await asyncio.gather(*tasks)
+    return before, got, ev.is_set()
+
+
+def test_event_async_wait_like_asyncio_event():
+    assert run(event_scenario(rthreading.Event())) == run(event_scenario(asyncio.Event()))
+
+
+async def queue_scenario(q, put, get, maxsize):
+    out = []
+    for i in (3, 1, 2):
+        await put(q, i)
+    if maxsize:
+        try:
+            q.put_nowait(9)
+        except Exception as e:  # noqa: BLE001 - compared by kind
+            out.append(type(e).__name__)
+    out += [await get(q) for _ in range(3)]
+    try:
+        q.get_nowait()
+    except Exception as e:  # noqa: BLE001 - compared by kind
+        out.append(type(e).__name__)
+    for _ in range(3):
+        q.task_done()
+    await (q.join() if isinstance(q, asyncio.Queue) else q.async_join())
+    out.append(q.qsize())
+    return out
+
+
+@pytest.mark.parametrize("maxsize", [0, 3])
+@pytest.mark.parametrize("kind", QUEUES)
+def test_queue_awaitables_like_asyncio_queue(kind, maxsize):
+    async def aput(q, x):
+        await q.put(x)
+
+    async def aget(q):
+        return await q.get()
+
+    async def rput(q, x):
+        await q.async_put(x)
+
+    async def rget(q):
+        return await q.async_get()
+
+    theirs = run(queue_scenario(getattr(asyncio, kind.__name__)(maxsize), aput, aget, maxsize))
+    mine = run(queue_scenario(kind(maxsize), rput, rget, maxsize))
+    names = {"QueueFull": "Full", "QueueEmpty": "Empty"}
+    assert mine == [names.get(x, x) if isinstance(x, str) else x for x in theirs]
+
+
+# --- timeouts and errors: those of the blocking calls ------------------------------------------
+
+
+def test_timeouts_raise_the_blocking_calls_exceptions():
+    async def main():
+        q = Queue(1)
+        with pytest.raises(Empty):
+            await q.async_get(timeout=0.01)
+        with pytest.raises(Empty):
+            await q.async_get(timeout=0)
+        await q.async_put(1, timeout=0)
+        with pytest.raises(Full):
+            await q.async_put(2, timeout=0.01)
+        with pytest.raises(Empty):
+            await SimpleQueue().async_get(timeout=0.01)
+        lock = rthreading.Lock()
+        assert await lock.async_acquire(timeout=0) is True
+        assert await lock.async_acquire(timeout=0.01) is False
+        assert await rthreading.Semaphore(0).async_acquire(timeout=0.01) is False
+        assert await rthreading.Event().async_wait(timeout=0.01) is False
+        with pytest.raises(TypeError):
+            await lock.async_acquire(timeout="soon")
+        return True
+
+    assert run(main())
+
+
+def test_a_timed_out_get_is_empty_like_the_blocking_get():
+    mine, theirs = Queue(), std_queue.Queue()
+    with pytest.raises(std_queue.Empty) as e1:
+        theirs.get(timeout=0.001)
+    with pytest.raises(std_queue.Empty) as e2:
+        run(mine.async_get(timeout=0.001))
+    assert (type(e1.value), e1.value.args) == (type(e2.value), e2.value.args)
+
+
+@has_shutdown
+def test_shutdown_wakes_waiting_tasks_with_shutdown():
+    async def main():
+        q = Queue(1)
+        getter = asyncio.create_task(Queue().async_get())
+        q2 = Queue()
+        getter = asyncio.create_task(q2.async_get())
+        await q.async_put(1)
+        putter = asyncio.create_task(q.async_put(2))
+        await asyncio.sleep(0.01)
+        threading.Thread(target=q2.shutdown).start()
+        threading.Thread(target=q.shutdown).start()
+        with pytest.raises(ShutDown):
+            await getter
+        with pytest.raises(ShutDown):
+            await putter
+        assert await q.async_get() == 1  # a shut-down queue still hands out what it holds
+        with pytest.raises(ShutDown):
+            await q.async_get()
+        return True
+
+    assert run(main())
+
+
+# --- threads and tasks on the same objects -----------------------------------------------------
+
+N = 2000
+
+
+@pytest.mark.parametrize("kind", [Queue, SimpleQueue])
+def test_thread_to_task(kind):
+    async def main():
+        q = kind()
+        t = start(lambda: [q.put(i) for i in range(N)])
+        got = [await q.async_get() for _ in range(N)]
+        t.join()
+        return got
+
+    assert run(main()) == list(range(N))
+
+
+def test_task_to_thread_through_a_bounded_queue():
+    q = Queue(4)
+    got = []
+    t = start(lambda: got.extend(q.get() for _ in range(N)))
+
+    async def main():
+        for i in range(N):
+            await q.async_put(i)
+
+    run(main())
+    t.join(10)
+    assert got == list(range(N))
+
+
+def test_tasks_on_two_loops_and_threads_share_one_queue():
+    q = Queue(8)
+    results = []
+
+    def loop_thread(n):
+        async def consume():
+            return [await q.async_get() for _ in range(n)]
+
+        results.append(run(consume()))
+
+    consumers = [start(loop_thread, N) for _ in range(2)] + [start(lambda: results.append([q.get() for _ in range(N)]))]
+
+    def loop_producer():
+        async def produce():
+            for i in range(N):
+                await q.async_put(("task", i))
+
+        run(produce())
+
+    producers = [start(loop_producer), start(lambda: [q.put(("thread", i)) for i in range(2 * N)])]
+    for t in producers + consumers:
+        t.join(30)
+    items = sorted(x for r in results for x in r)
+    assert items == sorted([("task", i) for i in range(N)] + [("thread", i) for i in range(2 * N)])
+
+
+def test_lock_shared_by_threads_and_tasks_on_two_loops():
+    lock = rthreading.Lock()
+    count = 0
+
+    def bump():
+        nonlocal count
+        c = count
+        count = c + 1
+
+    def thread_worker():
+        for _ in range(500):
+            with lock:
+                bump()
+
+    def loop_worker():
+        async def task():
+            for _ in range(250):
+                async with lock:
+                    bump()
+                    await asyncio.sleep(0)
+
+        async def main():
+            await asyncio.gather(task(), task())
+
+        run(main())
+
+    ts = [start(thread_worker), start(thread_worker), start(loop_worker), start(loop_worker)]
+    for t in ts:
+        t.join(30)
+    assert count == 2000 and not lock.locked()
+
+
+def test_event_set_from_a_thread_wakes_tasks_even_if_cleared_at_once():
+    ev = rthreading.Event()
+
+    async def main():
+        waiters = [asyncio.create_task(ev.async_wait()) for _ in range(5)]
+        await asyncio.sleep(0.01)
+
+        def pulse():
+            ev.set()
+            ev.clear()
+
+        start(pulse).join()
+        return await asyncio.gather(*waiters)
+
+    assert run(main()) == [True] * 5
+
+
+def test_the_loop_keeps_running_while_a_task_waits():
+    async def main():
+        q = Queue(1)
+        q.put_nowait(0)
+        blocked = asyncio.create_task(q.async_put(1))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0)
+            ticks += 1
+        assert not blocked.done()
+        assert q.get_nowait() == 0
+        await blocked
+        return ticks
+
+    assert run(main()) == 20
+
+
+def test_join_waits_for_task_done_from_threads():
+    q = Queue()
+    for i in range(10):
+        q.put(i)
+
+    def worker():
+        while True:
+            try:
+                q.get(timeout=0.5)
+            except Empty:
+                return
+            q.task_done()
+
+    async def main():
+        ts = [start(worker) for _ in range(2)]
+        await q.async_join()
+        for t in ts:
+            t.join(5)
+        return q.unfinished_tasks
+
+    assert run(main()) == 0
+
+
+def test_compatibility_mode_queue_still_awaitable():
+    class Custom(Queue):
+        def _put(self, item):
+            self.queue.append(item * 10)
+
+    q = Custom()
+
+    async def main():
+        t = start(lambda: [q.put(i) for i in range(50)])
+        got = [await q.async_get(timeout=5) for _ in range(50)]
+        t.join()
+        with pytest.raises(Empty):
+            await q.async_get(timeout=0.01)
+        return got
+
+    assert run(main()) == [i * 10 for i in range(50)]
+
+
+def test_a_closed_loop_does_not_wedge_the_queue():
+    q = Queue()
+
+    def abandoned_loop():
+        loop = asyncio.new_event_loop()
+        task = loop.create_task(q.async_get())
+        loop.run_until_complete(asyncio.sleep(0.01))  # the task now waits on q
+        loop.close()  # with the task still pending
+        del task
+
+    start(abandoned_loop).join(10)
+    q.put(1)  # wakes the abandoned waker: must neither raise nor lose the item
+    assert q.get(timeout=1) == 1
+
+
+# --- cancellation loses nothing ----------------------------------------------------------------
+
+
+@pytest.mark.thread_unsafe(reason="a long stress; other tests cover the parallel case")
+def test_cancelled_getters_swallow_no_item():
+    total = 3000
+    q = Queue()
+    got = []
+
+    async def getter():
+        while True:
+            got.append(await q.async_get())
+
+    async def main():
+        rng = random.Random(1)
+        tasks = [asyncio.create_task(getter()) for _ in range(4)]
+        producer = start(lambda: [q.put(i) for i in range(total)])
+        while producer.is_alive() or not q.empty():
+            await asyncio.sleep(rng.random() * 0.001)
+            victim = rng.randrange(len(tasks))
+            tasks[victim].cancel()
+            tasks[victim] = asyncio.create_task(getter())
+        producer.join()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    run(main(), timeout=60)
+    leftover = []
+    while not q.empty():
+        leftover.append(q.get_nowait())
+    assert sorted(got + leftover) == list(range(total))
+
+
+@pytest.mark.thread_unsafe(reason="a long stress; other tests cover the parallel case")
+def test_cancelled_acquirers_leak_no_permit_and_putters_put_once():
+    sem = rthreading.BoundedSemaphore(2)
+    lock = rthreading.Lock()
+    q = Queue(2)
+    put_ok = []
+
+    async def holder():
+        async with sem:
+            await asyncio.sleep(0)
+        async with lock:
+            await asyncio.sleep(0)
+
+    async def putter(i):
+        await q.async_put(i)
+        put_ok.append(i)
+
+    async def main():
+        rng = random.Random(2)
+        for round_ in range(300):
+            tasks = [asyncio.create_task(holder()) for _ in range(4)]
+            tasks += [asyncio.create_task(putter((round_, k))) for k in range(3)]
+            await asyncio.sleep(0)
+            for t in rng.sample(tasks, 3):
+                t.cancel()
+            while not q.empty():
+                q.get_nowait()
+                await asyncio.sleep(0)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            while not q.empty():
+                q.get_nowait()
+
+    run(main(), timeout=60)
+    # Every permit came back (a third release would overflow the bound), the lock is free, and
+    # every put that took effect was reported, none more: q.unfinished_tasks counts them.
+    assert sem.acquire(False) and sem.acquire(False) and not sem.acquire(False)
+    assert not lock.locked()
+    assert q.unfinished_tasks == len(put_ok)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+def test_asyncio_timeout_around_async_get_takes_nothing():
+    q = Queue()
+
+    async def main():
+        for _ in range(50):
+            try:
+                async with asyncio.timeout(0.0005):
+                    await q.async_get()
+            except TimeoutError:
+                pass
+        q.put_nowait("x")
+        return await q.async_get(timeout=1)
+
+    assert run(main()) == "x"
+    assert q.empty()
