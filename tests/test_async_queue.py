@@ -32,12 +32,6 @@ SHUTDOWN = getattr(asyncio, "QueueShutDown", rt_queue.ShutDown)
 SYNC_SHUTDOWN = rt_queue.ShutDown
 
 
-# TRANSITIONAL: until issue 17's awaitables (async_get/async_put/async_join) are merged.
-needs_awaitables = pytest.mark.skipif(
-    not hasattr(rt_queue.Queue, "async_get"), reason="the queue awaitables are not in this build yet"
-)
-
-
 @pytest.fixture(params=list(ASYNCIO_CLASSES))
 def cls_name(request):
     return request.param
@@ -135,7 +129,6 @@ def test_sync_q_is_the_queue_and_async_q_a_view(cls_name):
     assert "AsyncQueueProxy" not in rt_queue.__all__  # the stdlib module's names only
 
 
-@needs_awaitables
 def test_async_q_of_a_subclass_uses_its_hooks():
     """A subclass overriding the stdlib's hooks (compatibility mode) works through async_q as
     the same subclass of asyncio.Queue does."""
@@ -185,7 +178,6 @@ def test_random_nowait_operations(cls_name, maxsize, seed):
     assert_same(cls_name, maxsize, scenario)
 
 
-@needs_awaitables
 def test_awaited_put_and_get_order(cls_name):
     async def scenario(q):
         for item in [5, 1, 4, 2, 3]:
@@ -196,7 +188,6 @@ def test_awaited_put_and_get_order(cls_name):
     assert_same(cls_name, 0, scenario)
 
 
-@needs_awaitables
 def test_bounded_producer_and_consumer_tasks(cls_name):
     """A producer task waits on a full queue while a consumer task drains it."""
 
@@ -222,7 +213,6 @@ def test_bounded_producer_and_consumer_tasks(cls_name):
     assert sorted(got) == list(range(50))
 
 
-@needs_awaitables
 def test_join_waits_for_task_done(cls_name):
     async def scenario(q):
         events = []
@@ -248,7 +238,6 @@ def test_join_waits_for_task_done(cls_name):
     assert events[4] == (ValueError, "task_done() called too many times")
 
 
-@needs_awaitables
 def test_join_of_an_idle_queue_returns(cls_name):
     async def scenario(q):
         await q.join()
@@ -257,7 +246,6 @@ def test_join_of_an_idle_queue_returns(cls_name):
     assert_same(cls_name, 0, scenario)
 
 
-@needs_awaitables
 def test_cancelled_get_loses_no_item(cls_name):
     async def scenario(q):
         getter = asyncio.create_task(q.get())
@@ -270,7 +258,6 @@ def test_cancelled_get_loses_no_item(cls_name):
     assert assert_same(cls_name, 0, scenario) == (True, 7, (0, True, False, 0))
 
 
-@needs_awaitables
 def test_cancelled_put_enqueues_nothing(cls_name):
     async def scenario(q):
         q.put_nowait(1)
@@ -283,7 +270,6 @@ def test_cancelled_put_enqueues_nothing(cls_name):
     assert assert_same(cls_name, 1, scenario) == (True, 1, (0, True, False, 1))
 
 
-@needs_awaitables
 def test_wait_for_timeout_on_get_and_put(cls_name):
     """asyncio.wait_for times out a get on an empty queue and a put on a full one; neither
     takes nor leaves an item."""
@@ -302,7 +288,6 @@ def test_wait_for_timeout_on_get_and_put(cls_name):
 # --- shutdown (asyncio's from 3.13; the view's on every version) -------------------------------
 
 
-@needs_awaitables
 def test_shutdown_lets_gets_drain_then_raises(cls_name):
     async def scenario(q):
         await q.put(1)
@@ -334,7 +319,6 @@ def test_shutdown_lets_gets_drain_then_raises(cls_name):
     )
 
 
-@needs_awaitables
 def test_shutdown_immediate_drops_items_and_releases_join(cls_name):
     async def scenario(q):
         for i in range(3):
@@ -355,7 +339,6 @@ def test_shutdown_immediate_drops_items_and_releases_join(cls_name):
     )
 
 
-@needs_awaitables
 def test_shutdown_wakes_waiting_getters_and_putters(cls_name):
     async def full_putter(q):
         q.put_nowait(0)
@@ -375,7 +358,6 @@ def test_shutdown_wakes_waiting_getters_and_putters(cls_name):
     assert_shutdown_outcomes(cls_name, 0, empty_getters, [(SHUTDOWN, "")] * 3)
 
 
-@needs_awaitables
 def test_shutdown_from_a_thread_wakes_a_task():
     async def main():
         q = rt_queue.Queue()
@@ -394,7 +376,6 @@ def test_shutdown_from_a_thread_wakes_a_task():
 N = 500
 
 
-@needs_awaitables
 def test_thread_producer_task_consumer(cls_name):
     q = getattr(rt_queue, cls_name)(8)
 
@@ -418,7 +399,6 @@ def test_thread_producer_task_consumer(cls_name):
     assert q.empty() and q.unfinished_tasks == 0
 
 
-@needs_awaitables
 def test_task_producer_thread_consumer(cls_name):
     q = getattr(rt_queue, cls_name)(4)
     got = []
@@ -441,7 +421,6 @@ def test_task_producer_thread_consumer(cls_name):
     assert got == list(range(N)) if cls_name == "Queue" else sorted(got) == list(range(N))
 
 
-@needs_awaitables
 def test_tasks_on_two_loops_share_a_queue():
     """A producer task on one loop (in a thread of its own), a consumer task on another."""
     q = rt_queue.Queue(3)
@@ -496,7 +475,6 @@ def test_shutdown_also_closes():
     assert q.get_nowait() == 1
 
 
-@needs_awaitables
 def test_wait_closed_and_aclose():
     async def main():
         q = rt_queue.Queue()
@@ -516,7 +494,6 @@ def test_wait_closed_and_aclose():
     assert closed and again == ("ok", None)
 
 
-@needs_awaitables
 def test_close_wakes_a_waiting_thread():
     q = rt_queue.Queue()
     box = []
@@ -547,7 +524,6 @@ def test_close_matches_asyncio_shutdown_immediate(cls_name):
     assert_same(cls_name, 0, scenario)
 
 
-@needs_awaitables
 def test_threads_see_the_loop_keep_running():
     """A task waiting on a full queue leaves its loop running other tasks."""
 
@@ -573,3 +549,42 @@ def test_threads_see_the_loop_keep_running():
         return got, q.get_nowait()
 
     assert asyncio.run(main()) == (0, 1)
+
+
+def test_close_semantics_match_janus():
+    """Where janus is installed (requirements-bench.txt): the same close() scenario through
+    janus.Queue and rthreading's queue, the same outcomes. From 3.13 both raise the stdlib's
+    exception classes; before, janus has ShutDown classes of its own (its async one named
+    QueueShutDown), so the classes compare by name there, the two shut-down names as one."""
+    janus = pytest.importorskip("janus")
+
+    def named(result):
+        if result[0] == "ok" or HAS_ASYNCIO_SHUTDOWN:
+            return result
+        name = result[0].__name__
+        return ("ShutDown" if name == "QueueShutDown" else name, result[1])
+
+    async def scenario(q):
+        log = [named(await aoutcome(q.wait_closed()))]
+        q.sync_q.put(1)
+        q.sync_q.put(2)
+        log.append((q.closed, q.async_q.closed, q.sync_q.closed))
+        log.append(named(outcome(q.close)))
+        log.append((q.closed, q.async_q.closed, q.sync_q.closed, q.sync_q.qsize(), q.sync_q.unfinished_tasks))
+        log.append(named(await aoutcome(q.wait_closed())))
+        log.append(named(outcome(q.sync_q.put_nowait, 3)))
+        log.append(named(outcome(q.async_q.get_nowait)))
+        log.append(named(await aoutcome(q.async_q.put(3))))
+        log.append(named(await aoutcome(q.async_q.get())))
+        log.append(named(await aoutcome(q.aclose())))
+        q.sync_q.join()
+        await q.async_q.join()
+        return log
+
+    async def on_janus():
+        return await scenario(janus.Queue())
+
+    async def on_rthreading():
+        return await scenario(rt_queue.Queue())
+
+    assert asyncio.run(on_rthreading()) == asyncio.run(on_janus())

@@ -163,4 +163,4 @@ from rthreading import _async_queue  # noqa: E402
 
 AsyncQueueProxy = _async_queue.AsyncQueueProxy  # the type of q.async_q (not in __all__)
 AsyncQueueProxy.__module__ = __name__
-_async_queue.install((Queue, LifoQueue, PriorityQueue))
+_async_queue.install((Queue,))  # LifoQueue and PriorityQueue inherit them, as the awaitables
