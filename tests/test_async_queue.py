@@ -443,6 +443,54 @@ def test_tasks_on_two_loops_share_a_queue():
     assert got == list(range(N))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_random_cancellations_lose_nothing(seed):
+    """Tasks time out (so are cancelled) at random in async_q.get() and async_q.put() while a
+    thread puts too: every item arrives exactly once."""
+    q = rt_queue.Queue(4)
+    rnd = random.Random(seed)
+    count = 1000
+
+    def thread_producer():
+        for i in range(count, 2 * count):
+            q.sync_q.put(i)
+
+    async def main():
+        got = []
+
+        async def consumer():
+            while True:
+                try:
+                    item = await asyncio.wait_for(q.async_q.get(), rnd.random() * 0.001)
+                except asyncio.TimeoutError:
+                    continue
+                if item is None:
+                    return
+                got.append(item)
+
+        async def task_producer():
+            i = 0
+            while i < count:
+                try:
+                    await asyncio.wait_for(q.async_q.put(i), rnd.random() * 0.001)
+                except asyncio.TimeoutError:
+                    continue  # not enqueued: put the same item again
+                i += 1
+
+        consumers = [asyncio.create_task(consumer()) for _ in range(3)]
+        thread = start(thread_producer)
+        await task_producer()
+        await asyncio.to_thread(thread.join, 30)
+        for _ in consumers:
+            await q.async_q.put(None)
+        await asyncio.wait_for(asyncio.gather(*consumers), 30)
+        return got
+
+    got = asyncio.run(main())
+    assert sorted(got) == list(range(2 * count))
+    assert q.empty()
+
+
 # --- close(), closed, wait_closed(), aclose() (janus 2 / culsans semantics) ---------------------
 
 
