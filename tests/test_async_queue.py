@@ -572,7 +572,7 @@ def test_close_matches_asyncio_shutdown_immediate(cls_name):
     assert_same(cls_name, 0, scenario)
 
 
-def test_threads_see_the_loop_keep_running():
+def test_a_waiting_put_leaves_the_loop_running():
     """A task waiting on a full queue leaves its loop running other tasks."""
 
     async def main():
