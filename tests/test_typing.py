@@ -24,6 +24,7 @@ ALLOWLIST = pathlib.Path(__file__).resolve().parent / "stubtest_allowlist.txt"
 
 EXAMPLE = '''\
 """rthreading.X wherever threading.X is accepted."""
+import queue
 import threading
 from collections.abc import Callable
 
@@ -79,6 +80,21 @@ class Worker(rthreading.Thread):
 
 def hook(args: threading.ExceptHookArgs) -> None:
     print(args.exc_type, args.thread)
+
+
+async def janus_style(q: rthreading.Queue[int]) -> int:
+    await q.async_q.put(1)
+    item: int = await q.async_q.get()
+    await q.aclose()
+    return item
+
+
+jq: rthreading.Queue[int] = rthreading.Queue(2)
+plain: queue.Queue[int] = jq.sync_q
+jq.async_q.put_nowait(1)
+assert jq.async_q.get_nowait() == 1 and jq.async_q.maxsize == 2
+jq.close()
+assert jq.closed and jq.async_q.closed
 
 
 lock = rthreading.Lock()

@@ -156,3 +156,11 @@ def _shutdown(q, s, immediate=False):
             s.all_tasks_done.notify_all()
         s.not_empty.notify_all()
         s.not_full.notify_all()
+
+
+# --- janus/culsans-style views: q.sync_q, q.async_q, close(), closed, wait_closed(), aclose() ---
+from rthreading import _async_queue  # noqa: E402
+
+AsyncQueueProxy = _async_queue.AsyncQueueProxy  # the type of q.async_q (not in __all__)
+AsyncQueueProxy.__module__ = __name__
+_async_queue.install((Queue,))  # LifoQueue and PriorityQueue inherit them, as the awaitables

@@ -1,11 +1,13 @@
 # rthreading.queue is a drop-in for the stdlib's queue module. Its classes are declared (in
 # _core.pyi) as subclasses of the stdlib's, so code annotated with queue.Queue accepts
-# rthreading's; they add the awaitables (async_get, async_put, async_join).
+# rthreading's; they add the awaitables (async_get, async_put, async_join) and the janus-style
+# views (sync_q, async_q, close(), ...).
 import sys
 from typing import SupportsFloat, TypeVar
 
 from queue import Empty as Empty
 from queue import Full as Full
+from rthreading._async_queue import AsyncQueueProxy as AsyncQueueProxy
 from rthreading._core import LifoQueue as LifoQueue
 from rthreading._core import PriorityQueue as PriorityQueue
 from rthreading._core import Queue as Queue
