@@ -16,12 +16,20 @@ loops) can wait on the same object at once.
 # waiter. Each wait is a fresh waker (one-shot), removed from the object however the wait ends.
 #
 # asyncio is imported on first use only: `import rthreading` must not pay for it.
+#
+# The diagnostics (rthreading._diag) see a task's wait as a thread's: `_wait` registers it
+# (`_core._task_wait`: the task, its loop's thread, the object; counted if the object is tracked)
+# once the first try has failed, until it ends; and a Lock taken by `async_acquire` is held by
+# the task (`Lock._acquire_for`), so deadlocks through tasks are found.
 
-from rthreading._core import _Waker
+from rthreading._core import Lock as _Lock
+from rthreading._core import _task_wait, _Waker
 
 _AGAIN = object()  # the attempt failed: wait
 _TIMED_OUT = object()
-_GET, _PUT, _JOIN = 0, 1, 2  # a queue's watchers (Queue._watch)
+_GET, _PUT, _JOIN = 0, 1, 2  # a queue's watchers (Queue._watch); also what `_task_wait` counts
+_ACQUIRE = 3  # `_task_wait`: a lock's acquisition (and _JOIN: a wait it does not count)
+_current_task = None  # asyncio.current_task, once imported
 
 
 def _resolve(fut):
@@ -41,9 +49,29 @@ def _make_waker(loop, fut):
     return _Waker(wake)
 
 
-async def _wait(watch, unwatch, attempt, timeout):
+def _task():
+    """The asyncio task running now, or None (no running loop, or not in a task)."""
+    global _current_task
+    if _current_task is None:
+        from asyncio import current_task
+
+        _current_task = current_task
+    try:
+        return _current_task()
+    except RuntimeError:
+        return None
+
+
+def _registered(obj, what, timeout):
+    # The diagnostics' record of this wait (None: not recorded); see the notes at the top.
+    task = _task() if obj is not None else None
+    return None if task is None else _task_wait(obj, task, what, timeout is not None)
+
+
+async def _wait(watch, unwatch, attempt, timeout, obj=None, what=_JOIN):
     """Calls ``attempt(waker)`` until it returns something else than ``_AGAIN``; returns that,
-    or ``_TIMED_OUT`` once ``timeout`` seconds (None: no limit) have passed."""
+    or ``_TIMED_OUT`` once ``timeout`` seconds (None: no limit) have passed. The wait on ``obj``
+    is shown to the diagnostics (``what``: as ``_task_wait`` takes it)."""
     r = attempt(None)
     if r is not _AGAIN:
         return r
@@ -54,42 +82,51 @@ async def _wait(watch, unwatch, attempt, timeout):
     loop = get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     poll = 0.0005
-    while True:
-        fut = loop.create_future()
-        waker = _make_waker(loop, fut)
-        if watch(waker) is False:
-            # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
-            r = attempt(None)
-            if r is not _AGAIN:
-                return r
-            delay = poll if deadline is None else min(poll, deadline - loop.time())
-            if delay <= 0:
-                return _TIMED_OUT
-            await sleep(delay)
-            poll = min(poll * 2, 0.02)
-            continue
-        try:
-            r = attempt(waker)
-            if r is not _AGAIN:
-                return r
-            if deadline is None:
-                await fut
-            else:
-                delay = deadline - loop.time()
+    registered = _registered(obj, what, timeout)
+    try:
+        while True:
+            fut = loop.create_future()
+            waker = _make_waker(loop, fut)
+            if watch(waker) is False:
+                # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
+                r = attempt(None)
+                if r is not _AGAIN:
+                    return r
+                delay = poll if deadline is None else min(poll, deadline - loop.time())
                 if delay <= 0:
                     return _TIMED_OUT
-                timer = loop.call_later(delay, _resolve, fut)
-                try:
+                await sleep(delay)
+                poll = min(poll * 2, 0.02)
+                continue
+            try:
+                r = attempt(waker)
+                if r is not _AGAIN:
+                    return r
+                if deadline is None:
                     await fut
-                finally:
-                    timer.cancel()
-            # Woken (or the deadline passed): try with this waker, which may itself be the news
-            # (an Event's set() that a clear() has already undone).
-            r = attempt(waker)
-            if r is not _AGAIN:
-                return r
-        finally:
-            unwatch(waker)
+                else:
+                    delay = deadline - loop.time()
+                    if delay <= 0:
+                        return _TIMED_OUT
+                    timer = loop.call_later(delay, _resolve, fut)
+                    try:
+                        await fut
+                    finally:
+                        timer.cancel()
+                # Woken (or the deadline passed): try with this waker, which may itself be the news
+                # (an Event's set() that a clear() has already undone).
+                r = attempt(waker)
+                if r is not _AGAIN:
+                    return r
+            finally:
+                unwatch(waker)
+    except BaseException:
+        if registered is not None:
+            registered.close(False)
+        raise
+    finally:
+        if registered is not None:
+            registered.close(True)
 
 
 def _check_timeout(timeout):
@@ -113,7 +150,14 @@ async def async_acquire(self, timeout=None):
     task cancelled while waiting has not acquired it.
     """
     timeout = _check_timeout(timeout)
-    r = await _wait(self._watch, self._unwatch, lambda _w: True if self.acquire(False) else _AGAIN, timeout)
+    task = _task() if type(self) is _Lock else None  # a Lock is held by the task (see the notes)
+    take = self.acquire if task is None else self._acquire_for
+    arg = False if task is None else task
+
+    def attempt(_w):
+        return True if take(arg) else _AGAIN
+
+    r = await _wait(self._watch, self._unwatch, attempt, timeout, self, _ACQUIRE)
     return r is True
 
 
@@ -139,7 +183,7 @@ async def async_wait(self, timeout=None):
     def attempt(waker):
         return True if self.is_set() or (waker is not None and waker.notified) else _AGAIN
 
-    r = await _wait(self._watch, self._unwatch, attempt, timeout)
+    r = await _wait(self._watch, self._unwatch, attempt, timeout, self)
     return r is True or self.is_set()
 
 
@@ -164,7 +208,7 @@ async def async_get(self, timeout=None):
         except Empty:
             return _AGAIN
 
-    r = await _wait(lambda w: self._watch(_GET, w), lambda w: self._unwatch(_GET, w), attempt, timeout)
+    r = await _wait(lambda w: self._watch(_GET, w), lambda w: self._unwatch(_GET, w), attempt, timeout, self, _GET)
     if r is _TIMED_OUT:
         raise Empty
     return r
@@ -189,7 +233,7 @@ async def async_put(self, item, timeout=None):
             return _AGAIN
         return None
 
-    r = await _wait(lambda w: self._watch(_PUT, w), lambda w: self._unwatch(_PUT, w), attempt, timeout)
+    r = await _wait(lambda w: self._watch(_PUT, w), lambda w: self._unwatch(_PUT, w), attempt, timeout, self, _PUT)
     if r is _TIMED_OUT:
         raise Full
 
@@ -203,7 +247,7 @@ async def async_join(self):
     def attempt(_w):
         return None if self.unfinished_tasks == 0 else _AGAIN
 
-    await _wait(lambda w: self._watch(_JOIN, w), lambda w: self._unwatch(_JOIN, w), attempt, None)
+    await _wait(lambda w: self._watch(_JOIN, w), lambda w: self._unwatch(_JOIN, w), attempt, None, self)
 
 
 # --- SimpleQueue -------------------------------------------------------------------------------
@@ -226,7 +270,7 @@ async def simple_async_get(self, timeout=None):
         except Empty:
             return _AGAIN
 
-    r = await _wait(self._watch, self._unwatch, attempt, timeout)
+    r = await _wait(self._watch, self._unwatch, attempt, timeout, self)
     if r is _TIMED_OUT:
         raise Empty
     return r
