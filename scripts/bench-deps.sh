@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: scripts/bench-deps.sh VENV_PYTHON
-# Installs the benchmark suite's extras (requirements-bench.txt: pyperf, matplotlib) into a
-# venv made by scripts/venv.sh, binary wheels only, and, on 3.13+, the peer the queue
-# scenarios compare with, Meta's ft_utils (an sdist: built with the machine's C compiler).
+# Installs the benchmark suite's extras (requirements-bench.txt: pyperf, matplotlib, the async
+# group's peers janus, culsans, aiologic) into a venv made by scripts/venv.sh, binary wheels
+# only, and, on 3.13+, the peer the queue scenarios compare with, Meta's ft_utils (an sdist:
+# built with the machine's C compiler).
 # A peer that does not build is left out of the run with its reason, not a failure.
 set -euo pipefail
 vpy="$1"

@@ -462,3 +462,70 @@ def test_asyncio_timeout_around_async_get_takes_nothing():
 
     assert run(main()) == "x"
     assert q.empty()
+
+
+# --- Barrier -----------------------------------------------------------------------------------
+
+
+async def barrier_scenario(b):
+    wait = b.wait if isinstance(b, asyncio.Barrier) else b.async_wait
+    indices = await asyncio.gather(*(wait() for _ in range(3)))
+    again = await asyncio.gather(*(wait() for _ in range(3)))
+    return sorted(indices), sorted(again), b.n_waiting, b.broken
+
+
+def test_barrier_async_wait_like_asyncio_barrier():
+    assert run(barrier_scenario(rthreading.Barrier(3))) == run(barrier_scenario(asyncio.Barrier(3)))
+
+
+def test_barrier_threads_and_tasks_are_parties_together():
+    actions = []
+    b = rthreading.Barrier(3, action=lambda: actions.append(1))
+
+    def thread_party():
+        for _ in range(100):
+            b.wait()
+
+    async def task_party():
+        for _ in range(100):
+            await b.async_wait()
+
+    threads = [start(thread_party), start(thread_party)]
+    run(task_party())
+    for t in threads:
+        t.join(10)
+    assert len(actions) == 100 and not b.broken
+
+
+def test_barrier_timeout_breaks_it_and_cancellation_does_not():
+    async def main():
+        b = rthreading.Barrier(2)
+        with pytest.raises(threading.BrokenBarrierError):
+            await b.async_wait(timeout=0.01)
+        assert b.broken
+        b.reset()
+        task = asyncio.create_task(b.async_wait())
+        await asyncio.sleep(0.01)
+        assert b.n_waiting == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (b.n_waiting, b.broken) == (0, False)
+        default = rthreading.Barrier(2, timeout=0.01)
+        with pytest.raises(threading.BrokenBarrierError):
+            await default.async_wait()
+        return True
+
+    assert run(main())
+
+
+def test_barrier_abort_from_a_thread_breaks_waiting_tasks():
+    b = rthreading.Barrier(3)
+
+    async def main():
+        tasks = [asyncio.create_task(b.async_wait()) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        start(b.abort).join()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert [type(r) for r in run(main())] == [threading.BrokenBarrierError] * 2

@@ -363,3 +363,105 @@ def test_chart_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch, caps
     assert _files.maybe_chart([], str(tmp_path / "chart.png")) == 3
     assert "no chart: matplotlib is missing" in capsys.readouterr().err
     assert not (tmp_path / "chart.png").exists()
+
+
+ASYNC_PEERS = ("janus", "culsans", "aiologic")
+
+
+def installed(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+@pytest.mark.timeout(180)
+def test_async_group(tmp_path):
+    """The async group (issue 17): four layouts of a producer and a consumer (thread -> task,
+    task -> thread, task -> task on one loop and between two loops), unbounded and then through
+    a Queue(100), in items/s, with a column per peer that is installed, ratios against each,
+    and the targets against janus and culsans (asyncio.Queue on one loop) on the
+    free-threaded build."""
+    import rthreading.queue
+    from rthreading.bench import aio
+
+    proc, result, _ = run_bench(tmp_path, "-k", "async")
+    rows = result["rows"]
+    assert [r["name"] for r in rows] == [lay.name for lay in aio.LAYOUTS]
+    assert "### async" in proc.stdout
+    ft = not gil_enabled(result)
+    # The four unbounded layouts carry the targets; the same through a Queue(100) have none.
+    cross = {"janus": 5.0, "culsans": 2.0}
+    assert [r["peer_targets"] for r in rows] == ([cross, cross, None, None] if ft else [None] * 4) + [None] * 4
+    assert [r["target"] for r in rows] == ([None, None, 1.0, None] if ft else [None] * 4) + [None] * 4
+    assert [lay.maxsize for lay in aio.LAYOUTS] == [0] * 4 + [100] * 4
+    for name in ASYNC_PEERS:
+        assert (result["peer"][name] == "included") if installed(name) else ("not installed" in result["peer"][name])
+    for row, lay in zip(rows, aio.LAYOUTS):
+        assert row["group"] == "async" and row["unit"] == "items/s"
+        if not hasattr(rthreading.queue.Queue, "async_get"):
+            assert row["status"] == "n/a" and "async API" in row["reason"], row
+            continue
+        assert row["status"] == "ok", row
+        expected = {"stdlib", "rthreading"} | {p for p in ASYNC_PEERS if installed(p)}
+        if lay.loops > 1:
+            expected.discard("janus")  # a janus.Queue serves one event loop
+        # Every side ran and gave the right sum, or a peer was left out saying why.
+        assert set(row["samples"]) | set(row.get("dropped", {})) == expected
+        assert set(row["numbers"]) == set(row["samples"])
+        assert all(len(v) == 3 and min(v) > 0 for v in row["samples"].values())
+        assert set(row.get("peer_ratios", {})) == set(row["samples"]) - {"stdlib", "rthreading"}
+
+
+def test_async_group_without_a_peer_says_so(tmp_path):
+    """A peer that is not installed leaves its columns out and the run says why; the row goes on."""
+    code = """if True:
+        import sys
+        sys.modules["janus"] = None  # as if not installed
+        from rthreading.bench import main
+        sys.exit(main(["--quick", "--repeat", "1", "--in-process", "-k", "task -> task on one loop"]))
+    """
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Peer janus left out: not installed" in proc.stdout
+    assert "| janus" not in proc.stdout
+    assert "task -> task on one loop" in proc.stdout
+
+
+def test_targets_against_peers_are_checked_one_by_one():
+    """A row with targets against peers (the async rows: 5x janus, 2x culsans) misses when any
+    one is below; each target carries its own mark, a peer that did not run is said so."""
+    from rthreading.bench import _format, _stats
+
+    def row(janus, culsans=None):
+        samples = {"stdlib": [1.0] * 3, "rthreading": [1.0] * 3, "janus": [janus] * 3}
+        if culsans is not None:
+            samples["culsans"] = [culsans] * 3
+        return _stats.add_stats(
+            {
+                "name": "x",
+                "group": "async",
+                "kind": "time",
+                "unit": "items/s",
+                "target": None,
+                "peer_targets": {"janus": 5.0, "culsans": 2.0},
+                "curve": None,
+                "note": "",
+                "same_code": False,
+                "status": "ok",
+                "samples": samples,
+            }
+        )
+
+    ok = row(6.0, 3.0)
+    assert ok["verdict"] == "" and _format.fmt_target(ok) == "≥ 5 vs janus ✓, ≥ 2 vs culsans ✓"
+    assert ok["peer_ratios"]["janus"]["median"] == 6.0
+    missed = row(6.0, 1.5)
+    assert missed["verdict"] == "MISS"
+    assert _format.fmt_target(missed) == "≥ 5 vs janus ✓, ≥ 2 vs culsans **MISS**"
+    assert _format.describe_miss(missed) == "1.50x vs culsans, target 2x: 25% short"
+    alone = row(6.0)
+    assert alone["verdict"] == ""
+    assert _format.fmt_target(alone) == "≥ 5 vs janus ✓, ≥ 2 vs culsans (culsans did not run)"
+    table = _format.group_table([missed])
+    assert "| janus / rthreading | culsans / rthreading |" in table
+    assert "| 6.00 (6.00..6.00) | 1.50 (1.50..1.50) |" in table

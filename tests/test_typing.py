@@ -126,6 +126,34 @@ except rthreading.ThreadError:
     pass
 assert rthreading.RLock().locked() is False
 assert rthreading.main_thread() is me
+
+
+async def tasks() -> int:
+    import rthreading.queue
+
+    q: rthreading.queue.Queue[int] = rthreading.queue.Queue()
+    await q.async_put(1)
+    got: int = await q.async_get(timeout=1.0)
+    q.task_done()
+    await q.async_join()
+    simple: rthreading.queue.SimpleQueue[str] = rthreading.queue.SimpleQueue()
+    simple.put("x")
+    s: str = await simple.async_get()
+    async with rthreading.Lock():
+        pass
+    async with rthreading.BoundedSemaphore(1):
+        pass
+    ok: bool = await rthreading.Lock().async_acquire(timeout=0.1)
+    ev = rthreading.Event()
+    ev.set()
+    set_: bool = await ev.async_wait()
+    i: int = await rthreading.Barrier(1).async_wait()
+    return got + len(s) + ok + set_ + i
+
+
+import asyncio  # noqa: E402
+
+assert asyncio.run(tasks()) == 4
 '''
 
 # Each line that mypy must reject, with its error code.
@@ -133,12 +161,13 @@ WRONG = """\
 import threading
 
 import rthreading
-
+import rthreading.queue
 rthreading.Lock().acquire(timeout="1")
 rthreading.Thread(target=1)
 rthreading.Lokc()
 lock: rthreading.Lock = threading.Lock()
 rthreading.Event().wait("soon")
+rthreading.queue.Queue[int]().async_put("x")
 """
 WRONG_ERRORS = {
     5: "arg-type",  # a str timeout
@@ -146,6 +175,7 @@ WRONG_ERRORS = {
     7: "attr-defined",  # a name threading does not have
     8: "assignment",  # a stdlib Lock where an rthreading Lock is declared
     9: "arg-type",  # a str timeout
+    10: "arg-type",  # a str into a Queue[int]
 }
 
 

@@ -2,6 +2,7 @@
 
 The native classes get these methods at import (``install``): ``Lock``, ``Semaphore`` and
 ``BoundedSemaphore`` gain ``async_acquire`` and ``async with``; ``Event`` gains ``async_wait``;
+``Barrier`` gains ``async_wait``;
 ``Queue``, ``LifoQueue`` and ``PriorityQueue`` gain ``async_get``, ``async_put`` and
 ``async_join``; ``SimpleQueue`` gains ``async_get``. Threads and tasks (on any number of event
 loops) can wait on the same object at once.
@@ -22,6 +23,8 @@ loops) can wait on the same object at once.
 # once the first try has failed, until it ends; and a Lock taken by `async_acquire` is held by
 # the task (`Lock._acquire_for`), so deadlocks through tasks are found.
 
+from _thread import get_ident as _get_ident
+
 from rthreading._core import Lock as _Lock
 from rthreading._core import _task_wait, _Waker
 
@@ -39,10 +42,17 @@ def _resolve(fut):
 
 def _make_waker(loop, fut):
     call = loop.call_soon_threadsafe
+    loop_thread = _get_ident()
 
     def wake():
         try:
-            call(_resolve, fut)
+            if _get_ident() == loop_thread:
+                # Notified from the loop's own thread (another task, a callback): resolve the
+                # future directly, sparing the loop's self-pipe a write and a wake-up.
+                if not fut.done():
+                    fut.set_result(None)
+            else:
+                call(_resolve, fut)
         except RuntimeError:  # the loop is closed: nobody awaits the future any more
             pass
 
@@ -64,30 +74,32 @@ def _task():
 
 def _registered(obj, what, timeout):
     # The diagnostics' record of this wait (None: not recorded); see the notes at the top.
-    task = _task() if obj is not None else None
-    return None if task is None else _task_wait(obj, task, what, timeout is not None)
+    task = _task()
+    if task is None:
+        return None
+    return _task_wait(obj, task, _ACQUIRE if what is None else what, timeout is not None)
 
 
-async def _wait(watch, unwatch, attempt, timeout, obj=None, what=_JOIN):
-    """Calls ``attempt(waker)`` until it returns something else than ``_AGAIN``; returns that,
-    or ``_TIMED_OUT`` once ``timeout`` seconds (None: no limit) have passed. The wait on ``obj``
-    is shown to the diagnostics (``what``: as ``_task_wait`` takes it)."""
-    r = attempt(None)
-    if r is not _AGAIN:
-        return r
+async def _wait(obj, what, attempt, timeout):
+    """After a first ``attempt`` found nothing: calls ``attempt(waker)`` on every wake-up until
+    it returns something else than ``_AGAIN``, and returns that, or ``_TIMED_OUT`` once
+    ``timeout`` seconds (None: no limit) have passed. ``what`` selects a queue's watchers (None
+    for the other objects)."""
     if timeout is not None and timeout <= 0:
         return _TIMED_OUT
     from asyncio import get_running_loop, sleep
 
     loop = get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
+    watch, unwatch = obj._watch, obj._unwatch
     poll = 0.0005
     registered = _registered(obj, what, timeout)
     try:
         while True:
             fut = loop.create_future()
             waker = _make_waker(loop, fut)
-            if watch(waker) is False:
+            args = (waker,) if what is None else (what, waker)
+            if watch(*args) is False:
                 # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
                 r = attempt(None)
                 if r is not _AGAIN:
@@ -119,7 +131,7 @@ async def _wait(watch, unwatch, attempt, timeout, obj=None, what=_JOIN):
                 if r is not _AGAIN:
                     return r
             finally:
-                unwatch(waker)
+                unwatch(*args)
     except BaseException:
         if registered is not None:
             registered.close(False)
@@ -149,20 +161,33 @@ async def async_acquire(self, timeout=None):
     ``timeout`` seconds when given: then return False. Threads and tasks wait for it alike. A
     task cancelled while waiting has not acquired it.
     """
-    timeout = _check_timeout(timeout)
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
     task = _task() if type(self) is _Lock else None  # a Lock is held by the task (see the notes)
-    take = self.acquire if task is None else self._acquire_for
-    arg = False if task is None else task
+    if self.acquire(False) if task is None else self._acquire_for(task):
+        return True
+    return await _wait(self, None, _acquirer(self, task), timeout) is True
 
-    def attempt(_w):
-        return True if take(arg) else _AGAIN
 
-    r = await _wait(self._watch, self._unwatch, attempt, timeout, self, _ACQUIRE)
-    return r is True
+def _acquirer(obj, task):
+    if task is None:
+
+        def attempt(_w):
+            return True if obj.acquire(False) else _AGAIN
+
+    else:
+        take = obj._acquire_for
+
+        def attempt(_w):
+            return True if take(task) else _AGAIN
+
+    return attempt
 
 
 async def _aenter(self):
-    await self.async_acquire()
+    task = _task() if type(self) is _Lock else None
+    if not (self.acquire(False) if task is None else self._acquire_for(task)):
+        await _wait(self, None, _acquirer(self, task), None)
 
 
 async def _aexit(self, *exc_info):
@@ -178,13 +203,67 @@ async def async_wait(self, timeout=None):
     Like ``wait()``: with a ``timeout`` (seconds), return the flag's value once it has passed
     (False unless set meanwhile). A set() while the task waits wakes it even if clear() follows.
     """
-    timeout = _check_timeout(timeout)
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
+    if self.is_set():
+        return True
 
     def attempt(waker):
         return True if self.is_set() or (waker is not None and waker.notified) else _AGAIN
 
-    r = await _wait(self._watch, self._unwatch, attempt, timeout, self)
+    r = await _wait(self, None, attempt, timeout)
     return r is True or self.is_set()
+
+
+# --- Barrier -----------------------------------------------------------------------------------
+
+
+async def barrier_async_wait(self, timeout=None):
+    """Pass the barrier without blocking the event loop: wait until all the parties arrived.
+
+    Like ``wait()``: returns the arrival index (0 to parties - 1), runs the action (in the task
+    that arrives last) before any party is released, breaks the barrier when ``timeout`` (or
+    the barrier's default) passes first, and raises ``threading.BrokenBarrierError`` when the
+    barrier is broken or reset. Threads and tasks may be parties of the same barrier. A task
+    cancelled while waiting leaves the barrier as it stands (it does not break it).
+    """
+    from threading import BrokenBarrierError
+
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
+
+    def arrive(_w):
+        a = self._async_arrive()
+        return _AGAIN if a is None else a
+
+    def released(_w):
+        r = self._async_released()
+        return _AGAIN if r is None else r
+
+    arrival = arrive(None)
+    if arrival is _AGAIN:  # the barrier drains or resets: wait to arrive
+        arrival = await _wait(self, None, arrive, None)
+    waiting, index, default = arrival
+    if not waiting:
+        return index
+    if timeout is None and default is not None:
+        timeout = _check_timeout(default)
+    try:
+        r = released(None)
+        if r is _AGAIN:
+            r = await _wait(self, None, released, timeout)
+        if r is _TIMED_OUT:
+            r = self._async_expire()
+            if r is None:  # the last party runs the action: wait for it, without a deadline
+                r = await _wait(self, None, released, None)
+    except BaseException:
+        # Cancelled (or interrupted) before released: leave, unless already left.
+        if self._async_released() is None:
+            self._async_abandon()
+        raise
+    if r:
+        return index
+    raise BrokenBarrierError
 
 
 # --- Queue, LifoQueue, PriorityQueue -----------------------------------------------------------
@@ -197,21 +276,25 @@ async def async_get(self, timeout=None):
     ``queue.Empty``. Raises ``queue.ShutDown`` once the queue is shut down and empty (at once
     after ``shutdown(immediate=True)``). A task cancelled while waiting has taken no item.
     """
-    from rthreading.queue import Empty
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
+    item = self._get_or(_AGAIN)
+    if item is _AGAIN:
+        item = await _wait(self, _GET, _getter(self), timeout)
+        if item is _TIMED_OUT:
+            from rthreading.queue import Empty
 
-    timeout = _check_timeout(timeout)
-    get = self.get_nowait
+            raise Empty
+    return item
+
+
+def _getter(q):
+    get_or = q._get_or
 
     def attempt(_w):
-        try:
-            return get()
-        except Empty:
-            return _AGAIN
+        return get_or(_AGAIN)
 
-    r = await _wait(lambda w: self._watch(_GET, w), lambda w: self._unwatch(_GET, w), attempt, timeout, self, _GET)
-    if r is _TIMED_OUT:
-        raise Empty
-    return r
+    return attempt
 
 
 async def async_put(self, item, timeout=None):
@@ -221,20 +304,18 @@ async def async_put(self, item, timeout=None):
     ``queue.Full``. Raises ``queue.ShutDown`` if the queue is shut down. A task cancelled while
     waiting has put nothing.
     """
-    from rthreading.queue import Full
-
-    timeout = _check_timeout(timeout)
-    put = self.put_nowait
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
+    if self._put_or(item):
+        return
+    put_or = self._put_or
 
     def attempt(_w):
-        try:
-            put(item)
-        except Full:
-            return _AGAIN
-        return None
+        return None if put_or(item) else _AGAIN
 
-    r = await _wait(lambda w: self._watch(_PUT, w), lambda w: self._unwatch(_PUT, w), attempt, timeout, self, _PUT)
-    if r is _TIMED_OUT:
+    if await _wait(self, _PUT, attempt, timeout) is _TIMED_OUT:
+        from rthreading.queue import Full
+
         raise Full
 
 
@@ -247,7 +328,8 @@ async def async_join(self):
     def attempt(_w):
         return None if self.unfinished_tasks == 0 else _AGAIN
 
-    await _wait(lambda w: self._watch(_JOIN, w), lambda w: self._unwatch(_JOIN, w), attempt, None, self)
+    if attempt(None) is _AGAIN:
+        await _wait(self, _JOIN, attempt, None)
 
 
 # --- SimpleQueue -------------------------------------------------------------------------------
@@ -259,24 +341,20 @@ async def simple_async_get(self, timeout=None):
     Wait until an item is available, or at most ``timeout`` seconds when given: then raise
     ``queue.Empty``. A task cancelled while waiting has taken no item.
     """
-    from rthreading.queue import Empty
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
+    item = self._get_or(_AGAIN)
+    if item is _AGAIN:
+        item = await _wait(self, None, _getter(self), timeout)
+        if item is _TIMED_OUT:
+            from rthreading.queue import Empty
 
-    timeout = _check_timeout(timeout)
-    get = self.get_nowait
-
-    def attempt(_w):
-        try:
-            return get()
-        except Empty:
-            return _AGAIN
-
-    r = await _wait(self._watch, self._unwatch, attempt, timeout, self)
-    if r is _TIMED_OUT:
-        raise Empty
-    return r
+            raise Empty
+    return item
 
 
 simple_async_get.__name__ = simple_async_get.__qualname__ = "async_get"
+barrier_async_wait.__name__ = barrier_async_wait.__qualname__ = "async_wait"
 
 
 def install():
@@ -288,6 +366,7 @@ def install():
         cls.__aenter__ = _aenter
         cls.__aexit__ = _aexit
     _core.Event.async_wait = async_wait
+    _core.Barrier.async_wait = barrier_async_wait
     _core.Queue.async_get = async_get
     _core.Queue.async_put = async_put
     _core.Queue.async_join = async_join

@@ -1,14 +1,15 @@
-# rthreading.queue is a drop-in for the stdlib's queue module: typed as the stdlib's classes,
-# so code annotated with queue.Queue accepts rthreading's and the other way round.
+# rthreading.queue is a drop-in for the stdlib's queue module. Its classes are declared (in
+# _core.pyi) as subclasses of the stdlib's, so code annotated with queue.Queue accepts
+# rthreading's; they add the awaitables (async_get, async_put, async_join).
 import sys
 from typing import SupportsFloat, TypeVar
 
 from queue import Empty as Empty
 from queue import Full as Full
-from queue import LifoQueue as LifoQueue
-from queue import PriorityQueue as PriorityQueue
-from queue import Queue as Queue
-from queue import SimpleQueue as SimpleQueue
+from rthreading._core import LifoQueue as LifoQueue
+from rthreading._core import PriorityQueue as PriorityQueue
+from rthreading._core import Queue as Queue
+from rthreading._core import SimpleQueue as SimpleQueue
 
 if sys.version_info >= (3, 13):
     from queue import ShutDown as ShutDown

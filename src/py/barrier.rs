@@ -4,6 +4,7 @@
 //! `threading.BrokenBarrierError`.
 
 use super::wait::{wait, wait_for_timeout, Timeout};
+use super::waker::Waker;
 use crate::sync::barrier::{Arrival, Barrier as CoreBarrier, Control};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
@@ -157,6 +158,9 @@ impl Barrier {
     }
 }
 
+/// What `_async_arrive` returns: (waiting for the release, index, the default timeout).
+type AsyncArrival = (bool, usize, Option<Py<PyAny>>);
+
 #[pymethods]
 impl Barrier {
     #[new]
@@ -243,6 +247,52 @@ impl Barrier {
             Arrival::Broken => Err(broken(py)),
             Arrival::WouldWait => Err(bad_timeout.unwrap_or_else(|| broken(py))),
         }
+    }
+
+    // For `rthreading._aio` (Barrier.async_wait): the non-waiting steps of `wait`, on the
+    // barrier's watchers (see `waker`). `_async_arrive`: None while arrivals must queue (watch
+    // and try again); else `(waiting, index, default timeout)`: waiting for the release, or
+    // done (released by this arrival, its action run here, on the loop's thread).
+    fn _async_arrive(slf: &Bound<'_, Self>) -> PyResult<Option<AsyncArrival>> {
+        let py = slf.py();
+        let this = slf.get();
+        let flags = this.flags.load(Ordering::Acquire);
+        if flags & INIT == 0 {
+            return Err(uninit(slf, "_timeout"));
+        }
+        let core = &this.core;
+        let arrival = core.arrive(&mut core.state().lock_py_attached(py), flags & ACTION != 0, true);
+        match arrival {
+            None => Ok(None),
+            Some(Arrival::Waiting(index)) => Ok(Some((true, index, this.default_timeout(py)))),
+            Some(Arrival::Released(index)) => Ok(Some((false, index, None))),
+            Some(Arrival::Releasing(index)) => this.release(py, index).map(|i| Some((false, i, None))),
+            Some(Arrival::Broken | Arrival::WouldWait) => Err(broken(py)),
+        }
+    }
+
+    // A waiting party: None while unreleased; else it has left, released (True) or not.
+    fn _async_released(&self, py: Python<'_>) -> Option<bool> {
+        self.core.try_released(&mut self.core.state().lock_py_attached(py))
+    }
+
+    // A waiting party whose timeout passed (breaks a barrier still filling): as
+    // `_async_released`, None while the action runs (keep waiting, without a deadline).
+    fn _async_expire(&self, py: Python<'_>) -> Option<bool> {
+        self.core.expire(&mut self.core.state().lock_py_attached(py))
+    }
+
+    // A waiting party leaving on cancellation: as it stands, like a thread's on an exception.
+    fn _async_abandon(&self, py: Python<'_>) {
+        self.core.abandon(&mut self.core.state().lock_py_attached(py));
+    }
+
+    fn _watch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
+        waker.get().register_in(&mut self.core.state().lock_py_attached(py).watchers);
+    }
+
+    fn _unwatch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
+        waker.get().unregister_from(&mut self.core.state().lock_py_attached(py).watchers);
     }
 
     /// Return the barrier to its initial, empty state.

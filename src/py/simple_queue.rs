@@ -70,6 +70,12 @@ impl SimpleQueue {
         waker.get().register_in(&mut lock_attached(self.core.state(), py).watchers);
     }
 
+    // For `rthreading._aio`: `get_nowait()` returning `default` instead of raising Empty.
+    fn _get_or(&self, py: Python<'_>, default: Py<PyAny>) -> Py<PyAny> {
+        let got = self.core.get_locked(&mut lock_attached(self.core.state(), py));
+        got.unwrap_or(default)
+    }
+
     fn _unwatch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
         waker.get().unregister_from(&mut lock_attached(self.core.state(), py).watchers);
     }

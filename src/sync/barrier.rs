@@ -10,6 +10,7 @@
 //! the lock themselves and block until their deadline, for those that may.
 
 use super::current_thread_ident;
+use super::park::Watchers;
 use super::prim::{const_fn, Condvar, Instant, Mutex, MutexGuard};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 
@@ -38,6 +39,9 @@ pub struct State {
     parties: usize,
     /// The thread running the action while `Releasing`.
     releaser: u64,
+    /// Asyncio tasks waiting to arrive or to be released (see `park`): woken by every change
+    /// of phase, as the condition's waiters are.
+    pub watchers: Watchers,
 }
 
 impl State {
@@ -107,7 +111,7 @@ impl Barrier {
         /// A barrier tripping at the `parties`-th arrival (`usize::MAX`: never).
         pub fn new(parties: usize) -> Self {
             Barrier {
-                state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0 }),
+                state: Mutex::new(State { phase: Phase::Filling, count: 0, parties, releaser: 0, watchers: Watchers::new() }),
                 cond: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             }
@@ -150,13 +154,19 @@ impl Barrier {
         st.count = st.count.saturating_sub(1);
         if st.count == 0 && matches!(st.phase, Phase::Draining | Phase::Resetting) {
             st.phase = Phase::Filling;
-            self.cond.notify_all();
+            self.wake(st);
         }
     }
 
     fn breaks(&self, st: &mut State) {
         st.phase = Phase::Broken;
+        self.wake(st);
+    }
+
+    /// Wakes every waiter, threads and tasks: the phase changed.
+    fn wake(&self, st: &State) {
         self.cond.notify_all();
+        st.watchers.notify();
     }
 
     /// Arrives if the barrier accepts arrivals now; None while it is draining, resetting or
@@ -179,7 +189,7 @@ impl Barrier {
                 return Some(Arrival::Releasing(index));
             }
             st.phase = Phase::Draining;
-            self.cond.notify_all();
+            self.wake(st);
             self.leave(st);
             return Some(Arrival::Released(index));
         }
@@ -206,8 +216,16 @@ impl Barrier {
         if !self.wait_while(&mut g, until, State::unreleased) {
             return None;
         }
-        let released = g.phase == Phase::Draining;
-        self.leave(&mut g);
+        self.try_released(&mut g)
+    }
+
+    /// `wait_released_until` without waiting: None while the party must still wait.
+    pub fn try_released(&self, st: &mut State) -> Option<bool> {
+        if st.unreleased() {
+            return None;
+        }
+        let released = st.phase == Phase::Draining;
+        self.leave(st);
         Some(released)
     }
 
@@ -245,7 +263,7 @@ impl Barrier {
         } else if released {
             st.phase = Phase::Draining;
         }
-        self.cond.notify_all();
+        self.wake(st);
         self.leave(st);
         released
     }
@@ -267,7 +285,7 @@ impl Barrier {
                 }
             }
         }
-        self.cond.notify_all();
+        self.wake(st);
         true
     }
 
@@ -287,7 +305,7 @@ impl Barrier {
         if st.count == 0 {
             st.phase = Phase::Filling;
         }
-        self.cond.notify_all();
+        self.wake(st);
     }
 }
 

@@ -121,6 +121,12 @@ impl Waiter {
 #[derive(Default)]
 pub struct Watchers(Vec<Arc<Waiter>>);
 
+impl std::fmt::Debug for Watchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Watchers({})", self.0.len())
+    }
+}
+
 impl Watchers {
     super::prim::const_fn! {
         pub fn new() -> Self {

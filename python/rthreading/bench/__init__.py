@@ -1,5 +1,6 @@
 """rthreading's benchmark suite: the stdlib against rthreading (and Meta's ft_utils as a peer in
-the queue scenarios), timed interleaved in the same run.
+the queue scenarios; janus, culsans and aiologic in the async ones, threads and asyncio tasks
+sharing a queue), timed interleaved in the same run.
 
     python -m rthreading.bench [--quick] [-k SUBSTRING ...] [--json PATH] [--chart PATH]
     python -m rthreading.bench --load RESULTS.json [--load ...] [--markdown PATH] [--chart PATH]

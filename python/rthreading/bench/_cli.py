@@ -13,15 +13,16 @@ import time
 
 from ._harness import progress
 
-GROUPS = ("primitives", "contended", "beyond", "queue", "pool", "thread", "workloads", "memory")
+GROUPS = ("primitives", "contended", "beyond", "queue", "async", "pool", "thread", "workloads", "memory")
 WORKER_TIMEOUT = 600  # seconds a worker process may take before it is killed (n/a)
 
 
 def all_scenarios():
     """Every scenario, in table order (imports the modules under test)."""
-    from . import beyond, contended, pool, primitives, queues, thread, workloads
+    from . import aio, beyond, contended, pool, primitives, queues, thread, workloads
 
     out = primitives.scenarios() + contended.scenarios() + beyond.scenarios() + queues.scenarios()
+    out += aio.scenarios()
     out += pool.scenarios() + thread.scenarios() + workloads.scenarios()
     return sorted(out, key=lambda s: GROUPS.index(s.group))
 
@@ -76,7 +77,7 @@ def run_isolated(scenario, args):
 def parser():
     p = argparse.ArgumentParser(
         prog="python -m rthreading.bench",
-        description="Benchmark rthreading against the stdlib (and ft_utils), interleaved in "
+        description="Benchmark rthreading against the stdlib (and ft_utils, janus, culsans, aiologic), interleaved in "
         "the same run; prints a table per group.",
     )
     p.add_argument("--quick", action="store_true", help="short samples, 5 repetitions: about a minute, not minutes")
@@ -159,15 +160,21 @@ def main(argv=None):
         p.error(f"no scenario matches -k {' -k '.join(args.filters)}")
     repeat, target = settings(args)
     env = _environment.environment()
+    from . import aio
     from .queues import peer
 
-    peer_reason = peer()[1]
+    peers, peer_versions = {"ft_utils": peer()[1] or "included"}, {}
+    if any(s.group == aio.GROUP for s in scenarios):
+        found, missing = aio.peers()
+        peers.update({label: missing.get(label, "included") for label in aio.PEERS})
+        peer_versions = aio.versions(found)
     progress(
         f"{_format.environment_line(env)}\n{len(scenarios)} scenarios, {repeat} repetitions,"
         f" ~{target:.2f} s per sample, " + ("each in a fresh worker process" if not args.in_process else "in-process")
     )
-    if peer_reason:
-        progress(f"peer left out: {peer_reason}")
+    for label, why in peers.items():
+        if why != "included":
+            progress(f"peer {label} left out: {why}")
 
     started = time.monotonic()
     cpu_start = _environment.cpu_snapshot()
@@ -176,7 +183,7 @@ def main(argv=None):
         new = scenario.measure(repeat, target, args.quick) if args.in_process else run_isolated(scenario, args)
         for row in new:
             if env["gil_enabled"]:  # the performance targets are for the free-threaded build
-                row["target"] = None
+                row["target"] = row["peer_targets"] = None
             _stats.add_stats(row)
             progress(f"[{i}/{len(scenarios)} {time.monotonic() - started:5.0f}s] {_format.progress_line(row)}")
         rows += new
@@ -190,7 +197,8 @@ def main(argv=None):
         "target_seconds": target,
         "quick": args.quick,
         "isolated": not args.in_process,
-        "peer": {"ft_utils": peer_reason or "included"},
+        "peer": peers,
+        "peer_versions": peer_versions,
         "seconds": round(time.monotonic() - started, 1),
         "rows": rows,
     }

@@ -64,8 +64,9 @@ def write_markdown(results, path, chart):
     lines = [
         "# Benchmarks",
         "",
-        "rthreading against the stdlib (and Meta's `ft_utils` in the queue rows where it "
-        "installs), timed interleaved in the same run by `python -m rthreading.bench`.",
+        "rthreading against the stdlib (and Meta's `ft_utils` in the queue rows, janus, "
+        "culsans and aiologic in the async rows, where they install), timed interleaved in "
+        "the same run by `python -m rthreading.bench`.",
         "Regenerate this page and the chart with `make bench-docs` (on an idle machine: "
         "it runs the full suite on the free-threaded interpreter, then on the GIL one).",
         "",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ._harness import LABELS
+from ._stats import peer_ratios, target_checks
+
+PEERS = LABELS[2:]
 
 
 def num(x):
@@ -54,6 +57,8 @@ def fmt_ratio(r):
 def fmt_target(row):
     t = row.get("target")
     mark = row.get("verdict", "")
+    if row.get("peer_targets"):
+        return fmt_targets(row)
     if row["kind"] == "speedup":
         cell = f"≥ {t:.2f}x" if t else ""
     elif row["kind"] == "cpu":
@@ -69,11 +74,31 @@ def fmt_target(row):
     return cell
 
 
+def fmt_targets(row):
+    """A row with targets against peers: each target with its own mark (✓, **MISS**, or why
+    it was not checked)."""
+    cells = []
+    for label, t, med in target_checks(row):
+        cell = f"≥ {t:g}" + ("" if label == "stdlib" else f" vs {label}")
+        if row.get("status") != "ok" or row.get("same_code"):
+            pass
+        elif med is None:
+            cell += f" ({label} did not run)"
+        else:
+            cell += " **MISS**" if med < t else " ✓"
+        cells.append(cell)
+    if row.get("verdict") == "slower":
+        cells.append("**slower**")
+    return ", ".join(cells)
+
+
 def progress_line(row):
     if row.get("status") != "ok":
         return f"{row['name']}: n/a ({row.get('reason', '')})"
     parts = [f"{label} {fmt_side(row, label)}" for label in LABELS if label in row["stats"]]
     ratio = f", ratio {fmt_ratio(row['ratio'])}" if row.get("ratio") else ""
+    for label, r in peer_ratios(row).items():
+        ratio += f", {label}/rthreading {fmt_ratio(r)}"
     mark = f"  [{row['verdict']}]" if row.get("verdict") else ""
     for label, why in row.get("dropped", {}).items():
         mark += f"  ({label} left out: {why})"
@@ -81,22 +106,26 @@ def progress_line(row):
 
 
 def group_table(rows, peers=True):
-    peer = peers and any("ft_utils" in r.get("stats", {}) for r in rows)
-    head = ["scenario", "stdlib", "rthreading"] + (["ft_utils"] if peer else [])
-    head += ["stdlib / rthreading"] + (["ft_utils / rthreading"] if peer else []) + ["target"]
+    """A Markdown table: a column per side, then a ratio column X / rthreading per other side,
+    a peer's columns only where some row of the table has that peer."""
+    shown = [p for p in PEERS if peers and any(p in r.get("stats", {}) for r in rows)]
+    head = ["scenario", "stdlib", "rthreading", *shown, "stdlib / rthreading"]
+    head += [f"{p} / rthreading" for p in shown] + ["target"]
     out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in rows:
         if r.get("status") != "ok":
             cells = [r["name"]] + ["n/a"] * (len(head) - 2) + [fmt_target(r)]
         else:
             cells = [r["name"], fmt_side(r, "stdlib"), fmt_side(r, "rthreading")]
-            if peer:
-                cells.append(fmt_side(r, "ft_utils"))
+            cells += [fmt_side(r, p) for p in shown]
             cells.append(fmt_ratio(r.get("ratio")) or "—")
-            if peer:
-                cells.append(fmt_ratio(r.get("peer_ratio")))
+            ratios = peer_ratios(r)
+            cells += [fmt_ratio(ratios.get(p)) for p in shown]
             cells.append(fmt_target(r))
         out.append("| " + " | ".join(cells) + " |")
+    notes = [f"{r['name']}: {r['note']}" for r in rows if r.get("note")]
+    if notes:
+        out += [""] + [f"- {note}" for note in notes]
     return "\n".join(out)
 
 
@@ -137,9 +166,11 @@ def tables(result, heading="###"):
             + "; ".join(f"{label} in {name} ({why})" for name, label, why in dropped)
             + "."
         )
-    peer = result.get("peer", {}).get("ft_utils")
-    if peer and peer != "included":
-        parts.append(f"Peer ft_utils left out: {peer}.")
+    for label, why in result.get("peer", {}).items():
+        if why and why != "included":
+            parts.append(f"Peer {label} left out: {why}.")
+    if result.get("peer_versions"):
+        parts.append("Peers: " + ", ".join(f"{label} {v}" for label, v in result["peer_versions"].items()) + ".")
     return "\n\n".join(parts) + "\n"
 
 
@@ -150,7 +181,11 @@ def describe_miss(r):
         return f"{pct(r['stats']['rthreading']['median'])} of a core, target at most {r['target']:g}%"
     med = r["ratio"]["median"]
     if r["verdict"] == "MISS":
-        return f"{med:.2f}x, target {r['target']:g}x: {100 * (1 - med / r['target']):.0f}% short"
+        missed = [(label, t, m) for label, t, m in target_checks(r) if m is not None and m < t]
+        return "; ".join(
+            f"{m:.2f}x{'' if label == 'stdlib' else f' vs {label}'}, target {t:g}x: {100 * (1 - m / t):.0f}% short"
+            for label, t, m in missed
+        )
     return f"{med:.2f}x in the median, below 1 in every repetition"
 
 
@@ -197,7 +232,7 @@ def caveats(res):
 def headline_table(res):
     """The rows with a target (a performance goal), stdlib against rthreading: what a README shows."""
     out = [
-        group_table([r for r in res["rows"] if r.get("target")], peers=False),
+        group_table([r for r in res["rows"] if r.get("target") or r.get("peer_targets")], peers=False),
         "",
         f"{environment_line(res['environment'])}; {res['date']}, median of {res['repeat']}"
         " repetitions, ratio range in brackets.",

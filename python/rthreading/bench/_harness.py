@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 HANG_SECONDS = 10.0  # a probe or sample still running after this is reported as a hang
-LABELS = ("stdlib", "rthreading", "ft_utils")  # the order of the columns
+# The order of the columns: the stdlib, rthreading, then the peers (ft_utils in the queue rows,
+# janus, culsans and aiologic in the async rows).
+LABELS = ("stdlib", "rthreading", "ft_utils", "janus", "culsans", "aiologic")
 
 
 class Failed(Exception):
@@ -297,23 +299,30 @@ class Scenario:
 
     sides: label -> factory building that side (called in the worker); a label whose factory
     is None (e.g. a peer that is not installed) is left out. target: the ratio
-    stdlib/rthreading set as this row's performance goal, if any. unit: "ns/op" (lower is better) or
+    stdlib/rthreading set as this row's performance goal, if any; peer_targets: peer label ->
+    the ratio peer/rthreading set as a goal (checked where that peer ran). unit: "ns/op" (lower is better) or
     "items/s" (shown as throughput; still measured as time per item). length: sample length
     as a multiple of the target sample length. curve: (curve title, threads) puts the row on
     a throughput-vs-threads curve of the chart. same_code: both sides run the very same code
     (rthreading re-exports the stdlib's object), so the ratio is the machine's run-to-run
-    noise and no target can be met or missed by it."""
+    noise and no target can be met or missed by it. own_counts: each side is calibrated and
+    sampled with its own operation count (each sample about the target length) instead of the
+    slowest side's count for all: for rows whose sides differ by orders of magnitude, where the
+    slowest side's count would leave the fastest a sample too short to time (the row's number
+    is then the smallest count, and `numbers` has each side's)."""
 
     name: str
     group: str
     sides: dict = field(default_factory=dict)
     target: float | None = None
+    peer_targets: dict | None = None
     unit: str = "ns/op"
     length: float = 1.0
     curve: tuple | None = None
     kind: str = "time"
     note: str = ""
     same_code: bool = False
+    own_counts: bool = False
 
     def row(self, **extra):
         return {
@@ -322,6 +331,7 @@ class Scenario:
             "kind": self.kind,
             "unit": self.unit,
             "target": self.target,
+            "peer_targets": dict(self.peer_targets) if self.peer_targets else None,
             "curve": list(self.curve) if self.curve else None,
             "note": self.note,
             "same_code": self.same_code,
@@ -363,13 +373,16 @@ class Scenario:
                 except Failed as exc:
                     fail(label, exc)
             number = min(counts[label] for label in sides)
+            if not self.own_counts:
+                counts = dict.fromkeys(counts, number)
             samples = {label: [] for label in sides}
             for order in interleaved_orders(list(sides), repeat):
                 for label in order:
                     if label not in sides:
                         continue
                     try:
-                        samples[label].append(guarded(sides[label].sample, number) / number * 1e9)
+                        count = counts[label]
+                        samples[label].append(guarded(sides[label].sample, count) / count * 1e9)
                     except Failed as exc:
                         fail(label, exc)
         except Failed as exc:
@@ -378,6 +391,8 @@ class Scenario:
             for side in sides.values():
                 side.close()
         extra = {"dropped": dropped} if dropped else {}
+        if self.own_counts:
+            extra["numbers"] = {label: counts[label] for label in samples}
         return [self.row(status="ok", number=number, samples=samples, **extra)]
 
 

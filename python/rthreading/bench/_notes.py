@@ -39,6 +39,22 @@ NOTES = """\
   2 ms per item. Lower is better; each side's median (min..max) is shown and no ratio (the
   stdlib's consumer parks at once: ~0%). Its target is a ceiling on rthreading's median: a
   spin-then-park wait may spend a little CPU to catch a quick hand-off, not a core.
+- The async rows: one producer hands items to one consumer through one queue, threads and
+  asyncio tasks mixed (thread -> task, task -> thread, two tasks on one loop, two tasks on two
+  loops in two threads), in items/s; unbounded first (the rows with targets), then through a
+  Queue(100), where a producer that runs ahead waits for room. rthreading is one `rthreading.queue.Queue`
+  (threads `put`/`get`, tasks `await async_put`/`async_get`); the peers are janus
+  (`sync_q`/`async_q`), culsans (`sync_put`/`async_get`) and aiologic (`green_put`/
+  `async_get`), each pure Python; the stdlib column is what a program writes without them,
+  named in the row (an `asyncio.Queue` fed by `loop.call_soon_threadsafe`, a `queue.Queue`
+  fed with `put_nowait()` from the task, or `asyncio.Queue` on one loop). janus serves one
+  event loop, so it has no two-loop figure. A column per peer and a ratio peer / rthreading
+  each (above 1: rthreading faster); the targets are against janus and culsans (5x, 2x)
+  where threads and tasks meet, and asyncio.Queue (1x) on one loop. Their sides differ by
+  orders of magnitude, so each side is sampled with its own item count (each sample about
+  the target length) rather than the slowest side's. Whether a consumer catches up and waits
+  for each item decides a pure-Python peer's figure (a wake-up through the loop's self-pipe
+  costs tens of microseconds), so those columns vary from run to run more than most.
 - GIL rows (3.11) are for comparison only: no target applies there.
 - The peer, ft_utils 0.2.0 (built from its sdist): `StdConcurrentQueue` (its drop-in for
   `queue.Queue`) and `ConcurrentQueue` (push/pop as put/get) are Python classes over its

@@ -58,10 +58,32 @@ def add_stats(row):
         row["ratio"] = None  # the target is on rthreading's own value (speed-up, CPU share)
     else:
         row["ratio"] = _ratio(samples["stdlib"], samples["rthreading"])
-        if "ft_utils" in samples:
-            row["peer_ratio"] = _ratio(samples["ft_utils"], samples["rthreading"])
+        peers = [label for label in samples if label not in ("stdlib", "rthreading")]
+        if peers:
+            row["peer_ratios"] = {label: _ratio(samples[label], samples["rthreading"]) for label in peers}
+        if "ft_utils" in samples:  # the one peer of older result files
+            row["peer_ratio"] = row["peer_ratios"]["ft_utils"]
     row["verdict"] = verdict(row)
     return row
+
+
+def peer_ratios(row):
+    """peer label -> its ratio peer/rthreading (older files: ft_utils's peer_ratio)."""
+    if row.get("peer_ratios"):
+        return row["peer_ratios"]
+    return {"ft_utils": row["peer_ratio"]} if row.get("peer_ratio") else {}
+
+
+def target_checks(row):
+    """The ratio targets of a row: (against, target, median ratio or None when that side did
+    not run), the stdlib's first, then each peer's."""
+    out = []
+    if row.get("target") and row["kind"] not in ("speedup", "cpu"):
+        out.append(("stdlib", row["target"], (row.get("ratio") or {}).get("median")))
+    ratios = peer_ratios(row)
+    for label, t in (row.get("peer_targets") or {}).items():
+        out.append((label, t, ratios[label]["median"] if label in ratios else None))
+    return out
 
 
 def _ratio(slower, faster):
@@ -80,7 +102,7 @@ def verdict(row):
         value = row["stats"]["rthreading"]["median"]
         return "MISS" if row.get("target") and value > row["target"] else ""
     r = row["ratio"]
-    if row.get("target") and r["median"] < row["target"]:
+    if any(med is not None and med < t for _, t, med in target_checks(row)):
         return "MISS"
     if r["max"] < 1.0:
         return "slower"

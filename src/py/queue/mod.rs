@@ -28,6 +28,7 @@ mod mutex;
 mod variants;
 
 pub(crate) use errors::{empty_error, shutdown_error};
+use errors::full_error;
 pub(crate) use fast::install_fast_paths;
 pub(crate) use mutex::{lock_attached, try_lock_briefly};
 pub(crate) use variants::{LifoQueue, PriorityQueue};
@@ -194,6 +195,55 @@ impl Queue {
         }
         waker.get().register_in(watchers(&mut g, what)?);
         Ok(true)
+    }
+
+    // For `rthreading._aio`: `get_nowait()` returning `default` instead of raising Empty (an
+    // awaiting task's try, which must cost no exception when it finds nothing).
+    fn _get_or(slf: &Bound<'_, Self>, default: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let q = slf.get();
+        if q.flags.load(Relaxed) & GET_OVERRIDDEN == 0 {
+            let mut g = q.lock(py)?;
+            if g.retired().is_none() {
+                let got = q.get_locked(py, &mut g);
+                drop(g);
+                return match got {
+                    Ok(item) => Ok(item),
+                    Err(GetError::Empty) => Ok(default),
+                    Err(GetError::ShutDown) => Err(shutdown_error(py)),
+                    Err(GetError::Compare(e)) => Err(e),
+                };
+            }
+        }
+        // A subclass's get() or the compatibility mode: the stdlib's path, Empty caught.
+        match Self::get_nowait(slf) {
+            Err(e) if e.matches(py, empty_error(py).get_type(py))? => Ok(default),
+            r => r,
+        }
+    }
+
+    // For `rthreading._aio`: `put_nowait(item)` returning False instead of raising Full.
+    fn _put_or(slf: &Bound<'_, Self>, item: Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = slf.py();
+        let q = slf.get();
+        if q.flags.load(Relaxed) & PUT_OVERRIDDEN == 0 {
+            let mut g = q.lock(py)?;
+            if g.retired().is_none() {
+                let put = q.put_locked(py, &mut g, item.clone().unbind());
+                drop(g);
+                return match put {
+                    Ok(()) => Ok(true),
+                    Err(PutError::Full(_)) => Ok(false),
+                    Err(PutError::ShutDown(_)) => Err(shutdown_error(py)),
+                    Err(PutError::Compare(_, e)) => Err(e),
+                };
+            }
+        }
+        match Self::put_nowait(slf, item) {
+            Ok(()) => Ok(true),
+            Err(e) if e.matches(py, full_error(py).get_type(py))? => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn _unwatch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<()> {
