@@ -72,14 +72,6 @@ def _task():
         return None
 
 
-def _registered(obj, what, timeout):
-    # The diagnostics' record of this wait (None: not recorded); see the notes at the top.
-    task = _task()
-    if task is None:
-        return None
-    return _task_wait(obj, task, _ACQUIRE if what is None else what, timeout is not None)
-
-
 async def _wait(obj, what, attempt, timeout):
     """After a first ``attempt`` found nothing: calls ``attempt(waker)`` on every wake-up until
     it returns something else than ``_AGAIN``, and returns that, or ``_TIMED_OUT`` once
@@ -87,13 +79,17 @@ async def _wait(obj, what, attempt, timeout):
     for the other objects)."""
     if timeout is not None and timeout <= 0:
         return _TIMED_OUT
-    from asyncio import get_running_loop, sleep
+    from asyncio import current_task, get_running_loop, sleep
 
     loop = get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     watch, unwatch = obj._watch, obj._unwatch
     poll = 0.0005
-    registered = _registered(obj, what, timeout)
+    # The diagnostics' record of this wait (see the notes at the top); None if not recorded.
+    task = current_task(loop)
+    registered = (
+        None if task is None else _task_wait(obj, task, _ACQUIRE if what is None else what, deadline is not None)
+    )
     try:
         while True:
             fut = loop.create_future()
