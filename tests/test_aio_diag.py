@@ -14,7 +14,7 @@ import time
 import pytest
 
 import rthreading
-from helpers import start, wait_until
+from helpers import run_python, start, wait_until
 from rthreading.queue import Queue
 
 
@@ -380,3 +380,44 @@ def test_stats_count_a_task_queue_wait_as_a_thread_wait():
     with_threads(by_threads)
     run(scenario(by_tasks))
     assert _counts(by_tasks) == _counts(by_threads) == (0, 2, 1, 1)
+
+
+WATCHDOG_PROGRAM = """
+    import asyncio, os, sys
+    import rthreading
+
+    async def main():
+        a, b = rthreading.Lock(), rthreading.Lock()
+        first_in, second_in = asyncio.Event(), asyncio.Event()
+
+        async def worker(mine, other, here, there):
+            async with mine:
+                here.set()
+                await there.wait()
+                async with other:
+                    pass
+
+        asyncio.create_task(worker(a, b, first_in, second_in), name="first")
+        asyncio.create_task(worker(b, a, second_in, first_in), name="second")
+        rthreading.enable_deadlock_watchdog(0.1)
+        await asyncio.sleep(1.0)
+        print("ids", id(a), id(b), flush=True)
+        sys.stderr.flush()
+        os._exit(0)  # the deadlocked tasks are never woken
+
+    asyncio.run(main())
+"""
+
+
+def test_watchdog_reports_a_cycle_of_tasks_with_their_stacks():
+    r = run_python(WATCHDOG_PROGRAM)
+    assert r.returncode == 0, r.stderr
+    ida, idb = (int(x) for x in r.stdout.split()[1:])
+    err = r.stderr
+    assert err.count("rthreading: deadlock detected") == 1, err
+    assert f"<rthreading.Lock at {ida:#x}>" in err and f"<rthreading.Lock at {idb:#x}>" in err
+    for name in ("first", "second"):
+        assert f"task {name!r} (loop in thread 'MainThread' (" in err
+    # The stacks of both tasks, down to the line where each waits.
+    assert "Stack of task 'first' (loop in thread 'MainThread'" in err and "Stack of task 'second'" in err
+    assert "in worker\n" in err and "in _aenter\n" in err

@@ -343,8 +343,17 @@ def _stacks(waiters, names, tasks=None):
 
 def _task_stack(key, task, names):
     try:
-        # The task is suspended in its wait: its coroutines' frames, outermost first.
-        summary = _traceback.StackSummary.extract((f, f.f_lineno) for f in task.get_stack())
+        # The task is suspended in its wait: the frames of the coroutines it awaits through,
+        # outermost first (Task.get_stack() gives the outermost only).
+        frames = []
+        coro = task.get_coro()
+        while coro is not None and len(frames) < 1000:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is None:
+                break
+            frames.append(frame)
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        summary = _traceback.StackSummary.extract((f, f.f_lineno) for f in frames)
     except Exception:
         return []
     label = _task_label(key, task, _loop_thread(task), names)
