@@ -7,6 +7,7 @@
 # docstrings are the run-time objects' (help(), and the API reference, which imports the
 # package); the stubs carry types only.
 
+import asyncio
 import sys
 
 __version__: str
@@ -79,8 +80,11 @@ from rthreading._core import DeadlockError as DeadlockError
 
 class Deadlock:
     threads: tuple[int, ...]
+    tasks: tuple[asyncio.Task[Any] | None, ...]
     locks: tuple[Any, ...]
-    def __init__(self, edges: list[tuple[int, Any, str]], names: dict[int | None, str] | None = None) -> None: ...
+    def __init__(
+        self, edges: list[tuple[int, Any, str, Any | None, int]], names: dict[int | None, str] | None = None
+    ) -> None: ...
     @property
     def edges(self) -> tuple[tuple[int, Any], ...]: ...
     @property

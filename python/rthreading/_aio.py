@@ -10,21 +10,31 @@ loops) can wait on the same object at once.
 
 # How a task waits (the waiting core's watchers, src/sync/park.rs): it registers a waker on the
 # object (`_watch`), looks once more, and awaits a future that the waker's callback resolves
-# through `loop.call_soon_threadsafe`. Whatever may let it proceed (a put, a release, a set)
-# wakes every registered waker of that object, and each task then tries again for itself
-# (`get_nowait`, `acquire(False)`, ...). Nothing is ever handed to a waiting task, so a task
-# cancelled at any point takes nothing with it and swallows no wake-up meant for another
-# waiter. Each wait is a fresh waker (one-shot), removed from the object however the wait ends.
+# through `loop.call_soon_threadsafe` (or directly, from the loop's own thread). Each item put,
+# release or unit wakes the first waker in line (an Event's set(), a Barrier's release, a
+# shutdown wake them all), and the task then tries again for itself (`_get_or`,
+# `acquire(False)`, ...). Nothing is ever handed to a waiting task, so a task cancelled at any
+# point takes nothing with it; one that was woken passes the wake-up on (`_pass_on`), as does a
+# waker whose loop is gone. Each wait is a fresh waker (one-shot), removed from the object
+# however the wait ends (except when the garbage collector closes the coroutine: see `_wait`).
 #
 # asyncio is imported on first use only: `import rthreading` must not pay for it.
+#
+# The diagnostics (rthreading._diag) see a task's wait as a thread's: `_wait` registers it
+# (`_core._task_wait`: the task, its loop's thread, the object; counted if the object is tracked)
+# once the first try has failed, until it ends; and a Lock taken by `async_acquire` is held by
+# the task (`Lock._acquire_for`), so deadlocks through tasks are found.
 
 from _thread import get_ident as _get_ident
 
-from rthreading._core import _Waker
+from rthreading._core import Lock as _Lock
+from rthreading._core import _task_wait, _Waker
 
 _AGAIN = object()  # the attempt failed: wait
 _TIMED_OUT = object()
-_GET, _PUT, _JOIN = 0, 1, 2  # a queue's watchers (Queue._watch)
+_GET, _PUT, _JOIN = 0, 1, 2  # a queue's watchers (Queue._watch); also what `_task_wait` counts
+_ACQUIRE = 3  # `_task_wait`: a lock's acquisition (and _JOIN: a wait it does not count)
+_current_task = None  # asyncio.current_task, once imported
 
 
 def _resolve(fut):
@@ -55,6 +65,19 @@ def _make_waker(loop, fut):
     return _Waker(wake)
 
 
+def _task():
+    """The asyncio task running now, or None (no running loop, or not in a task)."""
+    global _current_task
+    if _current_task is None:
+        from asyncio import current_task
+
+        _current_task = current_task
+    try:
+        return _current_task()
+    except RuntimeError:
+        return None
+
+
 async def _wait(obj, what, attempt, timeout, wakes_one=True):
     """After a first ``attempt`` found nothing: calls ``attempt(waker)`` on every wake-up until
     it returns something else than ``_AGAIN``, and returns that, or ``_TIMED_OUT`` once
@@ -64,64 +87,77 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
     passes the wake-up on (``obj._pass_on``)."""
     if timeout is not None and timeout <= 0:
         return _TIMED_OUT
-    from asyncio import get_running_loop, sleep
+    from asyncio import current_task, get_running_loop, sleep
 
     loop = get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     watch, unwatch = obj._watch, obj._unwatch
     poll = 0.0005
-    while True:
-        fut = loop.create_future()
-        waker = _make_waker(loop, fut)
-        args = (waker,) if what is None else (what, waker)
-        if watch(*args) is False:
-            # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
-            r = attempt(None)
-            if r is not _AGAIN:
-                return r
-            delay = poll if deadline is None else min(poll, deadline - loop.time())
-            if delay <= 0:
-                return _TIMED_OUT
-            await sleep(delay)
-            poll = min(poll * 2, 0.02)
-            continue
-        r = _AGAIN
-        closed = False
-        try:
-            r = attempt(waker)
-            if r is not _AGAIN:
-                return r
-            if deadline is None:
-                await fut
-            else:
-                delay = deadline - loop.time()
+    # The diagnostics' record of this wait (see the notes at the top); None if not recorded.
+    task = current_task(loop)
+    registered = (
+        None if task is None else _task_wait(obj, task, _ACQUIRE if what is None else what, deadline is not None)
+    )
+    try:
+        while True:
+            fut = loop.create_future()
+            waker = _make_waker(loop, fut)
+            args = (waker,) if what is None else (what, waker)
+            if watch(*args) is False:
+                # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
+                r = attempt(None)
+                if r is not _AGAIN:
+                    return r
+                delay = poll if deadline is None else min(poll, deadline - loop.time())
                 if delay <= 0:
                     return _TIMED_OUT
-                timer = loop.call_later(delay, _resolve, fut)
-                try:
+                await sleep(delay)
+                poll = min(poll * 2, 0.02)
+                continue
+            r = _AGAIN
+            closed = False
+            try:
+                r = attempt(waker)
+                if r is not _AGAIN:
+                    return r
+                if deadline is None:
                     await fut
-                finally:
-                    timer.cancel()
-            # Woken (or the deadline passed): try with this waker, which may itself be the news
-            # (an Event's set() that a clear() has already undone).
-            r = attempt(waker)
-            if r is not _AGAIN:
-                return r
-        except GeneratorExit:
-            # The coroutine is closed without running to its end: its task was destroyed (its
-            # loop closed), by the garbage collector, perhaps on a thread that is waking this
-            # object's waiters and holds its internal lock. Touch nothing: the waker stays
-            # registered until the object's next wake-up drops it (it reports it could not
-            # deliver, and the next waiter is woken instead).
-            closed = True
-            raise
-        finally:
-            if not closed:
-                unwatch(*args)
-                if wakes_one and (r is _AGAIN or r is _TIMED_OUT) and waker.notified:
-                    # Woken for something this task leaves to others (cancelled, timed out, or
-                    # beaten to it by a thread): the next waiter's turn.
-                    obj._pass_on(*args[:-1])
+                else:
+                    delay = deadline - loop.time()
+                    if delay <= 0:
+                        return _TIMED_OUT
+                    timer = loop.call_later(delay, _resolve, fut)
+                    try:
+                        await fut
+                    finally:
+                        timer.cancel()
+                # Woken (or the deadline passed): try with this waker, which may itself be the news
+                # (an Event's set() that a clear() has already undone).
+                r = attempt(waker)
+                if r is not _AGAIN:
+                    return r
+            except GeneratorExit:
+                # The coroutine is closed without running to its end: its task was destroyed
+                # (its loop closed), by the garbage collector, perhaps on a thread that is
+                # waking this object's waiters and holds its internal lock. Touch nothing: the
+                # waker stays registered until the object's next wake-up drops it (it reports
+                # it could not deliver, and the next waiter is woken instead).
+                closed = True
+                raise
+            finally:
+                if not closed:
+                    unwatch(*args)
+                    if wakes_one and (r is _AGAIN or r is _TIMED_OUT) and waker.notified:
+                        # Woken for something this task leaves to others (cancelled, timed
+                        # out, or beaten to it by a thread): the next waiter's turn.
+                        obj._pass_on(*args[:-1])
+    except BaseException:
+        if registered is not None:
+            registered.close(False)
+        raise
+    finally:
+        if registered is not None:
+            registered.close(True)
 
 
 def _check_timeout(timeout):
@@ -146,21 +182,31 @@ async def async_acquire(self, timeout=None):
     """
     if timeout is not None:
         timeout = _check_timeout(timeout)
-    if self.acquire(False):
+    task = _task() if type(self) is _Lock else None  # a Lock is held by the task (see the notes)
+    if self.acquire(False) if task is None else self._acquire_for(task):
         return True
-    return await _wait(self, None, _acquirer(self), timeout) is True
+    return await _wait(self, None, _acquirer(self, task), timeout) is True
 
 
-def _acquirer(obj):
-    def attempt(_w):
-        return True if obj.acquire(False) else _AGAIN
+def _acquirer(obj, task):
+    if task is None:
+
+        def attempt(_w):
+            return True if obj.acquire(False) else _AGAIN
+
+    else:
+        take = obj._acquire_for
+
+        def attempt(_w):
+            return True if take(task) else _AGAIN
 
     return attempt
 
 
 async def _aenter(self):
-    if not self.acquire(False):
-        await _wait(self, None, _acquirer(self), None)
+    task = _task() if type(self) is _Lock else None
+    if not (self.acquire(False) if task is None else self._acquire_for(task)):
+        await _wait(self, None, _acquirer(self, task), None)
 
 
 async def _aexit(self, *exc_info):

@@ -40,6 +40,8 @@ __all__ = [
     "WorkerTicket",
     "_RWLockReadGuard",
     "_RWLockWriteGuard",
+    "_TASK_BIT",
+    "_TaskWait",
     "_Waker",
     "_acquire_and_release",
     "_after_fork_in_child",
@@ -53,6 +55,7 @@ __all__ = [
     "_setprofileallthreads",
     "_settraceallthreads",
     "_stats",
+    "_task_wait",
     "_track",
     "_waits",
     "select",
@@ -148,6 +151,15 @@ class _Waker:
     @property
     def notified(self) -> bool: ...
 
+# An asyncio task's wait as the diagnostics see it (rthreading._aio, src/py/task_wait.rs).
+_TASK_BIT: int
+
+@final
+class _TaskWait:
+    def close(self, normally: bool) -> None: ...
+
+def _task_wait(obj: object, task: object, what: int, timed: bool) -> _TaskWait | None: ...
+
 # Beyond the stdlib: primitives threading never had.
 @final
 class AtomicInt:
@@ -213,8 +225,8 @@ def _after_fork_in_child() -> None: ...
 # names (rthreading._diag).
 class DeadlockError(RuntimeError): ...
 
-def _waits() -> list[tuple[int, Any, str, int | None, bool, float]]: ...
-def _cycles() -> list[list[tuple[int, Any, str]]]: ...
+def _waits() -> list[tuple[int, Any, str, int | None, bool, float, Any | None, int]]: ...
+def _cycles() -> list[list[tuple[int, Any, str, Any | None, int]]]: ...
 def _lock_owner(obj: object) -> tuple[bool, int] | None: ...
 def _set_strict_deadlocks(on: bool) -> bool: ...
 def _set_stats_enabled(on: bool) -> bool: ...

@@ -7,9 +7,22 @@ those two, ``find_deadlocks()`` follows thread -> lock it waits for -> thread ho
 -> ... and reports the cycles. Semaphores, Events and a Condition's wait queue have no owner:
 their waiters are listed by ``dump()`` but never form a cycle.
 
+asyncio tasks are waiters too: a task awaiting ``async_acquire``, ``async_get``, ``async_put``,
+``async_join`` or ``async_wait`` is registered (by the task, and the thread running its loop)
+once its first try has failed, and reports name it as ``task 'name' (loop in thread 'X'
+(ident))``. The holder of a Lock is whoever acquired it: a Lock acquired with ``await
+lock.async_acquire()`` or ``async with lock:`` is held by that task (until it is released, by
+anyone), one acquired with ``acquire()`` or ``with`` by the calling thread, even when a task
+calls it (then by its loop's thread). So a cycle through tasks, on one loop or several, or
+through tasks and threads, is found as one through threads is, and strict mode refuses a
+task's untimed ``async_acquire`` that would close one (``DeadlockError`` raised in the task).
+The limit: a task holding a Lock taken with a plain ``acquire()`` counts as its loop's thread,
+which is never waiting itself, so a cycle through it is not seen.
+
 Contention statistics are off by default. ``enable_stats()`` tracks every Lock, RLock and
 Condition created from then on (with the call site that created it); ``track(obj)`` tracks one
-existing object. An untracked object's uncontended acquire pays one well-predicted branch.
+existing object. An untracked object's uncontended acquire pays one well-predicted branch. A
+task's wait counts as a thread's (a Lock's acquisition; a Queue's wait for an item or room).
 """
 
 import gc as _gc
@@ -24,6 +37,10 @@ from rthreading._patch import stdlib as _stdlib
 
 DeadlockError = _core.DeadlockError
 
+# A waiter's key: a thread's ident, or this bit with the address of an asyncio task (src/sync/
+# waitgraph.rs, `task_key`); a Lock's owner is one of those too.
+_TASK = _core._TASK_BIT
+
 
 def _thread_names():
     return {t.ident: t.name for t in _threading.enumerate()}
@@ -34,43 +51,72 @@ def _thread_label(ident, names):
     return f"thread {name!r} ({ident})" if name is not None else f"thread {ident}"
 
 
+def _task_label(key, task, thread, names):
+    """``task 'name' (loop in thread 'X' (ident))``; the task's address if it is gone."""
+    if task is None:
+        what = f"task at {key & ~_TASK:#x} (gone)"
+    else:
+        try:
+            what = f"task {task.get_name()!r}"
+        except Exception:
+            what = f"task at {key & ~_TASK:#x}"
+    return f"{what} (loop in {_thread_label(thread, names)})" if thread else what
+
+
+def _waiter_label(key, task, thread, names):
+    if key & _TASK:
+        return _task_label(key, task, thread, names)
+    return _thread_label(key, names)
+
+
+def _loop_thread(task):
+    """The ident of the thread running ``task``'s loop (None if not running)."""
+    try:
+        return getattr(task.get_loop(), "_thread_id", None)
+    except Exception:
+        return None
+
+
 def _object_label(kind, address):
     return f"<{kind} at {address:#x}>"
 
 
 def _describe_cycle(edges, names=None):
     """The one wording of a deadlock, ``thread A waits for <kind at 0x...> held by thread B;
-    ...``, for ``edges`` as ``(thread ident, object address, kind)``: behind ``str(Deadlock)``
-    and the message of ``DeadlockError`` (raised by src/py/waitgraph.rs)."""
+    ...``, for ``edges`` as ``(waiter, object address, kind, task or None, thread)`` (see
+    ``Deadlock``): behind ``str(Deadlock)`` and the message of ``DeadlockError`` (raised by
+    src/py/waitgraph.rs). A task is named ``task 'name' (loop in thread 'X' (ident))``."""
     edges = list(edges)
     if names is None:
         names = _thread_names()
+    labels = [_waiter_label(key, task, thread, names) for key, _address, _kind, task, thread in edges]
     n = len(edges)
     steps = []
-    for i, (thread, address, kind) in enumerate(edges):
-        holder = edges[(i + 1) % n][0]
-        steps.append(
-            f"{_thread_label(thread, names)} waits for {_object_label(kind, address)} "
-            f"held by {_thread_label(holder, names)}"
-        )
+    for i, (_key, address, kind, _task, _thread) in enumerate(edges):
+        steps.append(f"{labels[i]} waits for {_object_label(kind, address)} held by {labels[(i + 1) % n]}")
     return "; ".join(steps)
 
 
 class Deadlock:
-    """A deadlock: a cycle of threads, each waiting for a lock the next one holds.
+    """A deadlock: a cycle of threads (or asyncio tasks), each waiting for a lock the next holds.
 
     ``threads[i]`` (a thread ident) waits for ``locks[i]`` (an rthreading Lock or RLock),
-    which is held by ``threads[i + 1]``; the last lock is held by ``threads[0]``. The cycle
-    starts with its smallest thread ident. ``len(d)`` is the number of threads; ``str(d)``
-    describes the cycle with the threads' names. ``find_deadlocks()`` returns these.
+    which is held by ``threads[i + 1]``; the last lock is held by ``threads[0]``. Where a task
+    waits, ``tasks[i]`` is that asyncio task and ``threads[i]`` the thread running its loop
+    (two tasks of one loop share it); ``tasks[i]`` is None where a thread waits. The cycle
+    starts with a thread when one is in it (the smallest ident). ``len(d)`` is the number of
+    waiters; ``str(d)`` describes the cycle with the threads' and tasks' names.
+    ``find_deadlocks()`` returns these.
     """
 
-    __slots__ = ("threads", "locks", "_kinds", "_names")
+    __slots__ = ("threads", "tasks", "locks", "_keys", "_kinds", "_names")
 
     def __init__(self, edges, names=None):
-        self.threads = tuple(e[0] for e in edges)
+        self._keys = tuple(e[0] for e in edges)
         self.locks = tuple(e[1] for e in edges)
         self._kinds = tuple(e[2] for e in edges)
+        self.tasks = tuple(e[3] for e in edges)
+        self.threads = tuple(e[4] for e in edges)
         self._names = names if names is not None else _thread_names()
 
     @property
@@ -89,13 +135,13 @@ class Deadlock:
     def __eq__(self, other):
         if not isinstance(other, Deadlock):
             return NotImplemented
-        return self.threads == other.threads and all(a is b for a, b in zip(self.locks, other.locks))
+        return self._keys == other._keys and all(a is b for a, b in zip(self.locks, other.locks))
 
     def __hash__(self):
-        return hash((self.threads, tuple(id(lock) for lock in self.locks)))
+        return hash((self._keys, tuple(id(lock) for lock in self.locks)))
 
     def __str__(self):
-        edges = zip(self.threads, map(id, self.locks), self._kinds)
+        edges = zip(self._keys, map(id, self.locks), self._kinds, self.tasks, self.threads)
         return "deadlock: " + _describe_cycle(edges, self._names)
 
     def __repr__(self):
@@ -105,9 +151,10 @@ class Deadlock:
 def find_deadlocks():
     """Return the deadlocks among rthreading locks right now, as a list of ``Deadlock``.
 
-    A deadlock is a cycle of threads, each waiting for an rthreading Lock or RLock held by
-    the next. The list is empty when there is none, and
-    sorted by each cycle's first thread ident. Cheap enough to call from a monitoring
+    A deadlock is a cycle of threads and asyncio tasks, each waiting for an rthreading Lock or
+    RLock held by the next (a task holds the Locks it acquired with ``async_acquire`` or
+    ``async with``). The list is empty when there is none, and sorted by each cycle's first
+    waiter. Cheap enough to call from a monitoring
     thread; see also ``enable_deadlock_watchdog()``.
     """
     cycles = _core._cycles()
@@ -122,7 +169,8 @@ def enable_strict_deadlocks():
 
     In strict mode, a thread whose wait without a timeout for an rthreading Lock or RLock
     would close a cycle of threads waiting for each other gets ``DeadlockError`` (a
-    ``RuntimeError``) instead of hanging; it acquires nothing. Waits with a timeout and a
+    ``RuntimeError``) instead of hanging; it acquires nothing. So does an asyncio task's
+    ``async_acquire`` without a timeout (raised in the task). Waits with a timeout and a
     Condition's re-acquisition of its lock are never refused. A Lock used as a signal
     (released by another thread than the one that acquired it) can form a "cycle" that another
     thread would break: don't use strict mode with that pattern. Off by default.
@@ -163,16 +211,44 @@ def held_locks():
     RWLocks it holds for writing).
 
     A lock counts if the calling thread acquired it and has not released it, and it is
-    reachable from Python objects or from the caller's frames. A debugging aid: it scans the
+    reachable from Python objects or from the caller's frames. Called in an asyncio task, the
+    Locks that task holds (acquired with ``async_acquire`` or ``async with``) count too. A debugging aid: it scans the
     garbage collector's objects, so its cost grows with the heap.
     """
-    me = _threading.get_ident()
+    me = {_threading.get_ident()}
+    task = _current_task()
+    if task is not None:
+        me.add(_TASK | id(task))
     held = []
     for lock in _live_locks():
         state = _core._lock_owner(lock)
-        if state is not None and state[0] and state[1] == me:
+        if state is not None and state[0] and state[1] in me:
             held.append(lock)
     return held
+
+
+def _current_task():
+    asyncio = _sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop in this thread
+        return None
+
+
+def _tasks_by_key(keys):
+    """The asyncio tasks behind task keys (``_TASK | id(task)``) that are still alive, found
+    among the garbage collector's objects."""
+    asyncio = _sys.modules.get("asyncio")
+    wanted = {k & ~_TASK for k in keys}
+    if asyncio is None or not wanted:
+        return {}
+    found = {}
+    for obj in _gc.get_objects():
+        if id(obj) in wanted and isinstance(obj, asyncio.Task):
+            found[_TASK | id(obj)] = obj
+    return found
 
 
 def dump(file=None, stacks=False):
@@ -182,7 +258,9 @@ def dump(file=None, stacks=False):
     waited on), with the thread that holds it and the threads waiting for it (name, ident,
     how long they have waited); the threads waiting on objects without an owner (Semaphore,
     Event, Condition, Queue); the deadlocks; and with ``stacks=True`` the Python stack of every
-    thread involved. Writes to ``file`` (default: ``sys.stderr``). Returns None.
+    thread involved. asyncio tasks appear as threads do, as ``task 'name' (loop in thread 'X'
+    (ident))`` (see the module notes), with their own stacks. Writes to ``file`` (default:
+    ``sys.stderr``). Returns None.
     """
     if file is None:
         file = _sys.stderr
@@ -191,8 +269,11 @@ def dump(file=None, stacks=False):
     waits = _core._waits()
     cycles = _core._cycles()
     by_obj = {}
-    for thread, obj, kind, owner, timed, since in waits:
-        by_obj.setdefault(id(obj), (obj, kind, []))[2].append((thread, owner, timed, since))
+    tasks = {}  # task key -> (task, the thread running its loop)
+    for waiter, obj, kind, _owner, timed, since, task, thread in waits:
+        by_obj.setdefault(id(obj), (obj, kind, []))[2].append((waiter, timed, since))
+        if task is not None:
+            tasks[waiter] = (task, thread)
     locks = {}
     for key, (obj, kind, _) in by_obj.items():
         if _is_lock(obj):
@@ -202,6 +283,14 @@ def dump(file=None, stacks=False):
         if state is not None and state[0] and id(lock) not in locks:
             locks[id(lock)] = (lock, state, repr(lock))
     del live
+    held_by_tasks = {s[1] for _, s, _ in locks.values() if s[0] and s[1] & _TASK and s[1] not in tasks}
+    for key, task in _tasks_by_key(held_by_tasks).items():
+        tasks[key] = (task, _loop_thread(task))
+
+    def who(key):
+        task, thread = tasks.get(key, (None, None))
+        return _waiter_label(key, task, thread, names)
+
     involved = set()
     out = [f"rthreading: {len(locks)} lock(s) held or waited on"]
 
@@ -211,40 +300,64 @@ def dump(file=None, stacks=False):
     for key, (lock, (locked, owner), text) in sorted(locks.items(), key=most_waited_first):
         out.append(text)
         if locked and owner:
-            out.append(f"    held by {_thread_label(owner, names)}")
+            out.append(f"    held by {who(owner)}")
             involved.add(owner)
         elif locked:
             out.append("    held (acquiring thread unknown)")
-        for thread, _owner, timed, since in by_obj.get(key, (None, None, ()))[2]:
+        for waiter, timed, since in by_obj.get(key, (None, None, ()))[2]:
             how = "with a timeout, " if timed else ""
-            out.append(f"    waited for by {_thread_label(thread, names)} ({how}{since:.3f} s)")
-            involved.add(thread)
+            out.append(f"    waited for by {who(waiter)} ({how}{since:.3f} s)")
+            involved.add(waiter)
     others = [(obj, kind, w) for obj, kind, w in by_obj.values() if not _is_lock(obj)]
     if others:
         out.append("waits on objects without an owner:")
         for obj, kind, ws in others:
-            for thread, _owner, timed, since in ws:
+            for waiter, timed, since in ws:
                 how = "with a timeout, " if timed else ""
-                who, what = _thread_label(thread, names), _object_label(kind, id(obj))
-                out.append(f"    {who} waits on {what} ({how}{since:.3f} s)")
-                involved.add(thread)
+                out.append(f"    {who(waiter)} waits on {_object_label(kind, id(obj))} ({how}{since:.3f} s)")
+                involved.add(waiter)
     for c in cycles:
         out.append(str(Deadlock(c, names)))
     if stacks:
-        out.extend(_stacks(sorted(involved), names))
+        out.extend(_stacks(sorted(involved), names, {k: t for k, (t, _) in tasks.items()}))
     print("\n".join(out), file=file, flush=True)
 
 
-def _stacks(threads, names):
+def _stacks(waiters, names, tasks=None):
+    """The stacks of ``waiters`` (thread idents, or task keys with their task in ``tasks``)."""
     frames = _sys._current_frames()
     out = []
-    for t in threads:
+    for t in waiters:
+        if t & _TASK:
+            task = (tasks or {}).get(t)
+            if task is not None:
+                out.extend(_task_stack(t, task, names))
+            continue
         frame = frames.get(t)
         if frame is None:
             continue
         out.append(f"\nStack of {_thread_label(t, names)} (most recent call last):")
         out.extend(line.rstrip("\n") for line in _traceback.format_stack(frame))
     return out
+
+
+def _task_stack(key, task, names):
+    try:
+        # The task is suspended in its wait: the frames of the coroutines it awaits through,
+        # outermost first (Task.get_stack() gives the outermost only).
+        frames = []
+        coro = task.get_coro()
+        while coro is not None and len(frames) < 1000:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is None:
+                break
+            frames.append(frame)
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        summary = _traceback.StackSummary.extract((f, f.f_lineno) for f in frames)
+    except Exception:
+        return []
+    label = _task_label(key, task, _loop_thread(task), names)
+    return [f"\nStack of {label} (most recent call last):"] + [s.rstrip("\n") for s in summary.format()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +385,7 @@ class _Watchdog:
 
     @staticmethod
     def _key(cycle):
-        return tuple((thread, id(obj)) for thread, obj, _kind in cycle)
+        return tuple((waiter, id(obj)) for waiter, obj, *_ in cycle)
 
     def report(self, cycle):
         names = _thread_names()
@@ -281,7 +394,7 @@ class _Watchdog:
             f"rthreading: deadlock detected (the same cycle at two checks {self.interval:g} s apart)",
             str(d),
         ]
-        lines.extend(_stacks(list(d.threads), names))
+        lines.extend(_stacks(list(d._keys), names, dict(zip(d._keys, d.tasks))))
         file = self.file if self.file is not None else _sys.stderr
         try:
             print("\n".join(lines), file=file, flush=True)

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::pyclass::boolean_struct::True;
 use pyo3::PyClass;
 use std::marker::PhantomData;
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
 /// What the diagnostics may ask of a primitive's object.
@@ -29,6 +30,18 @@ pub(crate) trait Diagnosed: PyClass<Frozen = True> + Sync {
     fn tracked_instead<'py>(_slf: &Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyAny>>> {
         Ok(None)
     }
+
+    /// The word naming its holder, for a lock an asyncio task can wait for (the wait-for
+    /// graph follows it: `waitgraph::Target::owner`).
+    fn owner_word(&self) -> Option<&AtomicU64> {
+        None
+    }
+}
+
+/// What a task's wait on a registered object is registered as (`task_wait`).
+pub(crate) struct WaitedOn<'a> {
+    pub(crate) owner: Option<&'a AtomicU64>,
+    pub(crate) kind: &'static str,
 }
 
 /// One registered class, its type erased.
@@ -36,6 +49,7 @@ pub(crate) trait Class: Sync {
     fn counters<'a>(&self, obj: &'a Bound<'_, PyAny>) -> Option<(&'a Slot, &'static str)>;
     fn lock_state(&self, obj: &Bound<'_, PyAny>) -> Option<(bool, u64)>;
     fn tracked_instead<'py>(&self, obj: &Bound<'py, PyAny>) -> Option<PyResult<Option<Bound<'py, PyAny>>>>;
+    fn waited_on<'a>(&self, obj: &'a Bound<'_, PyAny>) -> Option<WaitedOn<'a>>;
 }
 
 /// The `Class` of `T`: `&ClassOf::<T>::NEW` is what `mod.rs` registers.
@@ -57,6 +71,11 @@ impl<T: Diagnosed> Class for ClassOf<T> {
 
     fn tracked_instead<'py>(&self, obj: &Bound<'py, PyAny>) -> Option<PyResult<Option<Bound<'py, PyAny>>>> {
         Some(T::tracked_instead(obj.cast::<T>().ok()?))
+    }
+
+    fn waited_on<'a>(&self, obj: &'a Bound<'_, PyAny>) -> Option<WaitedOn<'a>> {
+        let this: &'a T = obj.cast::<T>().ok()?.get();
+        Some(WaitedOn { owner: this.owner_word(), kind: T::KIND })
     }
 }
 
@@ -87,4 +106,9 @@ pub(crate) fn tracked_instead<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<B
         Some(r) => r,
         None => Ok(None),
     }
+}
+
+/// How a task's wait on `obj` is registered; None if it is not a registered class.
+pub(crate) fn waited_on<'a>(obj: &'a Bound<'_, PyAny>) -> Option<WaitedOn<'a>> {
+    classes().iter().find_map(|c| c.waited_on(obj))
 }

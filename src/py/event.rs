@@ -2,6 +2,7 @@
 //! atomic load before anything else; blocking waits go through `wait` with the stdlib's
 //! `Condition.wait` timeout semantics (`cond_timeout`).
 
+use super::diagnosed::Diagnosed;
 use super::wait::{cond_timeout, Attached, Timeout};
 use super::waiting::{instrumented, Count};
 use super::waker::Waker;
@@ -26,6 +27,11 @@ use pyo3::PyTypeInfo;
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Event", frozen, subclass, weakref))]
 pub struct Event {
     inner: CoreEvent,
+}
+
+// Named in the diagnostics' reports of asyncio tasks' waits (`task_wait`).
+impl Diagnosed for Event {
+    const KIND: &'static str = "rthreading.Event";
 }
 
 #[pymethods]

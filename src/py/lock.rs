@@ -46,6 +46,10 @@ impl Diagnosed for Lock {
     fn lock_state(&self) -> Option<(bool, u64)> {
         Some((self.inner.locked(), self.inner.owner()))
     }
+
+    fn owner_word(&self) -> Option<&std::sync::atomic::AtomicU64> {
+        Some(self.inner.owner_word())
+    }
 }
 
 impl Lock {
@@ -115,6 +119,13 @@ impl Lock {
     // A task woken by a release leaves without acquiring: wakes the next.
     fn _pass_on(&self) {
         self.inner.watchers.wake(1);
+    }
+
+    // For `rthreading._aio`: one try on behalf of an asyncio task, which then holds the lock in
+    // the wait-for graph's eyes (`waitgraph::task_key`; see `rthreading._diag`).
+    // (Its fast entry, `AcquireForFast`, does the same without PyO3's argument handling.)
+    fn _acquire_for(&self, task: &Bound<'_, PyAny>) -> bool {
+        self.try_for_task(task.as_ptr() as usize)
     }
 
     // With statistics on, the new lock is tracked (with the creating call site).
@@ -213,7 +224,10 @@ impl Lock {
     fn __repr__(slf: &Bound<'_, Self>) -> String {
         let inner = &slf.get().inner;
         let owner = inner.owner();
-        if inner.locked() && owner != 0 {
+        if let (true, Some(task)) = (inner.locked(), crate::sync::waitgraph::task_address(owner)) {
+            let at = slf.as_ptr() as usize;
+            format!("<locked rthreading.Lock object owner=<task at {task:#x}> at {at:#x}>")
+        } else if inner.locked() && owner != 0 {
             format!("<locked rthreading.Lock object owner={owner} at {:#x}>", slf.as_ptr() as usize)
         } else {
             let state = if inner.locked() { "locked" } else { "unlocked" };
@@ -223,6 +237,16 @@ impl Lock {
 }
 
 impl Lock {
+    /// One try on behalf of the asyncio task at `task` (its object's address).
+    #[inline(always)]
+    fn try_for_task(&self, task: usize) -> bool {
+        let ok = self.inner.try_acquire_as(crate::sync::waitgraph::task_key(task));
+        if ok {
+            self.stats.hit();
+        }
+        ok
+    }
+
     /// The fast entries' acquire: one try, counted when tracked.
     #[inline(always)]
     pub(crate) fn try_fast(&self) -> bool {
@@ -238,11 +262,16 @@ fast_method!(AcquireFast, Lock, c"acquire", 0, |lock, py| lock.try_fast().then(|
 fast_method!(EnterFast, Lock, c"__enter__", 0, |lock, py| lock.try_fast().then(|| py_true(py)));
 fast_method!(ReleaseFast, Lock, c"release", 0, |lock, py| lock.inner.release().then(|| py.None()));
 fast_method!(ExitFast, Lock, c"__exit__", 3, |lock, py| lock.inner.release().then(|| py.None()));
+fast_method!(AcquireForFast, Lock, c"_acquire_for", 1, |lock, py, args| {
+    let ok = lock.try_for_task(args[0].as_ptr() as usize);
+    Some(pyo3::types::PyBool::new(py, ok).to_owned().into_any().unbind())
+});
 
 /// The uncontended acquire and release skip PyO3's argument handling (see `fastcall`).
 pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
     install::<AcquireFast>(ty)?;
     install::<EnterFast>(ty)?;
     install::<ReleaseFast>(ty)?;
-    install::<ExitFast>(ty)
+    install::<ExitFast>(ty)?;
+    install::<AcquireForFast>(ty)
 }

@@ -24,6 +24,7 @@ mod select;
 mod semaphore;
 mod simple_queue;
 mod stats;
+mod task_wait;
 mod thread;
 mod trace;
 pub(crate) mod wait;
@@ -84,6 +85,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(waitgraph::_cycles, m)?)?;
     m.add_function(wrap_pyfunction!(waitgraph::_lock_owner, m)?)?;
     m.add_function(wrap_pyfunction!(waitgraph::_set_strict_deadlocks, m)?)?;
+    m.add_class::<task_wait::TaskWait>()?;
+    m.add_function(wrap_pyfunction!(task_wait::_task_wait, m)?)?;
+    m.add("_TASK_BIT", crate::sync::waitgraph::TASK_BIT)?;
     m.add_function(wrap_pyfunction!(stats::_set_stats_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_track, m)?)?;
     m.add_function(wrap_pyfunction!(stats::_stats, m)?)?;
@@ -99,6 +103,9 @@ static DIAGNOSED: &[&dyn diagnosed::Class] = &[
     &diagnosed::ClassOf::<queue::Queue>::NEW,
     &diagnosed::ClassOf::<condition::Condition>::NEW,
     &diagnosed::ClassOf::<rwlock::RWLock>::NEW,
+    &diagnosed::ClassOf::<semaphore::Semaphore>::NEW,
+    &diagnosed::ClassOf::<event::Event>::NEW,
+    &diagnosed::ClassOf::<simple_queue::SimpleQueue>::NEW,
 ];
 
 /// The classes, their fast entries and the state in `wait`, `stats`, `waitgraph` and the pools

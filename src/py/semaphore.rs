@@ -4,6 +4,7 @@
 //! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
+use super::diagnosed::Diagnosed;
 use super::wait::{wait_for_timeout, Attached, Given, Timeout};
 use super::waiting::{instrumented, Count};
 use super::waker::Waker;
@@ -104,6 +105,11 @@ fn exact(slf: &Bound<'_, PyAny>) -> bool {
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref))]
 pub struct Semaphore {
     inner: CoreSemaphore,
+}
+
+// Named in the diagnostics' reports of asyncio tasks' waits (`task_wait`).
+impl Diagnosed for Semaphore {
+    const KIND: &'static str = "rthreading.Semaphore";
 }
 
 impl Semaphore {

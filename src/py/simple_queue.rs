@@ -3,6 +3,7 @@
 //! runs Python code (or drops a Python object) while the queue's mutex is held, so a `put` from
 //! a finalizer or a signal handler in the middle of a `get` is safe.
 
+use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install};
 use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly};
 use super::wait::{simple_queue_timeout, wait, Given, Timeout};
@@ -24,6 +25,11 @@ use std::ops::ControlFlow::{Break, Continue};
 #[pyclass(module = "rthreading.queue", name = "SimpleQueue", frozen, subclass, weakref)]
 pub struct SimpleQueue {
     pub(crate) core: Core<Py<PyAny>>,
+}
+
+// Named in the diagnostics' reports of asyncio tasks' waits (`task_wait`).
+impl Diagnosed for SimpleQueue {
+    const KIND: &'static str = "rthreading.queue.SimpleQueue";
 }
 
 impl SimpleQueue {

@@ -12,6 +12,11 @@
 //!
 //! Strict mode (off by default): a thread whose untimed wait would close a cycle gets the cycle
 //! back from `register` instead of parking.
+//!
+//! A waiter is a thread (keyed by its ident) or an asyncio task (keyed by `task_key`, which no
+//! thread ident can equal), registered by `register_unguarded` with the thread that runs it (its
+//! loop's). A Lock a task acquired through `async_acquire` records the task's key as its owner,
+//! so cycles through tasks are found as cycles through threads are.
 
 use super::Locker;
 use parking_lot::Mutex;
@@ -31,9 +36,26 @@ pub struct Target<'a> {
     pub kind: &'static str,
 }
 
+/// The bit that sets a task's key apart from every thread ident (thread idents are user-space
+/// addresses or small integers: the top bit is never set).
+pub const TASK_BIT: u64 = 1 << 63;
+
+/// The waiter key of the asyncio task at `address` (its Python object).
+pub fn task_key(address: usize) -> u64 {
+    TASK_BIT | address as u64
+}
+
+/// The task object's address when `key` is a task's (None for a thread's ident).
+pub fn task_address(key: u64) -> Option<usize> {
+    (key & TASK_BIT != 0).then_some((key & !TASK_BIT) as usize)
+}
+
 struct Entry {
     id: u64,
+    /// The waiter: a thread ident, or a task's key.
     thread: u64,
+    /// The thread the waiter runs on (a task's loop's; the thread itself for a thread).
+    host: u64,
     owner: Option<*const AtomicU64>,
     tag: usize,
     kind: &'static str,
@@ -65,7 +87,10 @@ pub fn strict() -> bool {
 /// One wait, as seen at a snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wait {
+    /// The waiter: a thread ident or a task's key (`task_key`).
     pub thread: u64,
+    /// The thread it runs on.
+    pub host: u64,
     pub tag: usize,
     pub kind: &'static str,
     /// The holder's ident when the object has an owner (0: nobody holds it right now).
@@ -78,6 +103,7 @@ pub struct Wait {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Edge {
     pub thread: u64,
+    pub host: u64,
     pub tag: usize,
     pub kind: &'static str,
 }
@@ -91,10 +117,15 @@ pub struct WaitGuard<'a, L: Locker> {
 
 impl<L: Locker> Drop for WaitGuard<'_, L> {
     fn drop(&mut self) {
-        let mut r = self.locker.lock(&REGISTRY);
-        if let Some(i) = r.entries.iter().position(|e| e.id == self.id) {
-            r.entries.swap_remove(i);
-        }
+        deregister(self.locker, self.id);
+    }
+}
+
+/// Removes the entry `id` (nothing if it is gone: after fork).
+pub fn deregister<L: Locker>(locker: L, id: u64) {
+    let mut r = locker.lock(&REGISTRY);
+    if let Some(i) = r.entries.iter().position(|e| e.id == id) {
+        r.entries.swap_remove(i);
     }
 }
 
@@ -118,10 +149,30 @@ pub fn register_with<'a, L: Locker>(
     timed: bool,
     strict: bool,
 ) -> Result<WaitGuard<'a, L>, Vec<Edge>> {
+    // SAFETY: the guard borrows the owner word for as long as the entry exists.
+    let id = unsafe { register_unguarded(locker, thread, thread, target, timed, strict) }?;
+    Ok(WaitGuard { id, locker, _borrow: PhantomData })
+}
+
+/// `register_with` for a wait that no guard can borrow its object for (an asyncio task's, which
+/// lasts across awaits), by `waiter` (a thread ident or a `task_key`) running on thread `host`.
+/// Returns the entry's id, for `deregister`.
+///
+/// # Safety
+/// `target.owner`, if any, must stay valid until `deregister(id)` has returned.
+pub unsafe fn register_unguarded<L: Locker>(
+    locker: L,
+    waiter: u64,
+    host: u64,
+    target: Target<'_>,
+    timed: bool,
+    strict: bool,
+) -> Result<u64, Vec<Edge>> {
+    let thread = waiter;
     let strict = strict && !timed && target.owner.is_some();
     let mut r = locker.lock(&REGISTRY);
     if strict {
-        let first = Edge { thread, tag: target.tag, kind: target.kind };
+        let first = Edge { thread, host, tag: target.tag, kind: target.kind };
         let holder = target.owner.map_or(0, |o| o.load(Relaxed));
         if let Some(cycle) = chain_back_to(&r.entries, first, holder) {
             return Err(cycle);
@@ -132,13 +183,14 @@ pub fn register_with<'a, L: Locker>(
     r.entries.push(Entry {
         id,
         thread,
+        host,
         owner: target.owner.map(|o| o as *const AtomicU64),
         tag: target.tag,
         kind: target.kind,
         timed,
         since: Instant::now(),
     });
-    Ok(WaitGuard { id, locker, _borrow: PhantomData })
+    Ok(id)
 }
 
 /// The owner an entry's lock has now (None for objects without an owner).
@@ -159,7 +211,7 @@ fn chain_back_to(entries: &[Entry], first: Edge, mut holder: u64) -> Option<Vec<
             return Some(cycle);
         }
         let e = entries.iter().find(|e| e.thread == holder && e.owner.is_some())?;
-        cycle.push(Edge { thread: e.thread, tag: e.tag, kind: e.kind });
+        cycle.push(Edge { thread: e.thread, host: e.host, tag: e.tag, kind: e.kind });
         holder = owner_of(e)?;
     }
     None
@@ -174,6 +226,7 @@ pub fn with_snapshot<L: Locker, R>(locker: L, f: impl FnOnce(&[Wait]) -> R) -> R
         .iter()
         .map(|e| Wait {
             thread: e.thread,
+            host: e.host,
             tag: e.tag,
             kind: e.kind,
             owner: owner_of(e),
@@ -193,8 +246,10 @@ pub fn cycles(waits: &[Wait]) -> Vec<Vec<Edge>> {
         while let Some(holder) = path.last().and_then(|w| w.owner).filter(|&h| h != 0) {
             if let Some(i) = path.iter().position(|w| w.thread == holder) {
                 // A cycle (possibly not through `start`): keep it once, rotated canonically.
-                let mut cycle: Vec<Edge> =
-                    path[i..].iter().map(|w| Edge { thread: w.thread, tag: w.tag, kind: w.kind }).collect();
+                let mut cycle: Vec<Edge> = path[i..]
+                    .iter()
+                    .map(|w| Edge { thread: w.thread, host: w.host, tag: w.tag, kind: w.kind })
+                    .collect();
                 let min = (0..cycle.len()).min_by_key(|&k| cycle[k].thread).unwrap_or(0);
                 cycle.rotate_left(min);
                 if !found.contains(&cycle) {
@@ -278,6 +333,31 @@ mod tests {
         let got: Vec<u64> = cycle.iter().map(|e| e.thread).collect();
         assert_eq!(got, vec![3_000_001, 3_000_002, 3_000_003]);
         drop((g2, g3));
+    }
+
+    #[test]
+    fn a_cycle_through_a_task_names_the_task_and_its_loop_thread() {
+        // A thread holds `a` and waits for `b`; a task (on another thread's loop) holds `b`
+        // and waits for `a`.
+        let (thread, loop_thread, task) = (5_000_001, 5_000_002, task_key(0x5000_0000));
+        let (a, b) = (AtomicU64::new(thread), AtomicU64::new(task));
+        assert_eq!(task_address(task), Some(0x5000_0000));
+        assert_eq!(task_address(thread), None);
+        let g = register(Blocking, thread, target(&b, 0xb), false).ok().unwrap();
+        // Strict mode refuses the task's untimed wait that closes the cycle.
+        // SAFETY: `a` outlives the entry (deregistered below).
+        let refused = unsafe { register_unguarded(Blocking, task, loop_thread, target(&a, 0xa), false, true) };
+        let got: Vec<(u64, u64)> = refused.err().unwrap().iter().map(|e| (e.thread, e.host)).collect();
+        assert_eq!(got, vec![(task, loop_thread), (thread, thread)]);
+        // SAFETY: as above.
+        let id = unsafe { register_unguarded(Blocking, task, loop_thread, target(&a, 0xa), false, false) }.unwrap();
+        let cs = with_snapshot(Blocking, |w| cycles(&mine(w, &[thread, task])));
+        let edges: Vec<(u64, u64, usize)> = cs[0].iter().map(|e| (e.thread, e.host, e.tag)).collect();
+        // Threads first: a task's key is above every thread ident.
+        assert_eq!(edges, vec![(thread, thread, 0xb), (task, loop_thread, 0xa)]);
+        deregister(Blocking, id);
+        drop(g);
+        assert!(with_snapshot(Blocking, |w| mine(w, &[thread, task]).is_empty()));
     }
 
     #[test]
