@@ -13,6 +13,7 @@ import threading
 import pytest
 
 import rthreading
+from _sigint import interrupted_state, needs_signals
 from helpers import start
 from rthreading.queue import Empty, Full, LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue
 
@@ -618,3 +619,31 @@ def test_a_closed_loops_waiter_passes_the_item_to_the_next():
         return await task
 
     assert run(live(), timeout=10) == "item"
+
+
+# --- Ctrl-C: as in any asyncio program ---------------------------------------------------------
+
+
+@needs_signals
+@pytest.mark.parametrize(
+    "setup, call",
+    [
+        ("import asyncio\nq = asyncio.Queue()", "asyncio.run(q.get())"),
+        ("import asyncio, rthreading.queue as rq\nq = rq.Queue()", "asyncio.run(q.async_get())"),
+    ],
+    ids=["asyncio.Queue", "rthreading.queue.Queue"],
+)
+def test_ctrl_c_interrupts_an_awaiting_program_like_asyncio(setup, call):
+    # The interrupted wait took nothing and left the queue usable.
+    got = interrupted_state(setup, call, "(q.qsize(), q.put_nowait(1), q.get_nowait(), q.empty())")
+    assert got == "(0, None, 1, True)"
+
+
+@needs_signals
+def test_ctrl_c_while_tasks_wait_on_a_lock_leaves_it_usable():
+    got = interrupted_state(
+        "import asyncio\nlock = rthreading.Lock()\nlock.acquire()",
+        "asyncio.run(lock.async_acquire())",
+        "(lock.locked(), lock.release(), lock.acquire(False))",
+    )
+    assert got == "(True, None, True)"
