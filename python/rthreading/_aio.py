@@ -224,14 +224,17 @@ async def async_wait(self, timeout=None):
     """
     if timeout is not None:
         timeout = _check_timeout(timeout)
-    if self.is_set():
-        return True
+    return True if self.is_set() else await _event_waiting(self, timeout)
+
+
+async def _event_waiting(ev, timeout):
+    """The rest of ``async_wait`` once the flag was found clear."""
 
     def attempt(waker):
-        return True if self.is_set() or (waker is not None and waker.notified) else _AGAIN
+        return True if ev.is_set() or (waker is not None and waker.notified) else _AGAIN
 
-    r = await _wait(self, None, attempt, timeout, wakes_one=False)
-    return r is True or self.is_set()
+    r = await _wait(ev, None, attempt, timeout, wakes_one=False)
+    return r is True or ev.is_set()
 
 
 # --- Barrier -----------------------------------------------------------------------------------
@@ -298,22 +301,22 @@ async def async_get(self, timeout=None):
     if timeout is not None:
         timeout = _check_timeout(timeout)
     item = self._get_or(_AGAIN)
-    if item is _AGAIN:
-        item = await _wait(self, _GET, _getter(self), timeout)
-        if item is _TIMED_OUT:
-            from rthreading.queue import Empty
-
-            raise Empty
-    return item
+    return item if item is not _AGAIN else await _get_waiting(self, _GET, timeout)
 
 
-def _getter(q):
+async def _get_waiting(q, what, timeout):
+    """The rest of a queue's ``async_get`` once its first try found nothing."""
     get_or = q._get_or
 
     def attempt(_w):
         return get_or(_AGAIN)
 
-    return attempt
+    item = await _wait(q, what, attempt, timeout)
+    if item is _TIMED_OUT:
+        from rthreading.queue import Empty
+
+        raise Empty
+    return item
 
 
 async def async_put(self, item, timeout=None):
@@ -325,14 +328,19 @@ async def async_put(self, item, timeout=None):
     """
     if timeout is not None:
         timeout = _check_timeout(timeout)
-    if self._put_or(item):
-        return
-    put_or = self._put_or
+    if not self._put_or(item):
+        await _put_waiting(self, item, timeout)
+
+
+async def _put_waiting(q, item, timeout):
+    """The rest of ``async_put`` once its first try found the queue full. (Apart, so that the
+    first try pays for no closure cell.)"""
+    put_or = q._put_or
 
     def attempt(_w):
         return None if put_or(item) else _AGAIN
 
-    if await _wait(self, _PUT, attempt, timeout) is _TIMED_OUT:
+    if await _wait(q, _PUT, attempt, timeout) is _TIMED_OUT:
         from rthreading.queue import Full
 
         raise Full
@@ -363,13 +371,7 @@ async def simple_async_get(self, timeout=None):
     if timeout is not None:
         timeout = _check_timeout(timeout)
     item = self._get_or(_AGAIN)
-    if item is _AGAIN:
-        item = await _wait(self, None, _getter(self), timeout)
-        if item is _TIMED_OUT:
-            from rthreading.queue import Empty
-
-            raise Empty
-    return item
+    return item if item is not _AGAIN else await _get_waiting(self, None, timeout)
 
 
 simple_async_get.__name__ = simple_async_get.__qualname__ = "async_get"
