@@ -67,7 +67,7 @@ impl SimpleQueue {
 impl SimpleQueue {
     // For `rthreading._aio`: an asyncio task's waker, woken by the next put (see `waker`).
     fn _watch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
-        waker.get().register_in(&mut lock_attached(self.core.state(), py).task_getters);
+        waker.get().register_in(&mut lock_attached(self.core.state(), py).getters);
     }
 
     // For `rthreading._aio`: `get_nowait()` returning `default` instead of raising Empty.
@@ -77,15 +77,12 @@ impl SimpleQueue {
     }
 
     fn _unwatch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
-        waker.get().unregister_from(&mut lock_attached(self.core.state(), py).task_getters);
+        waker.get().unregister_from(&mut lock_attached(self.core.state(), py).getters);
     }
 
     // A task woken for an item leaves without it: wakes the next, if an item is there.
     fn _pass_on(&self, py: Python<'_>) {
-        let mut g = lock_attached(self.core.state(), py);
-        if !g.is_empty() {
-            g.task_getters.notify_one();
-        }
+        self.core.pass_on_item(&mut lock_attached(self.core.state(), py));
     }
 
     // `SimpleQueue()` takes no arguments, unless a subclass's `__init__` wants some.

@@ -44,7 +44,26 @@ pub fn parked_on<R>(_keys: [usize; 2], wait: impl FnOnce() -> R) -> R {
 /// Python layer's `py::fork` calls it).
 #[cfg(not(loom))]
 pub fn forget_parked_threads() {
+    GENERATION.fetch_add(1, Relaxed);
     imp::after_fork_in_child();
+}
+
+/// How many forks this process descends from (counted in each child): a thread's waiter record
+/// (`park::Waiter`) remembers it, so that a waiter of a thread that does not exist here (it
+/// waited in the parent) is seen as a ghost and skipped by a wake-up, which goes to the next.
+#[cfg(not(loom))]
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(not(loom))]
+#[inline]
+pub fn generation() -> u64 {
+    GENERATION.load(Relaxed)
+}
+
+#[cfg(loom)]
+#[inline]
+pub fn generation() -> u64 {
+    0
 }
 
 #[cfg(not(loom))]

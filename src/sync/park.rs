@@ -58,12 +58,26 @@ pub fn wait_until<T>(
 /// the wake-up was delivered (false: its event loop is closed, nobody will act on it).
 pub type Callback = Box<dyn Fn() -> bool + Send + Sync>;
 
+// A waiter's state, under its own mutex.
+const WAITING: u8 = 0;
+const NOTIFIED: u8 = 1;
+/// Left the line (`Waiter::leave`) before anyone woke it: a later wake-up goes to the next.
+const GONE: u8 = 2;
+
 /// One waiter's wake-up record: a thread's, or a callback's (see the module notes).
-#[derive(Default)]
 pub struct Waiter {
-    notified: Mutex<bool>,
+    state: Mutex<u8>,
     cv: Condvar,
     callback: Option<Callback>,
+    /// A thread's: the fork generation it waits in (`fork::generation`); in a child, the
+    /// record of a thread of the parent is a ghost that no wake-up is spent on.
+    generation: u64,
+}
+
+impl Default for Waiter {
+    fn default() -> Self {
+        Waiter { state: Mutex::new(WAITING), cv: Condvar::new(), callback: None, generation: super::fork::generation() }
+    }
 }
 
 impl Waiter {
@@ -78,20 +92,23 @@ impl Waiter {
     }
 
     /// Marks the waiter notified and wakes it: a sleeping thread, or the callback once.
-    /// Returns whether this call woke it (false if it was notified already, or if its
-    /// callback could not deliver the wake-up).
+    /// Returns whether this call woke it: false if it was notified already, if it has left
+    /// (`leave`), if it is a ghost of a thread of the parent process, or if its callback could
+    /// not deliver the wake-up; the caller then wakes the next waiter instead.
     pub fn notify(&self, locker: impl Locker) -> bool {
-        let mut n = locker.lock(&self.notified);
-        let first = !*n;
-        *n = true;
+        let mut n = locker.lock(&self.state);
+        if *n != WAITING || (self.callback.is_none() && self.generation != super::fork::generation()) {
+            return false;
+        }
+        *n = NOTIFIED;
         match &self.callback {
             None => {
                 self.cv.notify_one();
-                first
+                true
             }
             Some(callback) => {
                 drop(n);
-                first && callback()
+                callback()
             }
         }
     }
@@ -99,23 +116,64 @@ impl Waiter {
     /// Whether notified (a look for a spin: never blocks, false while the flag is busy).
     #[inline]
     pub fn is_notified(&self) -> bool {
-        self.notified.try_lock().is_some_and(|n| *n)
+        self.state.try_lock().is_some_and(|n| *n == NOTIFIED)
+    }
+
+    /// The waiter gives up (its deadline passed): returns true if it was notified before, and
+    /// otherwise makes every later `notify` return false (a notifier that took it off the line
+    /// just before it left then wakes the next waiter: nothing is lost in between).
+    pub fn leave(&self) -> bool {
+        let mut n = self.state.lock();
+        if *n == NOTIFIED {
+            return true;
+        }
+        *n = GONE;
+        false
     }
 
     /// Sleeps until notified or `deadline` (None: no limit); returns whether notified. The
     /// notification stays: a one-shot waiter (a condition variable's) may look again. (The
-    /// spin before is the queue's that holds the waiter: see `condition::WaitQueue::wait`.)
+    /// spin before is the caller's, with its object's budget.)
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        let mut n = self.notified.lock();
-        wait_until(&self.cv, &mut n, deadline, |n| *n)
+        let mut n = self.state.lock();
+        wait_until(&self.cv, &mut n, deadline, |n| *n == NOTIFIED)
     }
 
-    /// Sleeps (the pool polls its queue with its own budget before parking) until notified or `deadline`, consuming the notification: for a waiter that is used
-    /// again and again (a pool worker's, one per idle period).
+    /// Sleeps (the pool polls its queue with its own budget before parking) until notified or
+    /// `deadline`, consuming the notification: for a waiter that is used again and again (a
+    /// pool worker's, one per idle period).
     pub fn park(&self, deadline: Option<Instant>) -> bool {
-        let mut n = self.notified.lock();
-        wait_until(&self.cv, &mut n, deadline, |n| std::mem::replace(n, false))
+        let mut n = self.state.lock();
+        wait_until(&self.cv, &mut n, deadline, |n| std::mem::replace(n, WAITING) == NOTIFIED)
     }
+}
+
+/// A thread waits its turn in `line` (a list of waiters kept under `mutex`, the object's state)
+/// until `ready` holds, it is woken (its turn: the caller tries again, and waits again at the
+/// back of the line if another caller was quicker), or `deadline` passes: returns false then,
+/// unless `ready` holds at that moment. Threads and asyncio tasks wait in the same line, served
+/// in the order they came (`Watchers::notify_one`). Call detached.
+pub fn wait_in_line<S>(
+    mutex: &Mutex<S>,
+    line: impl Fn(&mut S) -> &mut Watchers,
+    deadline: Option<Instant>,
+    ready: impl Fn(&S) -> bool,
+) -> bool {
+    let mut s = mutex.lock();
+    if ready(&s) {
+        return true;
+    }
+    let w = Waiter::new();
+    line(&mut s).register(&w);
+    drop(s);
+    if w.wait_until(deadline) {
+        return true; // taken off the line by the notifier
+    }
+    let mut s = mutex.lock();
+    line(&mut s).unregister(&w);
+    // Notified while the deadline passed: the caller tries once more (what it was woken for
+    // is then used, or was taken by a quicker caller: nothing to pass on either way).
+    w.leave() || ready(&s)
 }
 
 /// The watchers registered on one object (see the module notes), kept under the object's own
@@ -171,6 +229,14 @@ impl Watchers {
         false
     }
 
+    /// Wakes every waiter in line and empties it (a shutdown, a barrier's release: everyone's
+    /// turn at once).
+    pub fn wake_all(&mut self) {
+        for w in std::mem::take(&mut self.0) {
+            w.notify(Blocking);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -216,6 +282,33 @@ impl WatchList {
         let mut l = self.list.lock();
         l.unregister(w);
         self.count.store(l.len(), SeqCst);
+    }
+
+    /// A thread waits its turn in this line (with the asyncio tasks waiting here) until
+    /// `attempt` (a try for what the object holds: a Lock, a unit) succeeds, or `deadline`
+    /// passes: returns whether it succeeded. Woken, it tries; beaten by a caller that did not
+    /// wait, it waits again at the back. Call detached, after the object's own spin.
+    pub fn wait_in_line(&self, deadline: Option<Instant>, mut attempt: impl FnMut() -> bool) -> bool {
+        loop {
+            let w = Waiter::new();
+            self.register(&w);
+            // The look after registering (see the type's notes on lost wake-ups).
+            if attempt() {
+                self.unregister(&w);
+                w.leave(); // a wake-up racing this exit goes to the next waiter
+                return true;
+            }
+            if !w.wait_until(deadline) {
+                self.unregister(&w);
+                // Notified while the deadline passed, or not: one last try either way (what
+                // a notification was for is then used, or a quicker caller has it).
+                w.leave();
+                return attempt();
+            }
+            if attempt() {
+                return true;
+            }
+        }
     }
 
     /// Wakes every watcher, if there is any (one load when there is none).

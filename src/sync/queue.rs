@@ -1,6 +1,7 @@
 //! The state machine behind `queue.Queue`, `LifoQueue` and `PriorityQueue`: items, the bound, the
-//! count of unfinished tasks and the shutdown flag under one short mutex, with a condition
-//! variable for each thing a thread can wait for (an item, a free slot, all tasks done).
+//! count of unfinished tasks and the shutdown flag under one short mutex, with a line of waiters
+//! (`park::Watchers`) for each thing a caller can wait for (an item, a free slot, all tasks
+//! done). Threads and asyncio tasks wait in the same lines, served in the order they came.
 //!
 //! The Python layer takes the mutex itself (attached, try first) to do an operation in one go
 //! (`put_locked`, `get_locked`, ...). When the operation must wait, it lets the mutex go and
@@ -9,8 +10,8 @@
 //! Python: a priority queue's comparison is a fallible closure the caller passes in, run while
 //! the caller holds the guard (as the stdlib runs `heappush` under its mutex).
 //!
-//! Condition variables are notified only when someone waits (the waiter counts are kept under
-//! the mutex), so an uncontended put or get is a lock, a push or pop and an unlock.
+//! A line is looked at only when someone waits in it (an empty line is one comparison), so an
+//! uncontended put or get is a lock, a push or pop and an unlock.
 //!
 //! A queue can be *retired*: its items are handed over to other storage (the Python layer's
 //! compatibility mode, for code that uses the stdlib's internals); every waiter wakes up and
@@ -21,9 +22,9 @@ pub mod heap;
 pub mod select;
 pub mod simple;
 
-use super::park::Watchers;
+use super::park::{wait_in_line, Watchers};
 use super::prim::atomic::{AtomicU8, Ordering::Relaxed};
-use super::prim::{Condvar, Instant, Mutex};
+use super::prim::{Instant, Mutex};
 use super::spin::AdaptiveSpin;
 use chunked::Chunked;
 
@@ -96,19 +97,17 @@ pub struct State<T> {
     shutdown: bool,
     /// Where the items went, once retired (see the module notes).
     retired: Option<T>,
-    getters: usize,
-    putters: usize,
-    joiners: usize,
     /// The threads selecting over this queue among others (see `select`): all woken by
     /// whatever may let a get succeed or make it fail.
     pub watchers: Watchers,
-    /// Asyncio tasks awaiting a get: one woken per item put, all by a shutdown (see `park`).
-    pub task_getters: Watchers,
-    /// Asyncio tasks awaiting a put: one woken per item taken, all by a shutdown.
-    pub task_putters: Watchers,
-    /// Woken when the unfinished count reaches zero (or the queue is retired): tasks awaiting
-    /// `join`.
-    pub join_watchers: Watchers,
+    /// Threads and asyncio tasks waiting for an item, in the order they came: one woken per
+    /// item put, all by a shutdown (see `park`).
+    pub getters: Watchers,
+    /// Threads and tasks waiting for a free slot: one woken per item taken, all by a shutdown.
+    pub putters: Watchers,
+    /// Threads and tasks in `join`: all woken when the unfinished count reaches zero (or the
+    /// queue is retired).
+    pub joiners: Watchers,
 }
 
 impl<T> State<T> {
@@ -176,9 +175,6 @@ impl<T> State<T> {
 
 pub struct Queue<T> {
     state: Mutex<State<T>>,
-    not_empty: Condvar,
-    not_full: Condvar,
-    all_done: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
     // What a get or a put would find when the mutex was last released (`GET_READY`,
@@ -202,17 +198,11 @@ impl<T> Queue<T> {
                 unfinished: 0,
                 shutdown: false,
                 retired: None,
-                getters: 0,
-                putters: 0,
-                joiners: 0,
                 watchers: Watchers::new(),
-                task_getters: Watchers::new(),
-                task_putters: Watchers::new(),
-                join_watchers: Watchers::new(),
+                getters: Watchers::new(),
+                putters: Watchers::new(),
+                joiners: Watchers::new(),
             }),
-            not_empty: Condvar::new(),
-            not_full: Condvar::new(),
-            all_done: Condvar::new(),
             spin: AdaptiveSpin::default(),
             ready: AtomicU8::new(PUT_READY),
         }
@@ -271,11 +261,12 @@ impl<T> Queue<T> {
             }
         }
         s.unfinished += 1;
-        if s.getters > 0 {
-            self.not_empty.notify_one();
+        if !s.watchers.is_empty() {
+            s.watchers.notify();
         }
-        s.watchers.notify();
-        s.task_getters.notify_one();
+        if !s.getters.is_empty() {
+            s.getters.notify_one();
+        }
         Ok(())
     }
 
@@ -308,10 +299,9 @@ impl<T> Queue<T> {
         };
         match got {
             Some(item) => {
-                if s.putters > 0 {
-                    self.not_full.notify_one();
+                if !s.putters.is_empty() {
+                    s.putters.notify_one();
                 }
-                s.task_putters.notify_one();
                 Ok(item)
             }
             None if s.shutdown => Err(GetError::ShutDown),
@@ -320,16 +310,16 @@ impl<T> Queue<T> {
     }
 
     /// A getter that was perhaps woken for an item is leaving without it: wake another.
-    pub fn pass_on_item(&self, s: &State<T>) {
-        if s.getters > 0 && !s.is_empty() {
-            self.not_empty.notify_one();
+    pub fn pass_on_item(&self, s: &mut State<T>) {
+        if !s.is_empty() {
+            s.getters.notify_one();
         }
     }
 
     /// A putter that was perhaps woken for a free slot is leaving without using it: wake another.
-    pub fn pass_on_free_slot(&self, s: &State<T>) {
-        if s.putters > 0 && !s.is_full() {
-            self.not_full.notify_one();
+    pub fn pass_on_free_slot(&self, s: &mut State<T>) {
+        if !s.is_full() {
+            s.putters.notify_one();
         }
     }
 
@@ -353,19 +343,16 @@ impl<T> Queue<T> {
     }
 
     /// The unfinished count reached zero: wakes the joiners.
-    fn all_tasks_done(&self, s: &State<T>) {
-        if s.joiners > 0 {
-            self.all_done.notify_all();
-        }
-        s.join_watchers.notify();
+    fn all_tasks_done(&self, s: &mut State<T>) {
+        s.joiners.wake_all();
     }
 
-    /// Wakes every watcher of the queue (its state changed for all of them).
-    fn notify_watchers(s: &State<T>) {
+    /// Wakes every waiter of the queue (its state changed for all of them).
+    fn wake_everyone(s: &mut State<T>) {
         s.watchers.notify();
-        s.task_getters.notify();
-        s.task_putters.notify();
-        s.join_watchers.notify();
+        s.getters.wake_all();
+        s.putters.wake_all();
+        s.joiners.wake_all();
     }
 
     /// `shutdown(immediate)`: returns the items removed (to be dropped once unlocked).
@@ -383,11 +370,9 @@ impl<T> Queue<T> {
             Vec::new()
         };
         self.publish(s);
-        self.not_empty.notify_all();
-        self.not_full.notify_all();
         s.watchers.notify();
-        s.task_getters.notify();
-        s.task_putters.notify();
+        s.getters.wake_all();
+        s.putters.wake_all();
         drained
     }
 
@@ -397,10 +382,7 @@ impl<T> Queue<T> {
         s.retired = Some(to);
         let items = s.items.take_all();
         self.publish(s);
-        self.not_empty.notify_all();
-        self.not_full.notify_all();
-        self.all_done.notify_all();
-        Self::notify_watchers(s);
+        Self::wake_everyone(s);
         items
     }
 
@@ -412,10 +394,7 @@ impl<T> Queue<T> {
         s.unfinished = 0;
         s.shutdown = false;
         self.publish(s);
-        self.not_empty.notify_all();
-        self.not_full.notify_all();
-        self.all_done.notify_all();
-        Self::notify_watchers(s);
+        Self::wake_everyone(s);
         held
     }
 
@@ -427,14 +406,7 @@ impl<T> Queue<T> {
         if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & GET_READY != 0) {
             return true;
         }
-        let mut s = self.state.lock();
-        if ready(&s) {
-            return true;
-        }
-        s.getters += 1;
-        let ok = super::park::wait_until(&self.not_empty, &mut s, deadline, |s| ready(s));
-        s.getters -= 1;
-        drop(s);
+        let ok = wait_in_line(&self.state, |s| &mut s.getters, deadline, ready);
         if ok {
             self.spin.blocked(start.elapsed());
         }
@@ -448,14 +420,7 @@ impl<T> Queue<T> {
         if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & PUT_READY != 0) {
             return true;
         }
-        let mut s = self.state.lock();
-        if ready(&s) {
-            return true;
-        }
-        s.putters += 1;
-        let ok = super::park::wait_until(&self.not_full, &mut s, deadline, |s| ready(s));
-        s.putters -= 1;
-        drop(s);
+        let ok = wait_in_line(&self.state, |s| &mut s.putters, deadline, ready);
         if ok {
             self.spin.blocked(start.elapsed());
         }
@@ -465,14 +430,7 @@ impl<T> Queue<T> {
     /// Blocks (call detached) until no task is unfinished (or retirement), or `deadline` passes.
     pub fn wait_all_done(&self, deadline: Option<Instant>) -> bool {
         let ready = |s: &State<T>| s.unfinished == 0 || s.retired.is_some();
-        let mut s = self.state.lock();
-        if ready(&s) {
-            return true;
-        }
-        s.joiners += 1;
-        let ok = super::park::wait_until(&self.all_done, &mut s, deadline, |s| ready(s));
-        s.joiners -= 1;
-        ok
+        wait_in_line(&self.state, |s| &mut s.joiners, deadline, ready)
     }
 }
 

@@ -176,9 +176,9 @@ impl Queue {
 /// The watchers of a get (0), a put (1) or a join (2).
 fn watchers(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
     match what {
-        0 => Ok(&mut s.task_getters),
-        1 => Ok(&mut s.task_putters),
-        2 => Ok(&mut s.join_watchers),
+        0 => Ok(&mut s.getters),
+        1 => Ok(&mut s.putters),
+        2 => Ok(&mut s.joiners),
         _ => Err(PyValueError::new_err("what must be 0, 1 or 2")),
     }
 }
@@ -255,13 +255,12 @@ impl Queue {
     // still one to take (a shut-down queue wakes them all already).
     fn _pass_on(&self, py: Python<'_>, what: u8) -> PyResult<()> {
         let mut g = lock_attached(self.core.state(), py);
-        let there = match what {
-            0 => !g.is_empty(),
-            1 => !g.is_full(),
-            _ => false,
-        };
-        if there && g.retired().is_none() {
-            watchers(&mut g, what)?.notify_one();
+        if g.retired().is_none() {
+            match what {
+                0 => self.core.pass_on_item(&mut g),
+                1 => self.core.pass_on_free_slot(&mut g),
+                _ => {} // a join's wake-up goes to every waiter: nothing to pass on
+            }
         }
         Ok(())
     }

@@ -2,17 +2,18 @@
 //! no shutdown. A put never blocks; a getter waits detached (`wait_not_empty`) and retries.
 
 use super::chunked::Chunked;
+use crate::sync::park::{wait_in_line, Watchers};
 use crate::sync::prim::atomic::{AtomicBool, Ordering::Relaxed};
-use crate::sync::prim::{const_fn, Condvar, Instant, Mutex};
+use crate::sync::prim::{const_fn, Instant, Mutex};
 use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
 
 pub struct SimpleState<T> {
     items: Chunked<T>,
-    getters: usize,
     /// The threads selecting over this queue among others (see `select`).
-    pub watchers: crate::sync::park::Watchers,
-    /// Asyncio tasks awaiting a get: one woken per item put (see `park`).
-    pub task_getters: crate::sync::park::Watchers,
+    pub watchers: Watchers,
+    /// Threads and asyncio tasks waiting for an item, in the order they came: one woken per
+    /// item put (see `park`).
+    pub getters: Watchers,
 }
 
 impl<T> SimpleState<T> {
@@ -38,7 +39,6 @@ impl<T> SimpleState<T> {
 
 pub struct SimpleQueue<T> {
     state: Mutex<SimpleState<T>>,
-    not_empty: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
     // Whether the queue held items when its mutex was last released: a hint that a getter's
@@ -59,8 +59,7 @@ impl<T> SimpleQueue<T> {
     const_fn! {
         pub fn new() -> Self {
             SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), getters: 0, watchers: crate::sync::park::Watchers::new(), task_getters: crate::sync::park::Watchers::new() }),
-                not_empty: Condvar::new(),
+                state: Mutex::new(SimpleState { items: Chunked::new(), watchers: Watchers::new(), getters: Watchers::new() }),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 nonempty: AtomicBool::new(false),
             }
@@ -78,11 +77,12 @@ impl<T> SimpleQueue<T> {
         if !self.nonempty.load(Relaxed) {
             self.nonempty.store(true, Relaxed);
         }
-        if s.getters > 0 {
-            self.not_empty.notify_one();
+        if !s.watchers.is_empty() {
+            s.watchers.notify();
         }
-        s.watchers.notify();
-        s.task_getters.notify_one();
+        if !s.getters.is_empty() {
+            s.getters.notify_one();
+        }
     }
 
     #[inline]
@@ -95,9 +95,9 @@ impl<T> SimpleQueue<T> {
     }
 
     /// A getter that was perhaps woken for an item is leaving without it: wake another.
-    pub fn pass_on_item(&self, s: &SimpleState<T>) {
-        if s.getters > 0 && !s.is_empty() {
-            self.not_empty.notify_one();
+    pub fn pass_on_item(&self, s: &mut SimpleState<T>) {
+        if !s.is_empty() {
+            s.getters.notify_one();
         }
     }
 
@@ -107,14 +107,7 @@ impl<T> SimpleQueue<T> {
         if self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
             return true;
         }
-        let mut s = self.state.lock();
-        if !s.is_empty() {
-            return true;
-        }
-        s.getters += 1;
-        let ok = crate::sync::park::wait_until(&self.not_empty, &mut s, deadline, |s| !s.is_empty());
-        s.getters -= 1;
-        drop(s);
+        let ok = wait_in_line(&self.state, |s| &mut s.getters, deadline, |s| !s.is_empty());
         if ok {
             self.spin.blocked(start.elapsed());
         }
