@@ -14,7 +14,7 @@ import pytest
 
 import rthreading
 from _sigint import interrupted_state, needs_signals
-from helpers import start
+from helpers import start, wait_until
 from rthreading.queue import Empty, Full, LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue
 
 QUEUES = [Queue, LifoQueue, PriorityQueue]
@@ -577,6 +577,68 @@ async def lock_order_scenario(lock):
 
 def test_tasks_acquire_a_lock_in_the_order_they_came_like_asyncio():
     assert run(lock_order_scenario(rthreading.Lock())) == run(lock_order_scenario(asyncio.Lock()))
+
+
+@pytest.mark.parametrize("kind", ["Lock", "Semaphore", "BoundedSemaphore"])
+def test_threads_and_tasks_are_served_in_the_order_they_came(kind):
+    # One line for both kinds of waiter: thread T1 starts waiting, then task A (on a loop in its
+    # own thread), then thread T2; each is seen waiting (`_waiting`, the line's length) before
+    # the next starts. The units (the lock) are then released one at a time, each only once
+    # the previous one has reached its taker (a Lock may be released by any thread).
+    obj = rthreading.Lock() if kind == "Lock" else getattr(rthreading, kind)(1)
+    assert obj.acquire(timeout=10)
+    order = []
+
+    def thread_waiter(name):
+        assert obj.acquire(timeout=30)
+        order.append(name)
+
+    def loop_waiter():
+        async def task():
+            assert await obj.async_acquire(timeout=30)
+            order.append("A")
+
+        run(task(), timeout=30)
+
+    waiters = []
+    for n, (fn, args) in enumerate([(thread_waiter, ("T1",)), (loop_waiter, ()), (thread_waiter, ("T2",))], 1):
+        waiters.append(start(fn, *args))
+        wait_until(lambda n=n: obj._waiting() == n)
+    for served in range(1, 4):
+        obj.release()
+        wait_until(lambda served=served: len(order) == served)
+    for t in waiters:
+        t.join(10)
+    assert order == ["T1", "A", "T2"]
+    assert obj._waiting() == 0
+
+
+def test_a_task_beaten_to_a_unit_does_not_pass_the_wake_up_around():
+    # A release wakes task A, and a caller that did not wait takes the unit before A runs: A's
+    # try fails and A waits again, keeping the wake-up to itself (the unit is gone). Passed on,
+    # the wake-up would circle between the waiting tasks until the next release.
+    class Counted(rthreading.Semaphore):
+        passes = 0
+
+        def _pass_on(self):
+            self.passes += 1
+            super()._pass_on()
+
+    sem = Counted(0)
+
+    async def main():
+        tasks = [asyncio.create_task(sem.async_acquire()) for _ in range(2)]
+        while sem._waiting() < 2:
+            await asyncio.sleep(0)
+        sem.release()
+        assert sem.acquire(False)  # before the woken task runs
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert sem.passes == 0 and sem._waiting() == 2 and not any(t.done() for t in tasks)
+        sem.release(2)
+        assert await asyncio.gather(*tasks) == [True, True]
+
+    run(main())
 
 
 def test_many_waiting_tasks_each_item_delivered_once():
