@@ -14,7 +14,7 @@ import pytest
 
 import rthreading
 from _sigint import interrupted_state, needs_signals
-from helpers import start
+from helpers import start, wait_until
 from rthreading.queue import Empty, Full, LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue
 
 QUEUES = [Queue, LifoQueue, PriorityQueue]
@@ -577,6 +577,96 @@ async def lock_order_scenario(lock):
 
 def test_tasks_acquire_a_lock_in_the_order_they_came_like_asyncio():
     assert run(lock_order_scenario(rthreading.Lock())) == run(lock_order_scenario(asyncio.Lock()))
+
+
+# --- one line for threads and tasks ------------------------------------------------------------
+
+
+def served_order(kinds, wait_thread, wait_task, waiting, release_one):
+    """Starts one waiter per entry of `kinds` ("thread": a thread calling `wait_thread()`, "task":
+    a task awaiting `wait_task()` on an event loop in another thread), each in line (`waiting()`
+    counts them) before the next starts; then releases one at a time (`release_one()`) and
+    returns the order in which the waiters were served."""
+    served = []
+    done = threading.Semaphore(0)
+    loop = asyncio.new_event_loop()
+    runner = start(loop.run_forever)
+    try:
+        pending = []
+        for i, kind in enumerate(kinds):
+
+            def record(i=i):
+                served.append(i)
+                done.release()
+
+            if kind == "thread":
+                pending.append(start(lambda record=record: (wait_thread(), record())))
+            else:
+
+                async def task(record=record):
+                    await wait_task()
+                    record()
+
+                pending.append(asyncio.run_coroutine_threadsafe(task(), loop))
+            wait_until(lambda i=i: waiting() == i + 1)
+        for _ in kinds:
+            release_one()
+            assert done.acquire(timeout=10)
+        for p in pending:
+            p.join(10) if isinstance(p, threading.Thread) else p.result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(10)
+        loop.close()
+    return served
+
+
+MIXED = ["thread", "task", "thread", "task", "task", "thread"]
+
+
+@pytest.mark.parametrize("kinds", [MIXED, ["thread"] * 4], ids=["mixed", "threads"])
+def test_getters_served_in_arrival_order_threads_and_tasks(kinds):
+    q = Queue()
+    mine = served_order(kinds, q.get, q.async_get, lambda: q._waiting(0), lambda: q.put(1))
+    assert mine == list(range(len(kinds)))
+    if "task" not in kinds:  # the stdlib's Queue serves its waiting threads in order too
+        std = std_queue.Queue()
+        theirs = served_order(kinds, std.get, None, lambda: len(std.not_empty._waiters), lambda: std.put(1))
+        assert mine == theirs
+
+
+def test_putters_served_in_arrival_order_threads_and_tasks():
+    q = Queue(1)
+    q.put(0)
+    mine = served_order(MIXED, lambda: q.put(1), lambda: q.async_put(1), lambda: q._waiting(1), q.get)
+    assert mine == list(range(len(MIXED)))
+
+
+def test_simple_queue_getters_served_in_arrival_order_threads_and_tasks():
+    q = SimpleQueue()
+    mine = served_order(MIXED, q.get, q.async_get, q._waiting, lambda: q.put(1))
+    assert mine == list(range(len(MIXED)))
+
+
+def test_a_timed_out_thread_leaves_the_line_to_the_next():
+    q = Queue()
+    got = []
+    timed_out = start(lambda: got.append(std_queue.Empty if _empty(q, 0.3) else "item"))
+    wait_until(lambda: q._waiting(0) == 1)
+    waiter = start(lambda: got.append(q.get(timeout=10)))
+    timed_out.join(10)
+    wait_until(lambda: q._waiting(0) == 1)
+    q.put("x")
+    waiter.join(10)
+    assert got == [std_queue.Empty, "x"]
+
+
+def _empty(q, timeout):
+    try:
+        q.get(timeout=timeout)
+    except Empty:
+        return True
+    return False
 
 
 def test_many_waiting_tasks_each_item_delivered_once():
