@@ -579,37 +579,111 @@ def test_tasks_acquire_a_lock_in_the_order_they_came_like_asyncio():
     assert run(lock_order_scenario(rthreading.Lock())) == run(lock_order_scenario(asyncio.Lock()))
 
 
+# --- one line for threads and tasks ------------------------------------------------------------
+
+
+def served_order(kinds, wait_thread, wait_task, waiting, release_one):
+    """Starts one waiter per entry of `kinds` ("thread": a thread calling `wait_thread()`, "task":
+    a task awaiting `wait_task()` on an event loop in another thread), each in line (`waiting()`
+    counts them) before the next starts; then releases one at a time (`release_one()`) and
+    returns the order in which the waiters were served."""
+    served = []
+    done = threading.Semaphore(0)
+    loop = asyncio.new_event_loop()
+    runner = start(loop.run_forever)
+    try:
+        pending = []
+        for i, kind in enumerate(kinds):
+
+            def record(i=i):
+                served.append(i)
+                done.release()
+
+            if kind == "thread":
+                pending.append(start(lambda record=record: (wait_thread(), record())))
+            else:
+
+                async def task(record=record):
+                    await wait_task()
+                    record()
+
+                pending.append(asyncio.run_coroutine_threadsafe(task(), loop))
+            wait_until(lambda i=i: waiting() == i + 1)
+        for _ in kinds:
+            release_one()
+            assert done.acquire(timeout=10)
+        for p in pending:
+            p.join(10) if isinstance(p, threading.Thread) else p.result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(10)
+        loop.close()
+    return served
+
+
+MIXED = ["thread", "task", "thread", "task", "task", "thread"]
+
+
+@pytest.mark.parametrize("kinds", [MIXED, ["thread"] * 4], ids=["mixed", "threads"])
+def test_getters_served_in_arrival_order_threads_and_tasks(kinds):
+    q = Queue()
+    mine = served_order(kinds, q.get, q.async_get, lambda: q._waiting(0), lambda: q.put(1))
+    assert mine == list(range(len(kinds)))
+    if "task" not in kinds:  # the stdlib's Queue serves its waiting threads in order too
+        std = std_queue.Queue()
+        theirs = served_order(kinds, std.get, None, lambda: len(std.not_empty._waiters), lambda: std.put(1))
+        assert mine == theirs
+
+
+def test_putters_served_in_arrival_order_threads_and_tasks():
+    q = Queue(1)
+    q.put(0)
+    mine = served_order(MIXED, lambda: q.put(1), lambda: q.async_put(1), lambda: q._waiting(1), q.get)
+    assert mine == list(range(len(MIXED)))
+
+
+def test_simple_queue_getters_served_in_arrival_order_threads_and_tasks():
+    q = SimpleQueue()
+    mine = served_order(MIXED, q.get, q.async_get, q._waiting, lambda: q.put(1))
+    assert mine == list(range(len(MIXED)))
+
+
+def test_a_timed_out_thread_leaves_the_line_to_the_next():
+    q = Queue()
+    got = []
+    timed_out = start(lambda: got.append(std_queue.Empty if _empty(q, 0.3) else "item"))
+    wait_until(lambda: q._waiting(0) == 1)
+    waiter = start(lambda: got.append(q.get(timeout=10)))
+    timed_out.join(10)
+    wait_until(lambda: q._waiting(0) == 1)
+    q.put("x")
+    waiter.join(10)
+    assert got == [std_queue.Empty, "x"]
+
+
+def _empty(q, timeout):
+    try:
+        q.get(timeout=timeout)
+    except Empty:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("kind", ["Lock", "Semaphore", "BoundedSemaphore"])
-def test_threads_and_tasks_are_served_in_the_order_they_came(kind):
-    # One line for both kinds of waiter: thread T1 starts waiting, then task A (on a loop in its
-    # own thread), then thread T2; each is seen waiting (`_waiting`, the line's length) before
-    # the next starts. The units (the lock) are then released one at a time, each only once
-    # the previous one has reached its taker (a Lock may be released by any thread).
+def test_acquirers_served_in_arrival_order_threads_and_tasks(kind):
+    # One line for both kinds of waiter on a Lock / Semaphore (a Lock may be released by any
+    # thread, so the test releases each unit itself).
     obj = rthreading.Lock() if kind == "Lock" else getattr(rthreading, kind)(1)
     assert obj.acquire(timeout=10)
-    order = []
 
-    def thread_waiter(name):
+    def acquire():
         assert obj.acquire(timeout=30)
-        order.append(name)
 
-    def loop_waiter():
-        async def task():
-            assert await obj.async_acquire(timeout=30)
-            order.append("A")
+    async def async_acquire():
+        assert await obj.async_acquire(timeout=30)
 
-        run(task(), timeout=30)
-
-    waiters = []
-    for n, (fn, args) in enumerate([(thread_waiter, ("T1",)), (loop_waiter, ()), (thread_waiter, ("T2",))], 1):
-        waiters.append(start(fn, *args))
-        wait_until(lambda n=n: obj._waiting() == n)
-    for served in range(1, 4):
-        obj.release()
-        wait_until(lambda served=served: len(order) == served)
-    for t in waiters:
-        t.join(10)
-    assert order == ["T1", "A", "T2"]
+    mine = served_order(MIXED, acquire, async_acquire, obj._waiting, obj.release)
+    assert mine == list(range(len(MIXED)))
     assert obj._waiting() == 0
 
 

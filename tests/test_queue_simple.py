@@ -32,7 +32,7 @@ def test_signatures_match(method):
 def test_no_task_accounting_or_bounds():
     names = {n for n in dir(std_queue.SimpleQueue) if not n.startswith("__")}
     # Beyond the stdlib, only the awaitable get (rthreading._aio) and its private hooks.
-    beyond = {"async_get", "_get_or", "_watch", "_unwatch", "_pass_on"}
+    beyond = {"async_get", "_get_or", "_watch", "_unwatch", "_pass_on", "_waiting"}
     assert names == {n for n in dir(rt_queue.SimpleQueue) if not n.startswith("__")} - beyond
 
 

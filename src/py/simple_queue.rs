@@ -76,6 +76,11 @@ impl SimpleQueue {
         got.unwrap_or(default)
     }
 
+    // For tests: how many threads and tasks wait in the line for an item.
+    fn _waiting(&self, py: Python<'_>) -> usize {
+        lock_attached(self.core.state(), py).getters.len()
+    }
+
     fn _unwatch(&self, py: Python<'_>, waker: &Bound<'_, Waker>) {
         waker.get().unregister_from(&mut lock_attached(self.core.state(), py).getters);
     }

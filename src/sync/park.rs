@@ -153,10 +153,10 @@ impl Waiter {
 }
 
 /// A thread waits its turn in `line` (a list of waiters kept under `mutex`, the object's state)
-/// until `ready` holds, it is woken (its turn: the caller tries again, and waits again at the
-/// back of the line if another caller was quicker), or `deadline` passes: returns false then,
-/// unless `ready` holds at that moment. Threads and asyncio tasks wait in the same line, served
-/// in the order they came (`Watchers::notify_one`). Call detached.
+/// until `ready` holds when its turn comes, or `deadline` passes: returns false then, unless
+/// `ready` holds at that moment. Threads and asyncio tasks wait in the same line, served in the
+/// order they came (`Watchers::notify_one`). A thread whose turn came but whose item (free slot)
+/// a quicker caller took waits again at the head of the line, still detached. Call detached.
 pub fn wait_in_line<S>(
     mutex: &Mutex<S>,
     line: impl Fn(&mut S) -> &mut Watchers,
@@ -164,20 +164,28 @@ pub fn wait_in_line<S>(
     ready: impl Fn(&S) -> bool,
 ) -> bool {
     let mut s = mutex.lock();
-    if ready(&s) {
-        return true;
+    let mut turn_taken = false;
+    loop {
+        if ready(&s) {
+            return true;
+        }
+        let w = Waiter::new();
+        if turn_taken {
+            line(&mut s).register_first(&w);
+        } else {
+            line(&mut s).register(&w);
+        }
+        drop(s);
+        let woken = w.wait_until(deadline);
+        s = mutex.lock();
+        if !woken {
+            line(&mut s).unregister(&w);
+            // Notified while the deadline passed: the caller tries once more (what it was woken
+            // for is then used, or was taken by a quicker caller: nothing to pass on either way).
+            return w.leave() || ready(&s);
+        }
+        turn_taken = true;
     }
-    let w = Waiter::new();
-    line(&mut s).register(&w);
-    drop(s);
-    if w.wait_until(deadline) {
-        return true; // taken off the line by the notifier
-    }
-    let mut s = mutex.lock();
-    line(&mut s).unregister(&w);
-    // Notified while the deadline passed: the caller tries once more (what it was woken for
-    // is then used, or was taken by a quicker caller: nothing to pass on either way).
-    w.leave() || ready(&s)
 }
 
 /// The watchers registered on one object (see the module notes), kept under the object's own
@@ -204,6 +212,11 @@ impl Watchers {
 
     pub fn register(&mut self, w: &Arc<Waiter>) {
         self.0.push_back(w.clone());
+    }
+
+    /// Registers `w` at the head of the line (a waiter whose turn came to nothing).
+    pub fn register_first(&mut self, w: &Arc<Waiter>) {
+        self.0.push_front(w.clone());
     }
 
     /// Removes every registration of `w` (a queue passed twice to one select has two).
@@ -282,7 +295,7 @@ impl WatchList {
     fn register_at(&self, w: &Arc<Waiter>, front: bool) {
         let mut l = self.list.lock();
         if front {
-            l.0.push_front(w.clone());
+            l.register_first(w);
         } else {
             l.register(w);
         }

@@ -718,6 +718,34 @@ mod loom_tests {
         });
     }
 
+    /// Two getters in line, the first with a deadline that passes as an item is put: the item
+    /// goes to exactly one of them, and a wake-up meant for the first while it leaves goes on
+    /// to the second (which waits without a deadline: a lost wake-up is a deadlock).
+    #[test]
+    fn loom_queue_timed_out_getter_passes_the_line_on() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(Order::Fifo, None));
+            let first = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    q.wait_not_empty(Some(Instant::now()));
+                    q.get_locked(&mut q.state().lock(), no_cmp).ok()
+                })
+            };
+            let second = {
+                let q = q.clone();
+                thread::spawn(move || get(&q).unwrap())
+            };
+            put(&q, 1).unwrap();
+            let got_first = first.join().unwrap();
+            if got_first.is_some() {
+                put(&q, 2).unwrap();
+            }
+            let got_second = second.join().unwrap();
+            assert_eq!((got_first, got_second), if got_first.is_some() { (Some(1), 2) } else { (None, 1) });
+        });
+    }
+
     /// `join()` waits for `task_done()` from another thread.
     #[test]
     fn loom_queue_task_done_wakes_join() {

@@ -246,6 +246,11 @@ impl Queue {
         }
     }
 
+    // For tests: how many threads and tasks wait in the line of a get (0), a put (1) or a join (2).
+    fn _waiting(&self, py: Python<'_>, what: u8) -> PyResult<usize> {
+        Ok(watchers(&mut lock_attached(self.core.state(), py), what)?.len())
+    }
+
     fn _unwatch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<()> {
         waker.get().unregister_from(watchers(&mut lock_attached(self.core.state(), py), what)?);
         Ok(())
