@@ -669,6 +669,52 @@ def _empty(q, timeout):
     return False
 
 
+@pytest.mark.parametrize("kind", ["Lock", "Semaphore", "BoundedSemaphore"])
+def test_acquirers_served_in_arrival_order_threads_and_tasks(kind):
+    # One line for both kinds of waiter on a Lock / Semaphore (a Lock may be released by any
+    # thread, so the test releases each unit itself).
+    obj = rthreading.Lock() if kind == "Lock" else getattr(rthreading, kind)(1)
+    assert obj.acquire(timeout=10)
+
+    def acquire():
+        assert obj.acquire(timeout=30)
+
+    async def async_acquire():
+        assert await obj.async_acquire(timeout=30)
+
+    mine = served_order(MIXED, acquire, async_acquire, obj._waiting, obj.release)
+    assert mine == list(range(len(MIXED)))
+    assert obj._waiting() == 0
+
+
+def test_a_task_beaten_to_a_unit_does_not_pass_the_wake_up_around():
+    # A release wakes task A, and a caller that did not wait takes the unit before A runs: A's
+    # try fails and A waits again, keeping the wake-up to itself (the unit is gone). Passed on,
+    # the wake-up would circle between the waiting tasks until the next release.
+    class Counted(rthreading.Semaphore):
+        passes = 0
+
+        def _pass_on(self):
+            self.passes += 1
+            super()._pass_on()
+
+    sem = Counted(0)
+
+    async def main():
+        tasks = [asyncio.create_task(sem.async_acquire()) for _ in range(2)]
+        while sem._waiting() < 2:
+            await asyncio.sleep(0)
+        sem.release()
+        assert sem.acquire(False)  # before the woken task runs
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert sem.passes == 0 and sem._waiting() == 2 and not any(t.done() for t in tasks)
+        sem.release(2)
+        assert await asyncio.gather(*tasks) == [True, True]
+
+    run(main())
+
+
 def test_many_waiting_tasks_each_item_delivered_once():
     q = Queue()
     n_tasks, n_items = 50, 2000

@@ -14,9 +14,11 @@ loops) can wait on the same object at once.
 # release or unit wakes the first waker in line (an Event's set(), a Barrier's release, a
 # shutdown wake them all), and the task then tries again for itself (`_get_or`,
 # `acquire(False)`, ...). Nothing is ever handed to a waiting task, so a task cancelled at any
-# point takes nothing with it; one that was woken passes the wake-up on (`_pass_on`), as does a
-# waker whose loop is gone. Each wait is a fresh waker (one-shot), removed from the object
-# however the wait ends (except when the garbage collector closes the coroutine: see `_wait`).
+# point takes nothing with it; one that was woken and leaves without trying again passes the
+# wake-up on (`_pass_on`), as does a waker whose loop is gone. Threads wait in the same line
+# (a Lock's, a Semaphore's, a queue's), so waiters of both kinds are served in arrival order.
+# Each wait is a fresh waker (one-shot), removed from the object however the wait ends (except
+# when the garbage collector closes the coroutine: see `_wait`).
 #
 # asyncio is imported on first use only: `import rthreading` must not pay for it.
 #
@@ -116,7 +118,12 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
                 continue
             r = _AGAIN
             closed = False
+            # Whether an attempt ran after the waker was notified: then it used the wake-up (it
+            # took what the wake-up was for, or found that a quicker caller had, whose release
+            # wakes the next); otherwise a notified waker passes the wake-up on as it leaves.
+            used = False
             try:
+                used = waker.notified
                 r = attempt(waker)
                 if r is not _AGAIN:
                     return r
@@ -133,6 +140,7 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
                         timer.cancel()
                 # Woken (or the deadline passed): try with this waker, which may itself be the news
                 # (an Event's set() that a clear() has already undone).
+                used = waker.notified
                 r = attempt(waker)
                 if r is not _AGAIN:
                     return r
@@ -147,9 +155,13 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
             finally:
                 if not closed:
                     unwatch(*args)
-                    if wakes_one and (r is _AGAIN or r is _TIMED_OUT) and waker.notified:
-                        # Woken for something this task leaves to others (cancelled, timed
-                        # out, or beaten to it by a thread): the next waiter's turn.
+                    if wakes_one and not used and waker.notified:
+                        # Woken for something this task did not try for (cancelled, timed out,
+                        # or it had already taken a unit or an item when the wake-up came):
+                        # the next waiter's turn. (Not when a try after the wake-up failed: a
+                        # quicker caller took it, and the wake-up is spent, as a thread's is;
+                        # passed on, it would circle between the waiting tasks until the next
+                        # release.)
                         obj._pass_on(*args[:-1])
     except BaseException:
         if registered is not None:

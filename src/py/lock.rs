@@ -121,6 +121,11 @@ impl Lock {
         self.inner.watchers.wake(1);
     }
 
+    // For tests: how many threads and tasks wait in line for the lock (a moment's count).
+    fn _waiting(&self) -> usize {
+        self.inner.watchers.len()
+    }
+
     // For `rthreading._aio`: one try on behalf of an asyncio task, which then holds the lock in
     // the wait-for graph's eyes (`waitgraph::task_key`; see `rthreading._diag`).
     // (Its fast entry, `AcquireForFast`, does the same without PyO3's argument handling.)

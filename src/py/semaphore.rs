@@ -5,7 +5,7 @@
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
 use super::diagnosed::Diagnosed;
-use super::wait::{wait_for_timeout, Attached, Given, Timeout};
+use super::wait::{wait_for_timeout, Given, Timeout};
 use super::waiting::{instrumented, Count};
 use super::waker::Waker;
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
@@ -148,8 +148,8 @@ impl Semaphore {
     }
 
     #[inline]
-    fn release_n(&self, py: Python<'_>, n: u64) -> PyResult<()> {
-        self.inner.release(n, Attached(py)).map_err(release_error)
+    fn release_n(&self, n: u64) -> PyResult<()> {
+        self.inner.release(n).map_err(release_error)
     }
 }
 
@@ -169,6 +169,11 @@ impl Semaphore {
         self.inner.watchers.wake(1);
     }
 
+    // For tests: how many threads and tasks wait in line for a unit (a moment's count).
+    fn _waiting(&self) -> usize {
+        self.inner.watchers.len()
+    }
+
     // Holds no Python object; a GC type only so that the collector sees the instance dict
     // (see `instance_dict`).
     fn __traverse__(&self, _visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -182,9 +187,9 @@ impl Semaphore {
     }
 
     #[pyo3(signature = (value = Given::MISSING))]
-    fn __init__(&self, py: Python<'_>, value: Given<'_, '_>) -> PyResult<()> {
+    fn __init__(&self, value: Given<'_, '_>) -> PyResult<()> {
         let value = initial_value(value)?;
-        self.inner.reset(value, self.inner.bound(), Attached(py));
+        self.inner.reset(value, self.inner.bound());
         Ok(())
     }
 
@@ -216,7 +221,7 @@ impl Semaphore {
     /// woken. `n` must be one or more (ValueError otherwise). On a BoundedSemaphore,
     /// ValueError is raised if the counter would exceed its initial value. Returns None.
     #[pyo3(signature = (n = Given::MISSING), text_signature = "($self, /, n=1)")]
-    fn release(&self, py: Python<'_>, n: Given<'_, '_>) -> PyResult<()> {
+    fn release(&self, n: Given<'_, '_>) -> PyResult<()> {
         let n = match n.0 {
             None => 1,
             Some(n) => match count_arg(n, 1, "n must be one or more")? {
@@ -225,7 +230,7 @@ impl Semaphore {
                 None => return Err(release_error(ReleaseError::TooManyReleases)),
             },
         };
-        self.release_n(py, n)
+        self.release_n(n)
     }
 
     /// Release the semaphore (calling `self.release()`): the end of a `with` block.
@@ -238,7 +243,7 @@ impl Semaphore {
     ) -> PyResult<()> {
         // The stdlib calls `self.release()`, so a subclass's override runs.
         if exact(slf.as_any()) {
-            return slf.get().release_n(slf.py(), 1);
+            return slf.get().release_n(1);
         }
         slf.call_method0(pyo3::intern!(slf.py(), "release"))?;
         Ok(())
@@ -271,7 +276,7 @@ impl BoundedSemaphore {
     #[pyo3(signature = (value = Given::MISSING))]
     fn __init__(slf: &Bound<'_, Self>, value: Given<'_, '_>) -> PyResult<()> {
         let value = initial_value(value)?;
-        slf.as_super().get().inner.reset(value, value, Attached(slf.py()));
+        slf.as_super().get().inner.reset(value, value);
         Ok(())
     }
 

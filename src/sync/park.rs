@@ -11,6 +11,10 @@
 //! - `Watchers` / `WatchList`: the waiters of an object that are woken all at once by whatever
 //!   may let them proceed (a put, a release, a set), each then trying again for itself. Used by
 //!   `select` (one thread waiting on several queues) and by asyncio tasks (`rthreading._aio`).
+//!   Woken one at a time, first come first served, the same list is the one line in which
+//!   threads and tasks wait their turn: a queue's getters and putters (`wait_in_line`), a
+//!   Lock's or a Semaphore's waiters (`WatchList::wait_in_line`). Those objects have no other
+//!   way to wait, so their waiters of both kinds are served in the order they came.
 //!
 //! Spinning before parking is the caller's, with the object's own budget of the one policy in
 //! `spin` (`AdaptiveSpin`).
@@ -282,10 +286,19 @@ impl WatchList {
         }
     }
 
-    /// Registers `w`; the caller then looks at the state once more before waiting.
+    /// Registers `w` at the back of the line; the caller then looks at the state once more
+    /// before waiting.
     pub fn register(&self, w: &Arc<Waiter>) {
+        self.register_at(w, false);
+    }
+
+    fn register_at(&self, w: &Arc<Waiter>, front: bool) {
         let mut l = self.list.lock();
-        l.register(w);
+        if front {
+            l.register_first(w);
+        } else {
+            l.register(w);
+        }
         self.count.store(l.len(), SeqCst);
         drop(l);
         super::prim::loom_seq_cst_fence();
@@ -297,30 +310,74 @@ impl WatchList {
         self.count.store(l.len(), SeqCst);
     }
 
+    /// How many wait in line (threads and tasks; a moment's count, for tests and reports).
+    pub fn len(&self) -> usize {
+        self.count.load(SeqCst)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// A thread waits its turn in this line (with the asyncio tasks waiting here) until
     /// `attempt` (a try for what the object holds: a Lock, a unit) succeeds, or `deadline`
     /// passes: returns whether it succeeded. Woken, it tries; beaten by a caller that did not
-    /// wait, it waits again at the back. Call detached, after the object's own spin.
-    pub fn wait_in_line(&self, deadline: Option<Instant>, mut attempt: impl FnMut() -> bool) -> bool {
+    /// wait in line, it waits again at the front (it was the first in line). Call detached,
+    /// after the object's own spin.
+    pub fn wait_in_line(&self, deadline: Option<Instant>, attempt: impl FnMut() -> bool) -> bool {
+        self.wait_in_line_spinning(deadline, attempt, |_, _| false)
+    }
+
+    /// `wait_in_line`, where a waiter woken whose try failed (a caller that did not wait was
+    /// quicker) first spins (`spin(deadline, attempt)`, the object's own budget) before it
+    /// waits again.
+    pub fn wait_in_line_spinning(
+        &self,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> bool,
+        mut spin: impl FnMut(Option<Instant>, &mut dyn FnMut() -> bool) -> bool,
+    ) -> bool {
+        let mut front = false;
         loop {
             let w = Waiter::new();
-            self.register(&w);
+            self.register_at(&w, front);
             // The look after registering (see the type's notes on lost wake-ups).
             if attempt() {
                 self.unregister(&w);
-                w.leave(); // a wake-up racing this exit goes to the next waiter
+                if w.leave() {
+                    // A release woke this waiter between its registering and its look, which
+                    // took a unit (that one, or an earlier one, and the wake-up is then for
+                    // another): the next in line gets the wake-up, so none is lost. (At worst
+                    // it finds nothing and waits again at the front.)
+                    self.wake(1);
+                }
                 return true;
             }
             if !w.wait_until(deadline) {
                 self.unregister(&w);
                 // Notified while the deadline passed, or not: one last try either way (what
-                // a notification was for is then used, or a quicker caller has it).
+                // a notification was for is then used, or a quicker caller has it and its
+                // release wakes the next). Not notified yet: `leave` makes a notifier that
+                // took it off the line just now wake the next instead.
                 w.leave();
                 return attempt();
             }
-            if attempt() {
+            if attempt() || spin(deadline, &mut attempt) {
                 return true;
             }
+            front = true;
+        }
+    }
+
+    /// For a fork child (only the forking thread exists): lets go of the list's mutex if a
+    /// thread of the parent held it at the fork. The waiters stay: a task of the forking
+    /// thread's event loop still waits here; a ghost of a parent's thread is skipped by the
+    /// wake-ups (`Waiter::notify`).
+    pub fn reinit(&self) {
+        if self.list.is_locked() {
+            // SAFETY: fork child only: the thread that held it does not exist here, and no
+            // guard of it can be used in this process again.
+            unsafe { self.list.force_unlock() };
         }
     }
 

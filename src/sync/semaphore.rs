@@ -1,22 +1,22 @@
 //! A counting semaphore, optionally bounded, as Python's `threading.Semaphore` and
 //! `threading.BoundedSemaphore`.
 //!
-//! The count is an atomic, so an uncontended acquire or release is one compare-and-swap. Threads
-//! that must wait park on a condition variable; a release only takes the internal mutex (to
-//! notify) when some thread is registered as waiting. Lost wake-ups are excluded by the usual
-//! store/load pairing, all `SeqCst`: a waiter registers (`waiters += 1`) and then reads the
-//! count; a releaser adds to the count and then reads `waiters`. Either the waiter sees the new
-//! count, or the releaser sees the waiter and notifies under the mutex, which the waiter holds
-//! until it is parked.
+//! The count is an atomic, so an uncontended acquire or release is one compare-and-swap. A
+//! thread that must wait spins (the one policy, `spin`), then waits its turn in `watchers`, the
+//! same line as the asyncio tasks awaiting a unit: each unit released wakes the first in line,
+//! thread or task, which then tries for itself, so waiters of both kinds are served in the
+//! order they came. A release pays one load when nobody waits. Lost wake-ups are excluded by
+//! `WatchList`'s store/load pairing, all `SeqCst`: a waiter registers (its count) and then
+//! reads the semaphore's count; a releaser adds to the semaphore's count and then reads the
+//! line's. Either the waiter sees the new count, or the releaser sees the waiter and wakes it.
 
 use super::park::WatchList;
 use super::prim::atomic::{
-    AtomicU64, AtomicUsize,
+    AtomicU64,
     Ordering::{Relaxed, SeqCst},
 };
-use super::prim::{const_fn, loom_seq_cst_fence, Condvar, Instant, Mutex};
+use super::prim::{const_fn, Instant};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
-use super::Locker;
 
 /// The bound of a plain (unbounded) semaphore: the largest count it can hold.
 pub const UNBOUNDED: u64 = u64::MAX;
@@ -26,13 +26,9 @@ pub struct Semaphore {
     /// The largest value `release` may reach: the initial value of a bounded semaphore,
     /// `UNBOUNDED` otherwise.
     bound: AtomicU64,
-    /// Threads inside `acquire_until` (registered under `mutex`).
-    waiters: AtomicUsize,
-    mutex: Mutex<()>,
-    cond: Condvar,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
-    /// Asyncio tasks waiting for a unit (see `park`): one woken per unit released.
+    /// The line of waiters, threads and asyncio tasks (see `park`): one woken per unit released.
     pub watchers: WatchList,
 }
 
@@ -52,9 +48,6 @@ impl Semaphore {
             Semaphore {
                 value: AtomicU64::new(value),
                 bound: AtomicU64::new(bound),
-                waiters: AtomicUsize::new(0),
-                mutex: Mutex::new(()),
-                cond: Condvar::new(),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 watchers: WatchList::new(),
             }
@@ -62,14 +55,11 @@ impl Semaphore {
     }
 
     /// Sets the count and the bound (Python's `__init__`, which may run on a live object).
-    pub fn reset(&self, value: u64, bound: u64, locker: impl Locker) {
+    /// Every waiter is woken to look at the new count (a store, then `wake_all`'s read of the
+    /// line: the pairing of the module notes).
+    pub fn reset(&self, value: u64, bound: u64) {
         self.bound.store(bound, SeqCst);
         self.value.store(value, SeqCst);
-        loom_seq_cst_fence();
-        if self.waiters.load(SeqCst) > 0 {
-            let _g = locker.lock(&self.mutex);
-            self.cond.notify_all();
-        }
         self.watchers.wake_all();
     }
 
@@ -111,26 +101,24 @@ impl Semaphore {
         if self.spin.spin_until(deadline, || self.try_acquire()) {
             return true;
         }
-        let mut guard = self.mutex.lock();
-        self.waiters.fetch_add(1, SeqCst);
-        loom_seq_cst_fence();
-        // Each look tries to take a unit (also once more at the deadline): a thread woken by
-        // a release must not let the unit meant for it sit unclaimed while other waiters
-        // sleep. The count is read SeqCst: with `waiters += 1` above and the releaser's SeqCst
-        // update-then-read, this is the store/load pairing of the module notes (a Relaxed read
-        // here could see the count from before a release that saw no waiter: a lost wake-up).
-        let got =
-            super::park::wait_until(&self.cond, &mut guard, deadline, |_| self.take_from(self.value.load(SeqCst)));
-        self.waiters.fetch_sub(1, SeqCst);
-        drop(guard);
+        // Each look tries to take a unit (the look after registering, each wake-up, once more
+        // at the deadline). The count is read SeqCst: with the line's SeqCst registration and
+        // the releaser's SeqCst update-then-read, this is the store/load pairing of the module
+        // notes (a Relaxed read here could see the count from before a release that saw no
+        // waiter: a lost wake-up).
+        let got = self.watchers.wait_in_line_spinning(
+            deadline,
+            || self.take_from(self.value.load(SeqCst)),
+            |d, attempt| self.spin.spin_until(d, attempt),
+        );
         if got {
             self.spin.blocked(start.elapsed());
         }
         got
     }
 
-    /// Adds `n` units and wakes up to `n` waiting threads.
-    pub fn release(&self, n: u64, locker: impl Locker) -> Result<(), ReleaseError> {
+    /// Adds `n` units and wakes the first `n` waiters in line.
+    pub fn release(&self, n: u64) -> Result<(), ReleaseError> {
         let bound = self.bound.load(Relaxed);
         let mut v = self.value.load(Relaxed);
         loop {
@@ -144,14 +132,7 @@ impl Semaphore {
                 Err(now) => v = now,
             }
         }
-        loom_seq_cst_fence();
-        if self.waiters.load(SeqCst) > 0 {
-            let _g = locker.lock(&self.mutex);
-            let mut n = n;
-            while n > 0 && self.cond.notify_one() {
-                n -= 1;
-            }
-        }
+        // The count was updated SeqCst; `wake` reads the line's count SeqCst (the pairing).
         self.watchers.wake(n);
         Ok(())
     }
@@ -160,7 +141,6 @@ impl Semaphore {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::sync::Blocking;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
     use std::time::Duration;
@@ -172,7 +152,7 @@ mod tests {
         assert!(s.try_acquire());
         assert!(!s.try_acquire());
         assert_eq!(s.value(), 0);
-        s.release(3, Blocking).unwrap();
+        s.release(3).unwrap();
         assert_eq!(s.value(), 3);
     }
 
@@ -186,20 +166,20 @@ mod tests {
     #[test]
     fn bounded_refuses_over_release() {
         let s = Semaphore::new(1, 1);
-        assert_eq!(s.release(1, Blocking), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(1), Err(ReleaseError::TooManyReleases));
         assert!(s.try_acquire());
-        assert_eq!(s.release(2, Blocking), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(2), Err(ReleaseError::TooManyReleases));
         assert_eq!(s.value(), 0);
-        s.release(1, Blocking).unwrap();
+        s.release(1).unwrap();
         assert_eq!(s.value(), 1);
-        assert_eq!(s.release(u64::MAX, Blocking), Err(ReleaseError::TooManyReleases));
+        assert_eq!(s.release(u64::MAX), Err(ReleaseError::TooManyReleases));
     }
 
     #[test]
     fn unbounded_overflow_is_an_error() {
         let s = Semaphore::new(u64::MAX - 1, UNBOUNDED);
-        s.release(1, Blocking).unwrap();
-        assert_eq!(s.release(1, Blocking), Err(ReleaseError::Overflow));
+        s.release(1).unwrap();
+        assert_eq!(s.release(1), Err(ReleaseError::Overflow));
         assert_eq!(s.value(), u64::MAX);
     }
 
@@ -209,7 +189,7 @@ mod tests {
         let t0 = Instant::now();
         assert!(!s.acquire_until(Some(t0 + Duration::from_millis(30))));
         assert!(t0.elapsed() >= Duration::from_millis(30));
-        assert_eq!(s.waiters.load(SeqCst), 0);
+        assert_eq!(s.watchers.len(), 0);
     }
 
     #[test]
@@ -225,18 +205,63 @@ mod tests {
                 })
             })
             .collect();
-        while s.waiters.load(SeqCst) < 4 {
+        while s.watchers.len() < 4 {
             std::thread::sleep(Duration::from_millis(1));
         }
-        s.release(3, Blocking).unwrap();
+        s.release(3).unwrap();
         while done.load(SeqCst) < 3 {
             std::thread::sleep(Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(done.load(SeqCst), 3);
-        s.release(1, Blocking).unwrap();
+        s.release(1).unwrap();
         hs.into_iter().for_each(|h| h.join().unwrap());
         assert_eq!(s.value(), 0);
+    }
+
+    /// Threads and a task's waiter (a callback) in one line are served in the order they came.
+    #[test]
+    fn threads_and_tasks_served_in_arrival_order() {
+        use crate::sync::park::Waiter;
+        let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let wait_for = |n: usize| {
+            while s.watchers.len() < n {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        let thread = |name: &'static str| {
+            let (s, order) = (s.clone(), order.clone());
+            std::thread::spawn(move || {
+                assert!(s.acquire_until(None));
+                order.lock().unwrap().push(name);
+            })
+        };
+        let t1 = thread("T1");
+        wait_for(1);
+        let o2 = order.clone();
+        let task = Waiter::with_callback(Box::new(move || {
+            o2.lock().unwrap().push("A");
+            true
+        }));
+        s.watchers.register(&task);
+        let t2 = thread("T2");
+        wait_for(3);
+        let served = |n: usize| {
+            while order.lock().unwrap().len() < n {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        s.release(1).unwrap();
+        served(1);
+        s.release(1).unwrap(); // the task's: it takes its unit when it runs
+        served(2);
+        assert!(s.try_acquire());
+        s.release(1).unwrap();
+        served(3);
+        t1.join().unwrap();
+        t2.join().unwrap();
+        assert_eq!(*order.lock().unwrap(), ["T1", "A", "T2"]);
     }
 
     #[test]
@@ -258,7 +283,7 @@ mod tests {
                         let now = inside.fetch_add(1, SeqCst) + 1;
                         max.fetch_max(now, SeqCst);
                         inside.fetch_sub(1, SeqCst);
-                        s.release(1, Blocking).unwrap();
+                        s.release(1).unwrap();
                     }
                 })
             })
@@ -275,7 +300,6 @@ mod loom_tests {
     use super::*;
     use crate::sync::prim::atomic::AtomicUsize;
     use crate::sync::prim::Arc;
-    use crate::sync::Blocking;
     use loom::thread;
 
     /// One unit, two threads: never both inside, the unit comes back.
@@ -291,7 +315,7 @@ mod loom_tests {
                         assert!(s.acquire_until(None));
                         assert_eq!(inside.fetch_add(1, SeqCst), 0);
                         inside.fetch_sub(1, SeqCst);
-                        s.release(1, Blocking).unwrap();
+                        s.release(1).unwrap();
                     })
                 })
                 .collect();
@@ -312,7 +336,7 @@ mod loom_tests {
                     thread::spawn(move || assert!(s.acquire_until(None)))
                 })
                 .collect();
-            s.release(2, Blocking).unwrap();
+            s.release(2).unwrap();
             hs.into_iter().for_each(|h| h.join().unwrap());
             assert_eq!(s.value(), 0);
             assert!(!s.try_acquire());
@@ -334,9 +358,9 @@ mod loom_tests {
             };
             let releaser = {
                 let s = s.clone();
-                thread::spawn(move || s.release(1, Blocking).unwrap())
+                thread::spawn(move || s.release(1).unwrap())
             };
-            s.release(1, Blocking).unwrap();
+            s.release(1).unwrap();
             waiter.join().unwrap();
             releaser.join().unwrap();
             assert!(!s.acquire_until(Some(Instant::now())));
@@ -354,7 +378,7 @@ mod loom_tests {
             let hs: Vec<_> = (0..2)
                 .map(|_| {
                     let s = s.clone();
-                    thread::spawn(move || s.release(1, Blocking))
+                    thread::spawn(move || s.release(1))
                 })
                 .collect();
             let results: Vec<_> = hs.into_iter().map(|h| h.join().unwrap()).collect();
@@ -363,6 +387,86 @@ mod loom_tests {
             assert_eq!(s.value(), 1);
             assert!(s.try_acquire());
             assert!(!s.try_acquire());
+        });
+    }
+
+    /// A thread and an asyncio task's waiter (a callback) in one line, in either order, one
+    /// unit released: it reaches the first in line and nothing is lost. The task, woken, tries
+    /// once and gives back what it took (which wakes the thread if it is still in line); the
+    /// thread always ends with a unit.
+    #[test]
+    fn loom_semaphore_thread_and_task_in_one_line() {
+        use crate::sync::park::Waiter;
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+            let s1 = s.clone();
+            let thread = thread::spawn(move || assert!(s1.acquire_until(None)));
+            let calls = Arc::new(AtomicUsize::new(0));
+            let c2 = calls.clone();
+            let task = Waiter::with_callback(Box::new(move || {
+                c2.fetch_add(1, SeqCst);
+                true
+            }));
+            s.watchers.register(&task);
+            s.release(1).unwrap();
+            // The task's turn, if it was woken: one try (the thread may have been quicker).
+            if calls.load(SeqCst) == 1 && s.try_acquire() {
+                s.release(1).unwrap();
+            }
+            thread.join().unwrap();
+            s.watchers.unregister(&task);
+            assert!(calls.load(SeqCst) <= 1, "a waiter is woken once");
+            assert_eq!(s.value(), 0);
+        });
+    }
+
+    /// A thread whose deadline passes (`Waiter::leave`) as a unit is released, with a task's
+    /// waiter in line too: either the thread takes the unit, or the wake-up reaches the task.
+    #[test]
+    fn loom_semaphore_timeout_racing_a_release() {
+        use crate::sync::park::Waiter;
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+            let s1 = s.clone();
+            let thread = thread::spawn(move || {
+                // The wait in line itself, with a deadline already passed (loom's only timeout).
+                s1.watchers.wait_in_line(Some(Instant::now()), || s1.take_from(s1.value.load(SeqCst)))
+            });
+            let calls = Arc::new(AtomicUsize::new(0));
+            let c2 = calls.clone();
+            let task = Waiter::with_callback(Box::new(move || {
+                c2.fetch_add(1, SeqCst);
+                true
+            }));
+            s.watchers.register(&task);
+            s.release(1).unwrap();
+            let got = thread.join().unwrap();
+            s.watchers.unregister(&task);
+            let calls = calls.load(SeqCst);
+            assert!(calls <= 1);
+            assert!(got || calls == 1, "the release reached nobody");
+            assert_eq!(s.value(), if got { 0 } else { 1 });
+        });
+    }
+
+    /// Two units released one at a time to two threads in line: both end with one (a waiter
+    /// woken while its look after registering took a unit passes the wake-up on; the race
+    /// that makes that matter needs more preemptions than `make loom` allows, see
+    /// `WatchList::wait_in_line`).
+    #[test]
+    fn loom_semaphore_two_waiters_two_units() {
+        loom::model(|| {
+            let s = Arc::new(Semaphore::new(0, UNBOUNDED));
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || assert!(s.acquire_until(None)))
+                })
+                .collect();
+            s.release(1).unwrap();
+            s.release(1).unwrap();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            assert_eq!(s.value(), 0);
         });
     }
 }
