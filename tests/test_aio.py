@@ -648,6 +648,45 @@ def test_simple_queue_getters_served_in_arrival_order_threads_and_tasks():
     assert mine == list(range(len(MIXED)))
 
 
+@pytest.mark.parametrize("kind", ["lock", "semaphore", "queue"])
+def test_a_task_whose_turn_came_to_nothing_keeps_its_place(kind):
+    # A's turn comes, but a caller that did not wait (here: in the same loop, before A runs)
+    # takes what it was woken for; A then waits again at the head of the line, before B.
+    if kind == "queue":
+        q = Queue()
+        wait, give = q.async_get, lambda: q.put(1)
+        barge = q.get_nowait
+    else:
+        obj = rthreading.Lock() if kind == "lock" else rthreading.Semaphore(0)
+        if kind == "lock":
+            obj.acquire()
+        wait, give = obj.async_acquire, obj.release
+        barge = lambda: obj.acquire(False)  # noqa: E731
+
+    async def main():
+        order = []
+
+        async def waiter(name):
+            await wait()
+            order.append(name)
+
+        a = asyncio.create_task(waiter("A"))
+        await asyncio.sleep(0)
+        b = asyncio.create_task(waiter("B"))
+        await asyncio.sleep(0)
+        give()  # A's turn ...
+        assert barge()  # ... taken before A runs
+        await asyncio.sleep(0.01)
+        assert order == []
+        for _ in range(2):
+            give()
+            await asyncio.sleep(0.01)
+        await asyncio.gather(a, b)
+        return order
+
+    assert run(main()) == ["A", "B"]
+
+
 def test_a_timed_out_thread_leaves_the_line_to_the_next():
     q = Queue()
     got = []

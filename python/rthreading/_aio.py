@@ -44,7 +44,7 @@ def _resolve(fut):
         fut.set_result(None)
 
 
-def _make_waker(loop, fut):
+def _make_waker(loop, fut, first=False):
     call = loop.call_soon_threadsafe
     loop_thread = _get_ident()
 
@@ -64,7 +64,7 @@ def _make_waker(loop, fut):
             return False
         return True
 
-    return _Waker(wake)
+    return _Waker(wake, first)
 
 
 def _task():
@@ -100,10 +100,11 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
     registered = (
         None if task is None else _task_wait(obj, task, _ACQUIRE if what is None else what, deadline is not None)
     )
+    first = False  # this task's turn came to nothing (a quicker caller): back at the head
     try:
         while True:
             fut = loop.create_future()
-            waker = _make_waker(loop, fut)
+            waker = _make_waker(loop, fut, first)
             args = (waker,) if what is None else (what, waker)
             if watch(*args) is False:
                 # A queue in compatibility mode (its waits are the stdlib's Conditions): poll.
@@ -144,6 +145,7 @@ async def _wait(obj, what, attempt, timeout, wakes_one=True):
                 r = attempt(waker)
                 if r is not _AGAIN:
                     return r
+                first = used
             except GeneratorExit:
                 # The coroutine is closed without running to its end: its task was destroyed
                 # (its loop closed), by the garbage collector, perhaps on a thread that is

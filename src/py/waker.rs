@@ -15,12 +15,16 @@ use std::sync::Arc;
 #[pyclass(module = "rthreading._core", name = "_Waker", frozen)]
 pub struct Waker {
     waiter: Arc<Waiter>,
+    /// Registers at the head of a line, not at its back: a task whose turn came to nothing
+    /// (a caller that did not wait was quicker) keeps its place, as a thread does.
+    first: bool,
 }
 
 #[pymethods]
 impl Waker {
     #[new]
-    fn new(callback: Py<PyAny>) -> Self {
+    #[pyo3(signature = (callback, first=false))]
+    fn new(callback: Py<PyAny>, first: bool) -> Self {
         let callback = Callback(Some(callback));
         let waiter = Waiter::with_callback(Box::new(move || {
             Python::attach(|py| match callback.0.as_ref().map(|c| c.call0(py)) {
@@ -32,7 +36,7 @@ impl Waker {
                 None => false,
             })
         }));
-        Waker { waiter }
+        Waker { waiter, first }
     }
 
     /// Whether it was notified.
@@ -56,7 +60,11 @@ impl Drop for Callback {
 
 impl Waker {
     pub(crate) fn register_in(&self, w: &mut Watchers) {
-        w.register(&self.waiter);
+        if self.first {
+            w.register_first(&self.waiter);
+        } else {
+            w.register(&self.waiter);
+        }
     }
 
     pub(crate) fn unregister_from(&self, w: &mut Watchers) {
@@ -64,7 +72,11 @@ impl Waker {
     }
 
     pub(crate) fn watch(&self, list: &WatchList) {
-        list.register(&self.waiter);
+        if self.first {
+            list.register_first(&self.waiter);
+        } else {
+            list.register(&self.waiter);
+        }
     }
 
     pub(crate) fn unwatch(&self, list: &WatchList) {

@@ -292,6 +292,11 @@ impl WatchList {
         self.register_at(w, false);
     }
 
+    /// Registers `w` at the head of the line (a waiter whose turn came to nothing).
+    pub fn register_first(&self, w: &Arc<Waiter>) {
+        self.register_at(w, true);
+    }
+
     fn register_at(&self, w: &Arc<Waiter>, front: bool) {
         let mut l = self.list.lock();
         if front {
