@@ -331,7 +331,6 @@ mod loom_tests {
     /// the thread always ends with the lock (no wake-up lost to a waiter that did not use it).
     #[test]
     fn loom_lock_thread_and_task_in_one_line() {
-        use crate::sync::park::Waiter;
         use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
         loom::model(|| {
             let l = Arc::new(Lock::new());
@@ -342,11 +341,7 @@ mod loom_tests {
                 assert!(l1.release());
             });
             let calls = Arc::new(AtomicUsize::new(0));
-            let c2 = calls.clone();
-            let task = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let task = crate::sync::park::counting_waiter(&calls);
             l.watchers.register(&task);
             assert!(l.release());
             // The task's turn, if it was woken: one try (a thread may have been quicker).
@@ -365,7 +360,6 @@ mod loom_tests {
     /// the task; never lost between them.
     #[test]
     fn loom_lock_timeout_racing_a_release() {
-        use crate::sync::park::Waiter;
         use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
         loom::model(|| {
             let l = Arc::new(Lock::new());
@@ -380,11 +374,7 @@ mod loom_tests {
                 got
             });
             let calls = Arc::new(AtomicUsize::new(0));
-            let c2 = calls.clone();
-            let task = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let task = crate::sync::park::counting_waiter(&calls);
             l.watchers.register(&task);
             assert!(l.release());
             let got = thread.join().unwrap();

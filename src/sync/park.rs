@@ -433,6 +433,16 @@ impl WatchList {
     }
 }
 
+/// For the models: an asyncio task's stand-in, a callback waiter that counts its calls.
+#[cfg(loom)]
+pub fn counting_waiter(calls: &Arc<AtomicUsize>) -> Arc<Waiter> {
+    let calls = calls.clone();
+    Waiter::with_callback(Box::new(move || {
+        calls.fetch_add(1, SeqCst);
+        true
+    }))
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -541,11 +551,7 @@ mod loom_tests {
                 r2.store(true, SeqCst);
                 l2.wake_all();
             });
-            let c2 = calls.clone();
-            let w = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let w = crate::sync::park::counting_waiter(&calls);
             list.register(&w);
             let saw = ready.load(SeqCst);
             t.join().unwrap();
@@ -561,11 +567,7 @@ mod loom_tests {
         use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
         loom::model(|| {
             let calls = Arc::new(AtomicUsize::new(0));
-            let c2 = calls.clone();
-            let w = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let w = crate::sync::park::counting_waiter(&calls);
             let list = Arc::new(WatchList::new());
             list.register(&w);
             let (w2, l2) = (w.clone(), list.clone());

@@ -222,7 +222,6 @@ mod tests {
     /// Threads and a task's waiter (a callback) in one line are served in the order they came.
     #[test]
     fn threads_and_tasks_served_in_arrival_order() {
-        use crate::sync::park::Waiter;
         let s = Arc::new(Semaphore::new(0, UNBOUNDED));
         let order = Arc::new(std::sync::Mutex::new(Vec::new()));
         let wait_for = |n: usize| {
@@ -240,7 +239,7 @@ mod tests {
         let t1 = thread("T1");
         wait_for(1);
         let o2 = order.clone();
-        let task = Waiter::with_callback(Box::new(move || {
+        let task = crate::sync::park::Waiter::with_callback(Box::new(move || {
             o2.lock().unwrap().push("A");
             true
         }));
@@ -396,17 +395,12 @@ mod loom_tests {
     /// thread always ends with a unit.
     #[test]
     fn loom_semaphore_thread_and_task_in_one_line() {
-        use crate::sync::park::Waiter;
         loom::model(|| {
             let s = Arc::new(Semaphore::new(0, UNBOUNDED));
             let s1 = s.clone();
             let thread = thread::spawn(move || assert!(s1.acquire_until(None)));
             let calls = Arc::new(AtomicUsize::new(0));
-            let c2 = calls.clone();
-            let task = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let task = crate::sync::park::counting_waiter(&calls);
             s.watchers.register(&task);
             s.release(1).unwrap();
             // The task's turn, if it was woken: one try (the thread may have been quicker).
@@ -424,7 +418,6 @@ mod loom_tests {
     /// waiter in line too: either the thread takes the unit, or the wake-up reaches the task.
     #[test]
     fn loom_semaphore_timeout_racing_a_release() {
-        use crate::sync::park::Waiter;
         loom::model(|| {
             let s = Arc::new(Semaphore::new(0, UNBOUNDED));
             let s1 = s.clone();
@@ -433,11 +426,7 @@ mod loom_tests {
                 s1.watchers.wait_in_line(Some(Instant::now()), || s1.take_from(s1.value.load(SeqCst)))
             });
             let calls = Arc::new(AtomicUsize::new(0));
-            let c2 = calls.clone();
-            let task = Waiter::with_callback(Box::new(move || {
-                c2.fetch_add(1, SeqCst);
-                true
-            }));
+            let task = crate::sync::park::counting_waiter(&calls);
             s.watchers.register(&task);
             s.release(1).unwrap();
             let got = thread.join().unwrap();
