@@ -86,8 +86,8 @@ impl<'a, 'py> Registered<'a, 'py> {
         let waiter = Waiter::new();
         for m in members {
             match m {
-                Member::Queue(q) => super::queue::lock_attached(q.get().core.state(), py).watchers.register(&waiter),
-                Member::Simple(q) => super::queue::lock_attached(q.get().core.state(), py).watchers.register(&waiter),
+                Member::Queue(q) => super::queue::lock_attached(q.get().core.state(), py).selectors.register(&waiter),
+                Member::Simple(q) => super::queue::lock_attached(q.get().core.state(), py).selectors.register(&waiter),
             }
         }
         Registered { py, members, waiter }
@@ -99,10 +99,10 @@ impl Drop for Registered<'_, '_> {
         for m in self.members {
             match m {
                 Member::Queue(q) => {
-                    super::queue::lock_attached(q.get().core.state(), self.py).watchers.unregister(&self.waiter)
+                    super::queue::lock_attached(q.get().core.state(), self.py).selectors.unregister(&self.waiter)
                 }
                 Member::Simple(q) => {
-                    super::queue::lock_attached(q.get().core.state(), self.py).watchers.unregister(&self.waiter)
+                    super::queue::lock_attached(q.get().core.state(), self.py).selectors.unregister(&self.waiter)
                 }
             }
         }

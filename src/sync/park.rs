@@ -327,20 +327,14 @@ impl WatchList {
     /// A thread waits its turn in this line (with the asyncio tasks waiting here) until
     /// `attempt` (a try for what the object holds: a Lock, a unit) succeeds, or `deadline`
     /// passes: returns whether it succeeded. Woken, it tries; beaten by a caller that did not
-    /// wait in line, it waits again at the front (it was the first in line). Call detached,
+    /// wait in line, it first spins (`spin(deadline)`: the object's own poll for it, true once
+    /// it has it) and then waits again at the front (it was the first in line). Call detached,
     /// after the object's own spin.
-    pub fn wait_in_line(&self, deadline: Option<Instant>, attempt: impl FnMut() -> bool) -> bool {
-        self.wait_in_line_spinning(deadline, attempt, |_, _| false)
-    }
-
-    /// `wait_in_line`, where a waiter woken whose try failed (a caller that did not wait was
-    /// quicker) first spins (`spin(deadline, attempt)`, the object's own budget) before it
-    /// waits again.
-    pub fn wait_in_line_spinning(
+    pub fn wait_in_line(
         &self,
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> bool,
-        mut spin: impl FnMut(Option<Instant>, &mut dyn FnMut() -> bool) -> bool,
+        mut spin: impl FnMut(Option<Instant>) -> bool,
     ) -> bool {
         let mut front = false;
         loop {
@@ -367,7 +361,7 @@ impl WatchList {
                 w.leave();
                 return attempt();
             }
-            if attempt() || spin(deadline, &mut attempt) {
+            if attempt() || spin(deadline) {
                 return true;
             }
             front = true;

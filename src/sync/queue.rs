@@ -99,7 +99,7 @@ pub struct State<T> {
     retired: Option<T>,
     /// The threads selecting over this queue among others (see `select`): all woken by
     /// whatever may let a get succeed or make it fail.
-    pub watchers: Watchers,
+    pub selectors: Watchers,
     /// Threads and asyncio tasks waiting for an item, in the order they came: one woken per
     /// item put, all by a shutdown (see `park`).
     pub getters: Watchers,
@@ -198,7 +198,7 @@ impl<T> Queue<T> {
                 unfinished: 0,
                 shutdown: false,
                 retired: None,
-                watchers: Watchers::new(),
+                selectors: Watchers::new(),
                 getters: Watchers::new(),
                 putters: Watchers::new(),
                 joiners: Watchers::new(),
@@ -261,8 +261,8 @@ impl<T> Queue<T> {
             }
         }
         s.unfinished += 1;
-        if !s.watchers.is_empty() {
-            s.watchers.notify();
+        if !s.selectors.is_empty() {
+            s.selectors.notify();
         }
         if !s.getters.is_empty() {
             s.getters.notify_one();
@@ -349,7 +349,7 @@ impl<T> Queue<T> {
 
     /// Wakes every waiter of the queue (its state changed for all of them).
     fn wake_everyone(s: &mut State<T>) {
-        s.watchers.notify();
+        s.selectors.notify();
         s.getters.wake_all();
         s.putters.wake_all();
         s.joiners.wake_all();
@@ -370,7 +370,7 @@ impl<T> Queue<T> {
             Vec::new()
         };
         self.publish(s);
-        s.watchers.notify();
+        s.selectors.notify();
         s.getters.wake_all();
         s.putters.wake_all();
         drained

@@ -106,11 +106,8 @@ impl Semaphore {
         // the releaser's SeqCst update-then-read, this is the store/load pairing of the module
         // notes (a Relaxed read here could see the count from before a release that saw no
         // waiter: a lost wake-up).
-        let got = self.watchers.wait_in_line_spinning(
-            deadline,
-            || self.take_from(self.value.load(SeqCst)),
-            |d, attempt| self.spin.spin_until(d, attempt),
-        );
+        let take = || self.take_from(self.value.load(SeqCst));
+        let got = self.watchers.wait_in_line(deadline, take, |d| self.spin.spin_until(d, take));
         if got {
             self.spin.blocked(start.elapsed());
         }
@@ -423,7 +420,7 @@ mod loom_tests {
             let s1 = s.clone();
             let thread = thread::spawn(move || {
                 // The wait in line itself, with a deadline already passed (loom's only timeout).
-                s1.watchers.wait_in_line(Some(Instant::now()), || s1.take_from(s1.value.load(SeqCst)))
+                s1.watchers.wait_in_line(Some(Instant::now()), || s1.take_from(s1.value.load(SeqCst)), |_| false)
             });
             let calls = Arc::new(AtomicUsize::new(0));
             let task = crate::sync::park::counting_waiter(&calls);

@@ -173,8 +173,8 @@ impl Queue {
     }
 }
 
-/// The watchers of a get (0), a put (1) or a join (2).
-fn watchers(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
+/// The line of a get (0), a put (1) or a join (2).
+fn line(s: &mut State<Py<PyAny>>, what: u8) -> PyResult<&mut Watchers> {
     match what {
         0 => Ok(&mut s.getters),
         1 => Ok(&mut s.putters),
@@ -193,7 +193,7 @@ impl Queue {
         if g.retired().is_some() {
             return Ok(false);
         }
-        waker.get().register_in(watchers(&mut g, what)?);
+        waker.get().register_in(line(&mut g, what)?);
         Ok(true)
     }
 
@@ -248,11 +248,11 @@ impl Queue {
 
     // For tests: how many threads and tasks wait in the line of a get (0), a put (1) or a join (2).
     fn _waiting(&self, py: Python<'_>, what: u8) -> PyResult<usize> {
-        Ok(watchers(&mut lock_attached(self.core.state(), py), what)?.len())
+        Ok(line(&mut lock_attached(self.core.state(), py), what)?.len())
     }
 
     fn _unwatch(&self, py: Python<'_>, what: u8, waker: &Bound<'_, Waker>) -> PyResult<()> {
-        waker.get().unregister_from(watchers(&mut lock_attached(self.core.state(), py), what)?);
+        waker.get().unregister_from(line(&mut lock_attached(self.core.state(), py), what)?);
         Ok(())
     }
 

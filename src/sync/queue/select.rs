@@ -1,7 +1,7 @@
 //! Waiting on several queues at once (`rthreading.queue.select`): the queue side.
 //!
 //! A selecting thread registers one shared `park::Waiter` in every queue it waits on
-//! (`park::Watchers`: each queue's `watchers`, in its state, under its mutex), then looks at each queue and, if
+//! (`park::Watchers`: each queue's `selectors`, in its state, under its mutex), then looks at each queue and, if
 //! none holds an item, parks on that waiter. Whatever may let a get succeed or make it fail (a
 //! put, a shutdown, a reset, the hand-over to compatibility mode) notifies every registered
 //! selector of that queue, as well as one plain getter, as before. A selector never receives an
@@ -29,7 +29,7 @@ fn select_take(qs: &[&super::Queue<u64>], start: usize) -> (usize, u64) {
     let no_cmp = |_: &u64, _: &u64| -> Result<bool, std::convert::Infallible> { Ok(false) };
     let w = Waiter::new();
     for q in qs {
-        q.state().lock().watchers.register(&w);
+        q.state().lock().selectors.register(&w);
     }
     let found = loop {
         let mut found = None;
@@ -51,7 +51,7 @@ fn select_take(qs: &[&super::Queue<u64>], start: usize) -> (usize, u64) {
         assert!(w.park(None));
     };
     for q in qs {
-        q.state().lock().watchers.unregister(&w);
+        q.state().lock().selectors.unregister(&w);
     }
     found
 }
@@ -76,12 +76,12 @@ mod tests {
         assert_eq!(select_take(&[&a, &b], 1), (0, 1));
         let (a2, b2) = (a.clone(), b.clone());
         let t = std::thread::spawn(move || select_take(&[&a2, &b2], 0));
-        while b.state().lock().watchers.is_empty() {
+        while b.state().lock().selectors.is_empty() {
             std::thread::sleep(Duration::from_millis(1));
         }
         put(&b, 7);
         assert_eq!(t.join().unwrap(), (1, 7));
-        assert!(a.state().lock().watchers.is_empty() && b.state().lock().watchers.is_empty());
+        assert!(a.state().lock().selectors.is_empty() && b.state().lock().selectors.is_empty());
     }
 }
 

@@ -10,7 +10,7 @@ use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
 pub struct SimpleState<T> {
     items: Chunked<T>,
     /// The threads selecting over this queue among others (see `select`).
-    pub watchers: Watchers,
+    pub selectors: Watchers,
     /// Threads and asyncio tasks waiting for an item, in the order they came: one woken per
     /// item put (see `park`).
     pub getters: Watchers,
@@ -59,7 +59,7 @@ impl<T> SimpleQueue<T> {
     const_fn! {
         pub fn new() -> Self {
             SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), watchers: Watchers::new(), getters: Watchers::new() }),
+                state: Mutex::new(SimpleState { items: Chunked::new(), selectors: Watchers::new(), getters: Watchers::new() }),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 nonempty: AtomicBool::new(false),
             }
@@ -77,8 +77,8 @@ impl<T> SimpleQueue<T> {
         if !self.nonempty.load(Relaxed) {
             self.nonempty.store(true, Relaxed);
         }
-        if !s.watchers.is_empty() {
-            s.watchers.notify();
+        if !s.selectors.is_empty() {
+            s.selectors.notify();
         }
         if !s.getters.is_empty() {
             s.getters.notify_one();
