@@ -373,6 +373,39 @@ def test_a_closed_loop_does_not_wedge_the_queue():
     assert q.get(timeout=1) == 1
 
 
+def test_a_simple_queue_put_from_within_a_tasks_waker_is_reentrant():
+    # SimpleQueue.put is reentrant, as the stdlib's: here the put that wakes a waiting task runs
+    # the task's loop's call_soon_threadsafe (with the queue's internal mutex held), and that
+    # puts into the same queue (as a finaliser the garbage collector ran there, or a handler
+    # logging to this queue, would). It must neither deadlock nor lose or reorder an item.
+    q = SimpleQueue()
+
+    class LoggingLoop(asyncio.SelectorEventLoop):
+        def call_soon_threadsafe(self, *args, **kwargs):
+            q.put("from the waker")
+            return super().call_soon_threadsafe(*args, **kwargs)
+
+    loop = LoggingLoop()
+    got = []
+
+    async def two_gets():
+        got.append(await q.async_get())
+        got.append(await q.async_get())
+
+    consumer = start(lambda: loop.run_until_complete(two_gets()))
+    try:
+        wait_until(lambda: q._waiting() == 1)
+        putter = start(q.put, "item")
+        putter.join(10)
+        assert not putter.is_alive(), "the put deadlocked on its own waker"
+        consumer.join(10)
+        assert got == ["item", "from the waker"]
+        assert q.empty()
+    finally:
+        if not consumer.is_alive():
+            loop.close()
+
+
 # --- cancellation loses nothing ----------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
 //! `rthreading.queue.SimpleQueue`: the wrapper over `sync::queue::simple::SimpleQueue`, with the
 //! C `_queue.SimpleQueue`'s signatures and argument checks. Reentrant as the stdlib's: nothing
-//! runs Python code (or drops a Python object) while the queue's mutex is held, so a `put` from
-//! a finalizer or a signal handler in the middle of a `get` is safe.
+//! runs Python code (or drops a Python object) while the queue's mutex is held but an asyncio
+//! task's waker, and a `put` made from within one is left for the waking thread to put (see the
+//! core's notes), so a `put` from a finalizer or a signal handler in the middle of a `put` or a
+//! `get` is safe.
 
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install};
@@ -47,8 +49,12 @@ impl SimpleQueue {
     }
 
     fn put_item(&self, py: Python<'_>, item: Bound<'_, PyAny>) {
-        let mut g = lock_attached(self.core.state(), py);
-        self.core.put_locked(&mut g, item.unbind());
+        // From within a task's waker that this thread runs under the mutex (see the core's
+        // notes): left for the waker's caller to put. (The fast entry has failed to take the
+        // mutex before this.)
+        if let Err(item) = self.core.put_reentrant(item.unbind()) {
+            self.core.put_locked(&mut lock_attached(self.core.state(), py), item);
+        }
     }
 
     fn get_item(&self, py: Python<'_>, timeout: Timeout) -> PyResult<Py<PyAny>> {

@@ -1,9 +1,19 @@
 //! The state machine behind `queue.SimpleQueue`: an unbounded FIFO with no task accounting and
 //! no shutdown. A put never blocks; a getter waits detached (`wait_not_empty`) and retries.
+//!
+//! A put is reentrant, as the stdlib's C `SimpleQueue.put`: one that interrupts a put or a get
+//! of the same queue in the same thread (a finaliser, a signal handler) neither deadlocks nor
+//! corrupts the queue. Nothing else runs while the mutex is held, except an asyncio task's
+//! waker (a getter's `Waiter` callback, which calls the task's event loop); a put that the
+//! waker's Python code makes (the garbage collector running a finaliser there, a signal
+//! handler, a loop that logs to this queue) cannot take the mutex its own thread holds, so it
+//! leaves its item aside (`put_reentrant`), and the waking thread moves it into the queue
+//! before it unlocks.
 
 use super::chunked::Chunked;
 use crate::sync::park::{wait_in_line, Watchers};
-use crate::sync::prim::atomic::{AtomicBool, Ordering::Relaxed};
+use crate::sync::prim::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use crate::sync::prim::current_thread_ident;
 use crate::sync::prim::{const_fn, Instant, Mutex};
 use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
 
@@ -47,6 +57,12 @@ pub struct SimpleQueue<T> {
     // 2 consumers polling an empty queue no longer slow the 2 producers filling it. The
     // getter takes the mutex and looks again before it believes the hint.
     nonempty: AtomicBool,
+    /// The thread running a getter's waker under the mutex (0: none; see the module notes).
+    waking: AtomicU64,
+    /// Items that thread put from within the waker, for it to move into the queue; and
+    /// whether there are any (read without taking that mutex on every wake-up).
+    reentered: Mutex<Vec<T>>,
+    any_reentered: AtomicBool,
 }
 
 impl<T> Default for SimpleQueue<T> {
@@ -62,6 +78,9 @@ impl<T> SimpleQueue<T> {
                 state: Mutex::new(SimpleState { items: Chunked::new(), selectors: Watchers::new(), getters: Watchers::new() }),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
                 nonempty: AtomicBool::new(false),
+                waking: AtomicU64::new(0),
+                reentered: Mutex::new(Vec::new()),
+                any_reentered: AtomicBool::new(false),
             }
         }
     }
@@ -81,8 +100,36 @@ impl<T> SimpleQueue<T> {
             s.selectors.notify();
         }
         if !s.getters.is_empty() {
-            s.getters.notify_one();
+            self.wake_getter(s);
         }
+    }
+
+    /// Wakes the first getter in line; then moves into the queue what a put made from within
+    /// a task's waker left aside (see the module notes), waking a getter for each.
+    fn wake_getter(&self, s: &mut SimpleState<T>) {
+        self.waking.store(current_thread_ident(), Relaxed);
+        s.getters.notify_one();
+        self.waking.store(0, Relaxed);
+        // (Written by this thread only, from within the waker.)
+        while self.any_reentered.load(Relaxed) {
+            self.any_reentered.store(false, Relaxed);
+            let items = std::mem::take(&mut *self.reentered.lock());
+            for item in items {
+                self.put_locked(s, item);
+            }
+        }
+    }
+
+    /// A put that cannot take the mutex because its own thread holds it, running a getter's
+    /// waker: the item is left for that thread to put (`Ok`). `Err` gives the item back when
+    /// this thread is not running a waker of this queue (take the mutex as usual).
+    pub fn put_reentrant(&self, item: T) -> Result<(), T> {
+        if self.waking.load(Relaxed) != current_thread_ident() {
+            return Err(item);
+        }
+        self.reentered.lock().push(item);
+        self.any_reentered.store(true, Relaxed);
+        Ok(())
     }
 
     #[inline]
@@ -97,7 +144,7 @@ impl<T> SimpleQueue<T> {
     /// A getter that was perhaps woken for an item is leaving without it: wake another.
     pub fn pass_on_item(&self, s: &mut SimpleState<T>) {
         if !s.is_empty() {
-            s.getters.notify_one();
+            self.wake_getter(s);
         }
     }
 
@@ -134,6 +181,27 @@ mod tests {
         let t0 = Instant::now();
         assert!(!q.wait_not_empty(Some(t0 + Duration::from_millis(20))));
         assert!(t0.elapsed() >= Duration::from_millis(20));
+    }
+
+    /// A put made from within a getter's waker (its thread holds the mutex) is left aside and
+    /// moved into the queue, after the item that woke the getter, before the mutex is released.
+    #[test]
+    fn put_from_a_waker_is_reentrant() {
+        use crate::sync::park::Waiter;
+        let q = Arc::new(SimpleQueue::<u64>::new());
+        let q2 = q.clone();
+        let w = Waiter::with_callback(Box::new(move || {
+            assert!(q2.state().try_lock().is_none()); // the waking thread holds the mutex
+            assert_eq!(q2.put_reentrant(2), Ok(()));
+            true
+        }));
+        q.state().lock().getters.register(&w);
+        assert_eq!(q.put_reentrant(9), Err(9)); // no waker running: take the mutex
+        q.put_locked(&mut q.state().lock(), 1);
+        let mut s = q.state().lock();
+        assert_eq!(q.get_locked(&mut s), Some(1));
+        assert_eq!(q.get_locked(&mut s), Some(2));
+        assert_eq!(q.get_locked(&mut s), None);
     }
 
     #[test]
