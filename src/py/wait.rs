@@ -363,7 +363,9 @@ fn on_main_thread() -> bool {
 /// Waits until `attempt` succeeds or the deadline passes; never blocks while attached.
 ///
 /// `attempt(until)` must block until it succeeds (returning `Some`) or `until` passes
-/// (returning `None`; `until == None` means no limit), and must hold nothing when it fails.
+/// (returning `None`; `until == None` means no limit), and must hold nothing when it fails,
+/// except a place in its object's line, kept for the next slice and left by the caller's
+/// `PlaceInLine` once the wait ends.
 /// Returns `Ok(None)` on timeout; a signal handler's exception is returned as `Err`.
 pub fn wait<R, F>(py: Python<'_>, timeout: Timeout, mut attempt: F) -> PyResult<Option<R>>
 where
