@@ -801,6 +801,45 @@ def test_a_main_thread_waiter_keeps_its_place_over_its_slices(kind):
         assert theirs == mine[:4]
 
 
+@pytest.mark.thread_unsafe(reason="the waiter under test is the main thread's")
+def test_a_main_thread_waiting_for_an_rlock_keeps_its_place_over_its_slices():
+    # An RLock (thread-only) waits in its inner lock's line. Each waiter records its turn while
+    # it holds the RLock, so the record is the order in which they acquired it.
+    main_thread_only()
+    rlock = rthreading.RLock()
+    served = []
+    held, go = threading.Event(), threading.Event()
+
+    def holder():
+        with rlock:
+            held.set()
+            go.wait(30)
+
+    def waiter(i):
+        if rlock.acquire(timeout=30):
+            served.append(i)
+            rlock.release()
+
+    def line_up_behind_main():
+        wait_until(lambda: rlock._waiting() == 1)
+        for i in (1, 2):
+            behind.append(start(waiter, i))
+            wait_until(lambda i=i: rlock._waiting() == i + 1)
+        time.sleep(0.1)  # several of the main thread's 20 ms slices
+        go.set()
+
+    behind = []
+    start(holder)
+    assert held.wait(10)
+    helper = start(line_up_behind_main)
+    waiter(0)
+    helper.join(10)
+    for t in behind:
+        t.join(10)
+    assert served == [0, 1, 2]
+    assert rlock._waiting() == 0
+
+
 @needs_signals
 @pytest.mark.thread_unsafe(reason="the waiter under test is the main thread's")
 @pytest.mark.parametrize("woken", [False, True], ids=["interrupted", "woken-then-interrupted"])
