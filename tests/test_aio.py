@@ -7,8 +7,10 @@ blocking calls' exceptions, and cancellation that loses nothing (exact counts)."
 import asyncio
 import queue as std_queue
 import random
+import signal
 import sys
 import threading
+import time
 
 import pytest
 
@@ -615,36 +617,60 @@ def test_tasks_acquire_a_lock_in_the_order_they_came_like_asyncio():
 # --- one line for threads and tasks ------------------------------------------------------------
 
 
-def served_order(kinds, wait_thread, wait_task, waiting, release_one):
+def served_order(kinds, wait_thread, wait_task, waiting, release_one, main_first=None):
     """Starts one waiter per entry of `kinds` ("thread": a thread calling `wait_thread()`, "task":
     a task awaiting `wait_task()` on an event loop in another thread), each in line (`waiting()`
     counts them) before the next starts; then releases one at a time (`release_one()`) and
-    returns the order in which the waiters were served."""
+    returns the order in which the waiters were served.
+
+    With `main_first` (a wait), the calling thread, the main one, waits with it first in line
+    (served as 0; the others count from 1) while the others line up behind it, and for 0.1 s
+    more, several of the 20 ms slices in which it waits to run signal handlers."""
     served = []
     done = threading.Semaphore(0)
     loop = asyncio.new_event_loop()
     runner = start(loop.run_forever)
+    pending = []
+    errors = []
+    first = 0 if main_first is None else 1
+
+    def record(i):
+        served.append(i)
+        done.release()
+
+    def line_up_and_release():
+        try:
+            wait_until(lambda: waiting() == first)
+            for i, kind in enumerate(kinds, first):
+                if kind == "thread":
+                    pending.append(start(lambda i=i: (wait_thread(), record(i))))
+                else:
+
+                    async def task(i=i):
+                        await wait_task()
+                        record(i)
+
+                    pending.append(asyncio.run_coroutine_threadsafe(task(), loop))
+                wait_until(lambda i=i: waiting() == i + 1)
+            if main_first is not None:
+                time.sleep(0.1)
+            for _ in range(first + len(kinds)):
+                release_one()
+                assert done.acquire(timeout=10)
+        except BaseException as e:
+            errors.append(e)
+            raise
+
     try:
-        pending = []
-        for i, kind in enumerate(kinds):
-
-            def record(i=i):
-                served.append(i)
-                done.release()
-
-            if kind == "thread":
-                pending.append(start(lambda record=record: (wait_thread(), record())))
-            else:
-
-                async def task(record=record):
-                    await wait_task()
-                    record()
-
-                pending.append(asyncio.run_coroutine_threadsafe(task(), loop))
-            wait_until(lambda i=i: waiting() == i + 1)
-        for _ in kinds:
-            release_one()
-            assert done.acquire(timeout=10)
+        if main_first is None:
+            line_up_and_release()
+        else:
+            assert threading.current_thread() is threading.main_thread()
+            helper = start(line_up_and_release)
+            main_first()
+            record(0)
+            helper.join(30)
+            assert not helper.is_alive() and not errors, errors
         for p in pending:
             p.join(10) if isinstance(p, threading.Thread) else p.result(10)
     finally:
@@ -757,6 +783,137 @@ def test_acquirers_served_in_arrival_order_threads_and_tasks(kind):
     mine = served_order(MIXED, acquire, async_acquire, obj._waiting, obj.release)
     assert mine == list(range(len(MIXED)))
     assert obj._waiting() == 0
+
+
+# --- the main thread keeps its place in line ----------------------------------------------------
+# A wait on the main thread wakes every 20 ms to run signal handlers (Ctrl-C); it keeps its place
+# in line over those slices, and leaves the line cleanly when a handler's exception ends it.
+
+LINES = ["Queue.get", "Queue.put", "SimpleQueue.get", "Lock", "Semaphore", "BoundedSemaphore"]
+
+
+def lined_up(kind, stdlib=False):
+    """(wait, async_wait, waiting, give) on a fresh object for a line of `kind` (the stdlib's
+    Queue with `stdlib`): `wait()` waits in line (a thread), `async_wait()` too (a task),
+    `waiting()` counts the line, `give()` lets the first in line through."""
+    if kind.startswith("Queue."):
+        q = (std_queue.Queue if stdlib else Queue)(1 if kind == "Queue.put" else 0)
+        if stdlib:
+            cond = q.not_full if kind == "Queue.put" else q.not_empty
+            waiting = lambda: len(cond._waiters)  # noqa: E731
+        else:  # (not_full and not_empty would put rthreading's Queue in compatibility mode)
+            waiting = lambda: q._waiting(1 if kind == "Queue.put" else 0)  # noqa: E731
+        if kind == "Queue.get":
+            return lambda: q.get(timeout=30), lambda: q.async_get(timeout=30), waiting, lambda: q.put(1)
+        q.put(0)
+        return lambda: q.put(1, timeout=30), lambda: q.async_put(1, timeout=30), waiting, q.get
+    if kind == "SimpleQueue.get":
+        q = SimpleQueue()
+        return lambda: q.get(timeout=30), lambda: q.async_get(timeout=30), q._waiting, lambda: q.put(1)
+    obj = rthreading.Lock() if kind == "Lock" else getattr(rthreading, kind)(1)
+    assert obj.acquire(timeout=10)
+    return lambda: obj.acquire(timeout=30), lambda: obj.async_acquire(timeout=30), obj._waiting, obj.release
+
+
+def main_thread_only():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("the waiter under test is the main thread's")
+
+
+@pytest.mark.thread_unsafe(reason="the waiter under test is the main thread's")
+@pytest.mark.parametrize("kind", LINES)
+def test_a_main_thread_waiter_keeps_its_place_over_its_slices(kind):
+    main_thread_only()
+    wait, async_wait, waiting, give = lined_up(kind)
+    mine = served_order(MIXED, wait, async_wait, waiting, give, main_first=wait)
+    assert mine == list(range(len(MIXED) + 1))
+    assert waiting() == 0
+    if kind.startswith("Queue."):  # the stdlib's Queue serves its waiting threads in order too
+        wait, _, waiting, give = lined_up(kind, stdlib=True)
+        theirs = served_order(["thread"] * 3, wait, None, waiting, give, main_first=wait)
+        assert theirs == mine[:4]
+
+
+@pytest.mark.thread_unsafe(reason="the waiter under test is the main thread's")
+def test_a_main_thread_waiting_for_an_rlock_keeps_its_place_over_its_slices():
+    # An RLock (thread-only) waits in its inner lock's line. Each waiter records its turn while
+    # it holds the RLock, so the record is the order in which they acquired it.
+    main_thread_only()
+    rlock = rthreading.RLock()
+    served = []
+    held, go = threading.Event(), threading.Event()
+
+    def holder():
+        with rlock:
+            held.set()
+            go.wait(30)
+
+    def waiter(i):
+        if rlock.acquire(timeout=30):
+            served.append(i)
+            rlock.release()
+
+    def line_up_behind_main():
+        wait_until(lambda: rlock._waiting() == 1)
+        for i in (1, 2):
+            behind.append(start(waiter, i))
+            wait_until(lambda i=i: rlock._waiting() == i + 1)
+        time.sleep(0.1)  # several of the main thread's 20 ms slices
+        go.set()
+
+    behind = []
+    start(holder)
+    assert held.wait(10)
+    helper = start(line_up_behind_main)
+    waiter(0)
+    helper.join(10)
+    for t in behind:
+        t.join(10)
+    assert served == [0, 1, 2]
+    assert rlock._waiting() == 0
+
+
+@needs_signals
+@pytest.mark.thread_unsafe(reason="the waiter under test is the main thread's")
+@pytest.mark.parametrize("woken", [False, True], ids=["interrupted", "woken-then-interrupted"])
+@pytest.mark.parametrize("kind", LINES)
+def test_a_main_thread_wait_ended_by_a_signal_handler_leaves_the_line_clean(kind, woken):
+    # The main thread waits first in line, a thread behind it; a signal handler's exception ends
+    # the main thread's wait (after giving it its turn, when `woken`): the line is left as it
+    # would be without the main thread, and a turn it was given goes to the thread behind it.
+    main_thread_only()
+    wait, _, waiting, give = lined_up(kind)
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum, frame):
+        if woken:
+            give()  # the main thread is first in line: its turn
+        raise Interrupted
+
+    behind = []
+
+    def line_up_then_signal():
+        wait_until(lambda: waiting() == 1)
+        behind.append(start(wait))
+        wait_until(lambda: waiting() == 2)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+
+    old = signal.signal(signal.SIGUSR1, handler)
+    try:
+        helper = start(line_up_then_signal)
+        with pytest.raises(Interrupted):
+            wait()
+        helper.join(10)
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+    (thread,) = behind
+    if not woken:
+        assert waiting() == 1  # the thread behind, alone
+        give()
+    thread.join(10)
+    assert not thread.is_alive() and waiting() == 0
 
 
 def test_a_task_beaten_to_a_unit_does_not_pass_the_wake_up_around():

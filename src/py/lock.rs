@@ -3,7 +3,7 @@
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::stats;
-use super::wait::{lock_timeout, Timeout};
+use super::wait::{lock_timeout, PlaceInLine, Timeout};
 use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use super::waker::Waker;
 use crate::sync::current_thread_ident;
@@ -72,8 +72,10 @@ impl Lock {
         let me = current_thread_ident();
         let inner = &self.inner;
         let count = Count::Acquire(&self.stats);
+        let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));
+        let place = in_line.place();
         let got = instrumented(py, self.target(tag), timeout, count, |until| {
-            inner.acquire_until_as(me, until).then_some(())
+            inner.acquire_in_place(me, until, place).then_some(())
         })?;
         Ok(got.is_some())
     }
@@ -86,8 +88,10 @@ impl Lock {
         }
         let me = current_thread_ident();
         let inner = &self.inner;
+        let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));
+        let place = in_line.place();
         instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
-            inner.acquire_until_as(me, until).then_some(())
+            inner.acquire_in_place(me, until, place).then_some(())
         })
     }
 

@@ -4,7 +4,7 @@
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::stats;
-use super::wait::{lock_timeout, Timeout};
+use super::wait::{lock_timeout, PlaceInLine, Timeout};
 use super::waiting::{instrumented, instrumented_uninterruptibly, Count};
 use crate::sync::current_thread_ident;
 use crate::sync::rlock::RLock as CoreRLock;
@@ -69,8 +69,11 @@ impl RLock {
     fn acquire_slow(&self, py: Python<'_>, me: u64, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let inner = &self.inner;
         let count = Count::Acquire(&self.stats);
-        let got =
-            instrumented(py, self.target(tag), timeout, count, |until| inner.acquire_until(me, until).then_some(()))?;
+        let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));
+        let place = in_line.place();
+        let got = instrumented(py, self.target(tag), timeout, count, |until| {
+            inner.acquire_in_place(me, 1, until, place).then_some(())
+        })?;
         Ok(got.is_some())
     }
 
@@ -107,8 +110,10 @@ impl RLock {
             self.stats.hit();
             return Ok(());
         }
+        let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));
+        let place = in_line.place();
         instrumented_uninterruptibly(py, self.target(tag), &self.stats, |until| {
-            inner.acquire_until_with_count(me, count, until).then_some(())
+            inner.acquire_in_place(me, count, until, place).then_some(())
         })
     }
 }
@@ -185,6 +190,11 @@ impl RLock {
     /// Return True if the lock is acquired (by any thread).
     fn locked(&self) -> bool {
         self.inner.locked()
+    }
+
+    // For tests: how many threads wait in line for it.
+    fn _waiting(&self) -> usize {
+        self.inner.waiting()
     }
 
     fn _is_owned(&self) -> bool {

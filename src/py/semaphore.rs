@@ -5,7 +5,7 @@
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
 use super::diagnosed::Diagnosed;
-use super::wait::{wait_for_timeout, Given, Timeout};
+use super::wait::{wait_for_timeout, Given, PlaceInLine, Timeout};
 use super::waiting::{instrumented, Count};
 use super::waker::Waker;
 use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED};
@@ -144,7 +144,11 @@ impl Semaphore {
         let inner = &self.inner;
         // Listed by rthreading.dump() while it waits (a semaphore has no owner: never in a cycle).
         let target = Target { owner: None, tag, kind: "rthreading.Semaphore" };
-        Ok(instrumented(py, target, timeout, Count::Not, |until| inner.acquire_until(until).then_some(()))?.is_some())
+        let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));
+        let place = in_line.place();
+        let got =
+            instrumented(py, target, timeout, Count::Not, |until| inner.acquire_in_place(until, place).then_some(()));
+        Ok(got?.is_some())
     }
 
     #[inline]

@@ -8,7 +8,7 @@
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install};
 use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly};
-use super::wait::{simple_queue_timeout, wait, Given, Timeout};
+use super::wait::{simple_queue_timeout, wait, Given, PlaceInLine, Timeout};
 use super::waiting::retry_until_deadline;
 use super::waker::Waker;
 use crate::sync::queue::simple::SimpleQueue as Core;
@@ -64,7 +64,9 @@ impl SimpleQueue {
             Ok(got.map_or(Continue(()), Break))
         };
         // No upper limit on the timeout, as the C `_queue.SimpleQueue`.
-        let item = |left| Ok(wait(py, left, |until| core.wait_not_empty(until).then_some(()))?.is_some());
+        let mut in_line = PlaceInLine::new(py, |p| core.leave_line(p));
+        let place = in_line.place();
+        let item = |left| Ok(wait(py, left, |until| core.wait_in_place(until, place).then_some(()))?.is_some());
         retry_until_deadline(timeout, (), try_get, Ok, item)?.map_err(|()| empty_error(py))
     }
 }

@@ -3,6 +3,7 @@
 //! (Ctrl-C) run and their exceptions propagate out of the wait. Every blocking call in
 //! rthreading goes through `wait`.
 
+use crate::sync::park::Place;
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
@@ -362,7 +363,9 @@ fn on_main_thread() -> bool {
 /// Waits until `attempt` succeeds or the deadline passes; never blocks while attached.
 ///
 /// `attempt(until)` must block until it succeeds (returning `Some`) or `until` passes
-/// (returning `None`; `until == None` means no limit), and must hold nothing when it fails.
+/// (returning `None`; `until == None` means no limit), and must hold nothing when it fails,
+/// except a place in its object's line, kept for the next slice and left by the caller's
+/// `PlaceInLine` once the wait ends.
 /// Returns `Ok(None)` on timeout; a signal handler's exception is returned as `Err`.
 pub fn wait<R, F>(py: Python<'_>, timeout: Timeout, mut attempt: F) -> PyResult<Option<R>>
 where
@@ -395,6 +398,40 @@ where
             return Ok(None);
         }
         py.check_signals()?;
+    }
+}
+
+/// A wait's place in its object's line (`park::Place`), for an `attempt` of `wait` that waits
+/// in line: kept over the slices of a main-thread wait, so that the waiter is not sent to the
+/// back of the line every 20 ms (and over the tries of one call, so that a waiter whose turn
+/// came to nothing waits again at the head). However the call ends (served, timed out, or a
+/// signal handler's exception), dropping the guard leaves a place still held with `leave`,
+/// detached (it may take the object's mutex): a wake-up it got goes on to the next in line.
+pub(crate) struct PlaceInLine<'py, L: Fn(&mut Place) + Sync> {
+    py: Python<'py>,
+    place: Place,
+    leave: L,
+}
+
+impl<'py, L: Fn(&mut Place) + Sync> PlaceInLine<'py, L> {
+    #[inline]
+    pub fn new(py: Python<'py>, leave: L) -> Self {
+        PlaceInLine { py, place: Place::new(), leave }
+    }
+
+    /// The place, for the attempt closure (which must be `Send`: this guard is not).
+    #[inline]
+    pub fn place(&mut self) -> &mut Place {
+        &mut self.place
+    }
+}
+
+impl<L: Fn(&mut Place) + Sync> Drop for PlaceInLine<'_, L> {
+    fn drop(&mut self) {
+        if self.place.is_held() {
+            let (place, leave) = (&mut self.place, &self.leave);
+            self.py.detach(|| leave(place));
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! waiters of both kinds are served in the order they came (a caller that did not wait may
 //! still take the lock first, as with any barging lock; the waiter it beat keeps its place).
 
-use super::park::WatchList;
+use super::park::{Place, WatchList};
 use super::prim::{Instant, RawMutex};
 use super::spin::{AdaptiveSpin, Polling, HANDOFF};
 // parking_lot's raw mutex methods (loom's stand-in has them as inherent methods).
@@ -88,27 +88,46 @@ impl Lock {
 
     /// `acquire_until` on behalf of thread `me`.
     pub fn acquire_until_as(&self, me: u64, deadline: Option<Instant>) -> bool {
-        let ok = self.acquire_raw(deadline);
+        let mut place = Place::new();
+        let ok = self.acquire_in_place(me, deadline, &mut place);
+        self.leave_line(&mut place);
+        ok
+    }
+
+    /// `acquire_until_as` as one slice of a longer wait (see `park::Place`): a waiter whose
+    /// slice ends keeps its place in line for the next call; the caller leaves it
+    /// (`leave_line`) when the wait ends.
+    pub fn acquire_in_place(&self, me: u64, deadline: Option<Instant>, place: &mut Place) -> bool {
+        let ok = self.acquire_raw(deadline, place);
         if ok {
             self.owner.store(me, Relaxed);
         }
         ok
     }
 
+    /// Leaves the line where `place` waits (its wait ended): a wake-up it got goes on to the
+    /// next waiter.
+    pub fn leave_line(&self, place: &mut Place) {
+        self.watchers.leave(place);
+    }
+
     // (No `fork::parked_on` record here: a thread waits on its own `park::Waiter`, whose
     // condition variable records itself, and a ghost of the parent's waiter is skipped.)
-    fn acquire_raw(&self, deadline: Option<Instant>) -> bool {
+    fn acquire_raw(&self, deadline: Option<Instant>, place: &mut Place) -> bool {
         let start = Instant::now();
-        // A deadline already passed: one try.
-        if deadline.is_some_and(|d| d <= start) {
-            return self.raw.try_lock();
+        // A waiter in line since an earlier slice waits on there, without barging.
+        if !place.is_held() {
+            // A deadline already passed: one try.
+            if deadline.is_some_and(|d| d <= start) {
+                return self.raw.try_lock();
+            }
+            // A spin first (also after a wake-up whose try failed: a caller that did not wait
+            // was quicker), then the line.
+            if self.spin(deadline) {
+                return true;
+            }
         }
-        // A spin first (also after a wake-up whose try failed: a caller that did not wait was
-        // quicker), then the line.
-        if self.spin(deadline) {
-            return true;
-        }
-        let ok = self.watchers.wait_in_line(deadline, || self.raw.try_lock(), |d| self.spin(d));
+        let ok = self.watchers.wait_in_line(deadline, || self.raw.try_lock(), |d| self.spin(d), place);
         if ok {
             self.spin.blocked(start.elapsed());
         }
@@ -357,6 +376,54 @@ mod loom_tests {
         });
     }
 
+    /// A thread waiting in slices (the main thread's wait, see `park::Place`): its first slice
+    /// ends (a deadline already passed) as the lock is released, and a task gets in line
+    /// behind it. The thread then either waits on in its place (`resume`: it must get the
+    /// lock, so the release's wake-up was not lost) or its wait ends (it leaves the line,
+    /// passing on a wake-up it got): either it took the lock in its slice or the task is
+    /// woken, once. (A task may also be woken when the thread took the lock: a releaser that
+    /// saw the thread in line wakes the next after it left; the task then finds the lock held
+    /// and waits again.)
+    #[test]
+    fn loom_lock_slice_end_racing_a_release() {
+        use crate::sync::park::{counting_waiter, Place};
+        use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
+        for resume in [false, true] {
+            loom::model(move || {
+                let l = Arc::new(Lock::new());
+                assert!(l.try_acquire());
+                let releaser = {
+                    let l = l.clone();
+                    thread::spawn(move || assert!(l.release()))
+                };
+                let me = crate::sync::current_thread_ident();
+                let mut place = Place::new();
+                // The first slice: the wait in line itself (`acquire_in_place` tries once
+                // without registering when the deadline has passed already).
+                let try_lock = || l.raw.try_lock();
+                let mut got = l.watchers.wait_in_line(Some(Instant::now()), try_lock, |_| false, &mut place);
+                let calls = Arc::new(AtomicUsize::new(0));
+                let task = counting_waiter(&calls);
+                l.watchers.register(&task);
+                if !got {
+                    if resume {
+                        got = l.acquire_in_place(me, None, &mut place);
+                        assert!(got, "a wait without a deadline ends with the lock");
+                    } else {
+                        l.leave_line(&mut place);
+                    }
+                }
+                assert!(!place.is_held());
+                releaser.join().unwrap();
+                l.watchers.unregister(&task);
+                let calls = calls.load(SeqCst);
+                assert!(calls <= 1, "a waiter is woken once");
+                assert!(got || calls == 1, "the release reached nobody");
+                assert_eq!(l.locked(), got);
+            });
+        }
+    }
+
     /// A thread whose deadline passes (`Waiter::leave`) as the release comes, with a task's
     /// waiter in line too: either the thread takes the lock, or the release's wake-up reaches
     /// the task; never lost between them.
@@ -369,7 +436,9 @@ mod loom_tests {
             let l1 = l.clone();
             let thread = thread::spawn(move || {
                 // The wait in line itself, with a deadline already passed (loom's only timeout).
-                let got = l1.watchers.wait_in_line(Some(Instant::now()), || l1.raw.try_lock(), |_| false);
+                let mut place = crate::sync::park::Place::new();
+                let got = l1.watchers.wait_in_line(Some(Instant::now()), || l1.raw.try_lock(), |_| false, &mut place);
+                l1.watchers.leave(&mut place);
                 if got {
                     assert!(l1.release());
                 }

@@ -123,6 +123,11 @@ impl Waiter {
         self.state.try_lock().is_some_and(|n| *n == NOTIFIED)
     }
 
+    /// Whether notified, waiting for the waiter's flag if it is busy (unlike `is_notified`).
+    fn has_been_notified(&self) -> bool {
+        *self.state.lock() == NOTIFIED
+    }
+
     /// The waiter gives up (its deadline passed): returns true if it was notified before, and
     /// otherwise makes every later `notify` return false (a notifier that took it off the line
     /// just before it left then wakes the next waiter: nothing is lost in between).
@@ -152,39 +157,133 @@ impl Waiter {
     }
 }
 
+/// A waiter's place in its object's line, kept over the calls of one wait: a wait on the main
+/// thread is cut into slices (it wakes every 20 ms to run signal handlers) and must not go to
+/// the back of the line at each. A slice that ends leaves the waiter registered (or holding the
+/// wake-up it got meanwhile), and the next call waits on in the same place. When the wait ends
+/// without being served (its real deadline, a signal handler's exception), the place must be
+/// left (`leave_line`, `WatchList::leave`): unregistered, and a wake-up it got passed on to the
+/// next in line. A place is one wait's own: never shared between threads or waits.
+#[derive(Default)]
+pub struct Place {
+    /// Registered in the line, or taken off it by a notification it has not looked at yet.
+    waiter: Option<Arc<Waiter>>,
+    /// Its turn came to nothing (a caller that did not wait took what it was woken for): it
+    /// waits again at the head of the line.
+    front: bool,
+}
+
+impl Place {
+    pub fn new() -> Self {
+        Place::default()
+    }
+
+    /// Whether the place is still to be left (registered, or holding an unused wake-up).
+    #[inline]
+    pub fn is_held(&self) -> bool {
+        self.waiter.is_some()
+    }
+
+    /// Registers a new waiter for this place (`register(w, front)` puts it in the line) and
+    /// returns it.
+    fn take_up(&mut self, register: impl FnOnce(&Arc<Waiter>, bool)) -> Arc<Waiter> {
+        let w = Waiter::new();
+        register(&w, self.front);
+        self.waiter = Some(w.clone());
+        w
+    }
+
+    /// Its turn came (a notifier took it off the line): the place is free, and a next wait
+    /// of the same call goes to the head of the line.
+    fn turn_came(&mut self) {
+        self.waiter = None;
+        self.front = true;
+    }
+}
+
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Place").field("held", &self.is_held()).field("front", &self.front).finish()
+    }
+}
+
 /// A thread waits its turn in `line` (a list of waiters kept under `mutex`, the object's state)
 /// until `ready` holds when its turn comes, or `deadline` passes: returns false then, unless
 /// `ready` holds at that moment. Threads and asyncio tasks wait in the same line, served in the
 /// order they came (`Watchers::notify_one`). A thread whose turn came but whose item (free slot)
 /// a quicker caller took waits again at the head of the line, still detached. Call detached.
+///
+/// `place` is the waiter's place over the calls of one wait (see `Place`): a call that returns
+/// false leaves it in line, to be waited on by the next call or left with `leave_line`; one
+/// that returns true has left the line.
 pub fn wait_in_line<S>(
     mutex: &Mutex<S>,
     line: impl Fn(&mut S) -> &mut Watchers,
     deadline: Option<Instant>,
     ready: impl Fn(&S) -> bool,
+    place: &mut Place,
 ) -> bool {
     let mut s = mutex.lock();
-    let mut turn_taken = false;
     loop {
-        if ready(&s) {
-            return true;
-        }
-        let w = Waiter::new();
-        if turn_taken {
-            line(&mut s).register_first(&w);
-        } else {
-            line(&mut s).register(&w);
-        }
+        let w = match &place.waiter {
+            // In line since an earlier slice, or notified since then: waits on (or looks at
+            // once) where it stood.
+            Some(w) => w.clone(),
+            None => {
+                if ready(&s) {
+                    return true;
+                }
+                place.take_up(|w, front| {
+                    let line = line(&mut s);
+                    if front {
+                        line.register_first(w);
+                    } else {
+                        line.register(w);
+                    }
+                })
+            }
+        };
         drop(s);
         let woken = w.wait_until(deadline);
         s = mutex.lock();
-        if !woken {
-            line(&mut s).unregister(&w);
-            // Notified while the deadline passed: the caller tries once more (what it was woken
-            // for is then used, or was taken by a quicker caller: nothing to pass on either way).
-            return w.leave() || ready(&s);
+        // (Notifications come under `mutex`: held, the waiter's state stays as read.)
+        if woken || w.has_been_notified() {
+            place.turn_came();
+            if ready(&s) {
+                return true;
+            }
+            continue;
         }
-        turn_taken = true;
+        // The deadline, or only a slice of the wait, ended: the waiter keeps its place. One
+        // last look (a get at its deadline still takes an item that is there).
+        if ready(&s) {
+            if leave_line(&mut *s, &line, &ready, place) {
+                line(&mut s).notify_one();
+            }
+            return true;
+        }
+        return false;
+    }
+}
+
+/// The waiter of `place` leaves `line` (its wait ended without its turn being used; call with
+/// the object's state held): unregistered. Returns whether a wake-up it got meanwhile must go
+/// on to the next in line (`ready` still holds: what it was woken for is still there); the
+/// caller then wakes the next, its own way (a SimpleQueue marks who runs a task's waker).
+/// Nothing if the place is not held.
+#[must_use]
+pub fn leave_line<S>(
+    s: &mut S,
+    line: impl Fn(&mut S) -> &mut Watchers,
+    ready: impl Fn(&S) -> bool,
+    place: &mut Place,
+) -> bool {
+    match place.waiter.take() {
+        Some(w) => {
+            line(s).unregister(&w);
+            w.leave() && ready(s)
+        }
+        None => false,
     }
 }
 
@@ -330,41 +429,63 @@ impl WatchList {
     /// wait in line, it first spins (`spin(deadline)`: the object's own poll for it, true once
     /// it has it) and then waits again at the front (it was the first in line). Call detached,
     /// after the object's own spin.
+    ///
+    /// `place` is the waiter's place over the calls of one wait (see `Place`): a call that
+    /// fails leaves it in line, to be waited on by the next call or left with `leave`; one
+    /// that succeeds has left the line.
     pub fn wait_in_line(
         &self,
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> bool,
         mut spin: impl FnMut(Option<Instant>) -> bool,
+        place: &mut Place,
     ) -> bool {
-        let mut front = false;
         loop {
-            let w = Waiter::new();
-            self.register_at(&w, front);
-            // The look after registering (see the type's notes on lost wake-ups).
-            if attempt() {
-                self.unregister(&w);
-                if w.leave() {
-                    // A release woke this waiter between its registering and its look, which
-                    // took a unit (that one, or an earlier one, and the wake-up is then for
-                    // another): the next in line gets the wake-up, so none is lost. (At worst
-                    // it finds nothing and waits again at the front.)
-                    self.wake(1);
+            let w = match &place.waiter {
+                // In line since an earlier slice, or notified since then.
+                Some(w) => w.clone(),
+                None => {
+                    let w = place.take_up(|w, front| self.register_at(w, front));
+                    // The look after registering (see the type's notes on lost wake-ups).
+                    if attempt() {
+                        // A release may have woken this waiter between its registering and its
+                        // look, which took a unit (that one, or an earlier one, and the wake-up
+                        // is then for another): `leave` passes the wake-up on, so none is lost.
+                        // (At worst the next finds nothing and waits again at the front.)
+                        self.leave(place);
+                        return true;
+                    }
+                    w
                 }
-                return true;
-            }
+            };
             if !w.wait_until(deadline) {
-                self.unregister(&w);
-                // Notified while the deadline passed, or not: one last try either way (what
-                // a notification was for is then used, or a quicker caller has it and its
-                // release wakes the next). Not notified yet: `leave` makes a notifier that
-                // took it off the line just now wake the next instead.
-                w.leave();
-                return attempt();
+                // The deadline, or only a slice of the wait, ended: the waiter keeps its place
+                // (a wake-up that comes now is looked at by the next call, or passed on by
+                // `leave`). One last try (a try at the deadline, as the stdlib's).
+                if attempt() {
+                    self.leave(place);
+                    return true;
+                }
+                return false;
             }
+            // Its turn: the releaser took it off the line.
+            place.turn_came();
             if attempt() || spin(deadline) {
                 return true;
             }
-            front = true;
+        }
+    }
+
+    /// The waiter of `place` leaves this line (its wait ended, served or not): unregistered,
+    /// and a wake-up it got meanwhile goes to the next in line (a release that took it off the
+    /// line just before it left then wakes another: nothing is lost; at worst the next finds
+    /// nothing and waits again). Nothing if the place is not held.
+    pub fn leave(&self, place: &mut Place) {
+        if let Some(w) = place.waiter.take() {
+            self.unregister(&w);
+            if w.leave() {
+                self.wake(1);
+            }
         }
     }
 

@@ -22,7 +22,7 @@ pub mod heap;
 pub mod select;
 pub mod simple;
 
-use super::park::{wait_in_line, Watchers};
+use super::park::{leave_line, wait_in_line, Place, Watchers};
 use super::prim::atomic::{AtomicU8, Ordering::Relaxed};
 use super::prim::{Instant, Mutex};
 use super::spin::AdaptiveSpin;
@@ -401,36 +401,103 @@ impl<T> Queue<T> {
     /// Blocks (call detached) until a get may succeed or must fail (an item, shutdown,
     /// retirement) or `deadline` passes; returns false on timeout.
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
-        let ready = |s: &State<T>| !s.is_empty() || s.shutdown || s.retired.is_some();
-        let start = Instant::now();
-        if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & GET_READY != 0) {
-            return true;
-        }
-        let ok = wait_in_line(&self.state, |s| &mut s.getters, deadline, ready);
-        if ok {
-            self.spin.blocked(start.elapsed());
-        }
-        ok
+        self.wait_once(Line::Get, deadline)
     }
 
     /// Blocks (call detached) until a put may succeed or must fail, or `deadline` passes.
     pub fn wait_not_full(&self, deadline: Option<Instant>) -> bool {
-        let ready = |s: &State<T>| !s.is_full() || s.shutdown || s.retired.is_some();
+        self.wait_once(Line::Put, deadline)
+    }
+
+    /// Blocks (call detached) until no task is unfinished (or retirement), or `deadline` passes.
+    pub fn wait_all_done(&self, deadline: Option<Instant>) -> bool {
+        self.wait_once(Line::Join, deadline)
+    }
+
+    fn wait_once(&self, line: Line, deadline: Option<Instant>) -> bool {
+        let mut place = Place::new();
+        let ok = self.wait_in_place(line, deadline, &mut place);
+        self.leave_line(line, &mut place);
+        ok
+    }
+
+    /// A wait of `line` (`wait_not_empty`, `wait_not_full`, `wait_all_done`) as one slice of a
+    /// longer wait (see `park::Place`): a waiter whose slice ends keeps its place in line for
+    /// the next call; the caller leaves it (`leave_line`) when the wait ends.
+    pub fn wait_in_place(&self, line: Line, deadline: Option<Instant>, place: &mut Place) -> bool {
+        let flag = match line {
+            Line::Get => GET_READY,
+            Line::Put => PUT_READY,
+            // (Nobody spins for a join, nor counts it in the spin's budget.)
+            Line::Join => return wait_in_line(&self.state, Line::joiners, deadline, Line::all_done, place),
+        };
         let start = Instant::now();
-        if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & PUT_READY != 0) {
+        // A waiter in line since an earlier slice waits on there, without barging.
+        if !place.is_held() && self.spin.spin_until(deadline, || self.ready.load(Relaxed) & flag != 0) {
             return true;
         }
-        let ok = wait_in_line(&self.state, |s| &mut s.putters, deadline, ready);
+        let ok = wait_in_line(&self.state, line.watchers(), deadline, line.ready(), place);
         if ok {
             self.spin.blocked(start.elapsed());
         }
         ok
     }
 
-    /// Blocks (call detached) until no task is unfinished (or retirement), or `deadline` passes.
-    pub fn wait_all_done(&self, deadline: Option<Instant>) -> bool {
-        let ready = |s: &State<T>| s.unfinished == 0 || s.retired.is_some();
-        wait_in_line(&self.state, |s| &mut s.joiners, deadline, ready)
+    /// Leaves `line` where `place` waits (its wait ended): a wake-up it got goes on to the next
+    /// waiter if what it was for is still there. Call detached (it takes the queue's mutex).
+    pub fn leave_line(&self, line: Line, place: &mut Place) {
+        if place.is_held() {
+            let mut s = self.state.lock();
+            if leave_line(&mut *s, line.watchers(), line.ready(), place) {
+                (line.watchers())(&mut s).notify_one();
+            }
+        }
+    }
+}
+
+/// A queue's lines of waiting threads and tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    /// For an item (a get).
+    Get,
+    /// For a free slot (a put).
+    Put,
+    /// For every task done (a join).
+    Join,
+}
+
+impl Line {
+    fn watchers<T>(self) -> fn(&mut State<T>) -> &mut Watchers {
+        match self {
+            Line::Get => Line::getters,
+            Line::Put => Line::putters,
+            Line::Join => Line::joiners,
+        }
+    }
+
+    /// Whether a waiter of this line may go on: its call may succeed or must fail.
+    fn ready<T>(self) -> fn(&State<T>) -> bool {
+        match self {
+            Line::Get => |s| !s.is_empty() || s.shutdown || s.retired.is_some(),
+            Line::Put => |s| !s.is_full() || s.shutdown || s.retired.is_some(),
+            Line::Join => Line::all_done,
+        }
+    }
+
+    fn getters<T>(s: &mut State<T>) -> &mut Watchers {
+        &mut s.getters
+    }
+
+    fn putters<T>(s: &mut State<T>) -> &mut Watchers {
+        &mut s.putters
+    }
+
+    fn joiners<T>(s: &mut State<T>) -> &mut Watchers {
+        &mut s.joiners
+    }
+
+    fn all_done<T>(s: &State<T>) -> bool {
+        s.unfinished == 0 || s.retired.is_some()
     }
 }
 
@@ -716,6 +783,48 @@ mod loom_tests {
             assert_eq!(all, [1, 2]);
             assert_eq!(q.state().lock().unfinished(), 0);
         });
+    }
+
+    /// A getter waiting in slices (the main thread's wait, see `park::Place`): its first slice
+    /// ends (a deadline already passed) as an item is put, and an asyncio task gets in line
+    /// behind it. The getter then either waits on in its place (`resume`) or its wait ends (it
+    /// leaves the line). The one wake-up is never lost and never doubled: resumed, the getter
+    /// is served and the task not woken; gone, the getter took the item in its slice or the
+    /// task is woken, exactly one of the two.
+    #[test]
+    fn loom_queue_slice_end_racing_a_put() {
+        use crate::sync::park::{counting_waiter, Place};
+        use crate::sync::prim::atomic::{AtomicUsize, Ordering::SeqCst};
+        for resume in [false, true] {
+            loom::model(move || {
+                let q = Arc::new(Queue::new(Order::Fifo, None));
+                let putter = {
+                    let q = q.clone();
+                    thread::spawn(move || q.put_locked(&mut q.state().lock(), 1, no_cmp).unwrap())
+                };
+                let mut place = Place::new();
+                let mut served = q.wait_in_place(Line::Get, Some(Instant::now()), &mut place);
+                let calls = Arc::new(AtomicUsize::new(0));
+                let task = counting_waiter(&calls);
+                q.state().lock().getters.register(&task);
+                if !served {
+                    if resume {
+                        served = q.wait_in_place(Line::Get, None, &mut place);
+                        assert!(served, "a wait without a deadline ends served");
+                    } else {
+                        q.leave_line(Line::Get, &mut place);
+                    }
+                }
+                assert!(!place.is_held());
+                putter.join().unwrap();
+                let calls = calls.load(SeqCst);
+                assert!(served != (calls == 1), "served {served}, task woken {calls} times");
+                let mut s = q.state().lock();
+                s.getters.unregister(&task);
+                assert!(s.getters.is_empty());
+                assert_eq!(q.get_locked(&mut s, no_cmp).ok(), Some(1));
+            });
+        }
     }
 
     /// Two getters in line, the first with a deadline that passes as an item is put: the item

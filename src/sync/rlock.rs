@@ -1,6 +1,7 @@
 //! A reentrant lock owned by one thread at a time, as Python's `_thread.RLock`.
 
 use super::lock::Lock;
+use super::park::Place;
 use super::prim::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use super::prim::{const_fn, Instant};
 
@@ -55,15 +56,36 @@ impl RLock {
 
     /// Acquires (not re-entrantly) and sets the recursion depth to `count`: `_acquire_restore`.
     pub fn acquire_until_with_count(&self, me: u64, count: usize, deadline: Option<Instant>) -> bool {
+        let mut place = Place::new();
+        let ok = self.acquire_in_place(me, count, deadline, &mut place);
+        self.leave_line(&mut place);
+        ok
+    }
+
+    /// `acquire_until_with_count` as one slice of a longer wait (see `park::Place`): a waiter
+    /// whose slice ends keeps its place in the lock's line for the next call; the caller leaves
+    /// it (`leave_line`) when the wait ends.
+    pub fn acquire_in_place(&self, me: u64, count: usize, deadline: Option<Instant>, place: &mut Place) -> bool {
         if self.is_owned_by(me) {
             self.count.fetch_add(count, Relaxed);
             return true;
         }
-        if self.lock.acquire_until_as(me, deadline) {
+        if self.lock.acquire_in_place(me, deadline, place) {
             self.take(me, count);
             return true;
         }
         false
+    }
+
+    /// Leaves the line where `place` waits (its wait ended): a wake-up it got goes on to the
+    /// next waiter.
+    pub fn leave_line(&self, place: &mut Place) {
+        self.lock.leave_line(place);
+    }
+
+    /// How many threads wait in line (a moment's count, for tests).
+    pub fn waiting(&self) -> usize {
+        self.lock.watchers.len()
     }
 
     #[inline]

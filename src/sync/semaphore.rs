@@ -10,7 +10,7 @@
 //! reads the semaphore's count; a releaser adds to the semaphore's count and then reads the
 //! line's. Either the waiter sees the new count, or the releaser sees the waiter and wakes it.
 
-use super::park::WatchList;
+use super::park::{Place, WatchList};
 use super::prim::atomic::{
     AtomicU64,
     Ordering::{Relaxed, SeqCst},
@@ -94,11 +94,23 @@ impl Semaphore {
     /// Blocks until one unit is taken or until `deadline` (None: forever); returns whether it
     /// was taken. Always tries at least once, even with a deadline in the past.
     pub fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        if self.try_acquire() {
+        let mut place = Place::new();
+        let got = self.acquire_in_place(deadline, &mut place);
+        self.leave_line(&mut place);
+        got
+    }
+
+    /// `acquire_until` as one slice of a longer wait (see `park::Place`): a waiter whose slice
+    /// ends keeps its place in line for the next call; the caller leaves it (`leave_line`) when
+    /// the wait ends.
+    pub fn acquire_in_place(&self, deadline: Option<Instant>, place: &mut Place) -> bool {
+        // A waiter in line since an earlier slice waits on there, without barging.
+        let in_line = place.is_held();
+        if !in_line && self.try_acquire() {
             return true;
         }
         let start = Instant::now();
-        if self.spin.spin_until(deadline, || self.try_acquire()) {
+        if !in_line && self.spin.spin_until(deadline, || self.try_acquire()) {
             return true;
         }
         // Each look tries to take a unit (the look after registering, each wake-up, once more
@@ -107,11 +119,17 @@ impl Semaphore {
         // notes (a Relaxed read here could see the count from before a release that saw no
         // waiter: a lost wake-up).
         let take = || self.take_from(self.value.load(SeqCst));
-        let got = self.watchers.wait_in_line(deadline, take, |d| self.spin.spin_until(d, take));
+        let got = self.watchers.wait_in_line(deadline, take, |d| self.spin.spin_until(d, take), place);
         if got {
             self.spin.blocked(start.elapsed());
         }
         got
+    }
+
+    /// Leaves the line where `place` waits (its wait ended): a wake-up it got goes on to the
+    /// next waiter.
+    pub fn leave_line(&self, place: &mut Place) {
+        self.watchers.leave(place);
     }
 
     /// Adds `n` units and wakes the first `n` waiters in line.
@@ -420,7 +438,11 @@ mod loom_tests {
             let s1 = s.clone();
             let thread = thread::spawn(move || {
                 // The wait in line itself, with a deadline already passed (loom's only timeout).
-                s1.watchers.wait_in_line(Some(Instant::now()), || s1.take_from(s1.value.load(SeqCst)), |_| false)
+                let mut place = crate::sync::park::Place::new();
+                let take = || s1.take_from(s1.value.load(SeqCst));
+                let got = s1.watchers.wait_in_line(Some(Instant::now()), take, |_| false, &mut place);
+                s1.watchers.leave(&mut place);
+                got
             });
             let calls = Arc::new(AtomicUsize::new(0));
             let task = crate::sync::park::counting_waiter(&calls);

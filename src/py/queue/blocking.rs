@@ -5,25 +5,24 @@
 use super::compat::{compat, compat_block};
 use super::errors::{empty_error, full_error, shutdown_error};
 use super::{Queue, KIND};
-use crate::py::wait::{queue_timeout, queue_wait_timeout, Timeout};
+use crate::py::wait::{queue_timeout, queue_wait_timeout, PlaceInLine, Timeout};
 use crate::py::waiting::{instrumented, retry_until_deadline, Count};
-use crate::sync::queue::{GetError, PutError};
+use crate::sync::park::Place;
+use crate::sync::queue::{GetError, Line, PutError};
 use crate::sync::waitgraph::Target;
 use pyo3::prelude::*;
 use std::ops::ControlFlow::{Break, Continue};
 
 /// A put or get wait: listed by `rthreading.dump()` while it lasts (a queue has no owner:
 /// never in a cycle), and counted when the queue is tracked. False when the time is up.
-fn wait_for_room_or_item(slf: &Bound<'_, Queue>, timeout: Timeout, put: bool) -> PyResult<bool> {
+/// `place` is the call's place in the line (see `PlaceInLine`), kept from one wait to the next.
+fn wait_for_room_or_item(slf: &Bound<'_, Queue>, timeout: Timeout, line: Line, place: &mut Place) -> PyResult<bool> {
     let q = slf.get();
     let target = Target { owner: None, tag: slf.as_ptr() as usize, kind: KIND };
-    let count = Count::Queue { slot: &q.stats, put };
+    let count = Count::Queue { slot: &q.stats, put: line == Line::Put };
     let core = &q.core;
-    let waited = if put {
-        instrumented(slf.py(), target, timeout, count, |until| core.wait_not_full(until).then_some(()))
-    } else {
-        instrumented(slf.py(), target, timeout, count, |until| core.wait_not_empty(until).then_some(()))
-    };
+    let waited =
+        instrumented(slf.py(), target, timeout, count, |until| core.wait_in_place(line, until, place).then_some(()));
     Ok(waited?.is_some())
 }
 
@@ -71,7 +70,9 @@ pub(super) fn put(
         }
     };
     let first_wait = |t| queue_wait_timeout(py, t);
-    let room = |left| wait_for_room_or_item(slf, left, true);
+    let mut in_line = PlaceInLine::new(py, |p| q.core.leave_line(Line::Put, p));
+    let place = in_line.place();
+    let room = |left| wait_for_room_or_item(slf, left, Line::Put, place);
     match retry_until_deadline(timeout_parsed, item.unbind(), try_put, first_wait, room)? {
         Ok(()) => Ok(()),
         Err(_item) => Err(full_error(py)),
@@ -118,6 +119,8 @@ pub(super) fn get(
         }
     };
     let first_wait = |t| queue_wait_timeout(py, t);
-    let item = |left| wait_for_room_or_item(slf, left, false);
+    let mut in_line = PlaceInLine::new(py, |p| q.core.leave_line(Line::Get, p));
+    let place = in_line.place();
+    let item = |left| wait_for_room_or_item(slf, left, Line::Get, place);
     retry_until_deadline(timeout_parsed, (), try_get, first_wait, item)?.map_err(|()| empty_error(py))
 }

@@ -35,11 +35,11 @@ pub(crate) use variants::{LifoQueue, PriorityQueue};
 
 use super::diagnosed::Diagnosed;
 use super::stats;
-use super::wait::{wait, Given, Timeout};
+use super::wait::{wait, Given, PlaceInLine, Timeout};
 use super::waker::Waker;
 use crate::sync::current_thread_ident;
 use crate::sync::park::Watchers;
-use crate::sync::queue::{GetError, Order, PutError, Queue as Core, State};
+use crate::sync::queue::{GetError, Line, Order, PutError, Queue as Core, State};
 use crate::sync::stats::Slot;
 use args::{init_maxsize, parse_maxsize};
 use compat::{compat, internals};
@@ -386,6 +386,7 @@ impl Queue {
     fn join(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let q = slf.get();
+        let mut in_line = PlaceInLine::new(py, |p| q.core.leave_line(Line::Join, p));
         loop {
             let g = q.lock(py)?;
             if let Some(s) = Queue::retired(py, &g) {
@@ -397,7 +398,8 @@ impl Queue {
             }
             drop(g);
             let core = &q.core;
-            wait(py, Timeout::Forever, |until| core.wait_all_done(until).then_some(()))?;
+            let place = in_line.place();
+            wait(py, Timeout::Forever, |until| core.wait_in_place(Line::Join, until, place).then_some(()))?;
         }
     }
 

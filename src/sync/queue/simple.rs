@@ -11,7 +11,7 @@
 //! before it unlocks.
 
 use super::chunked::Chunked;
-use crate::sync::park::{wait_in_line, Watchers};
+use crate::sync::park::{leave_line, wait_in_line, Place, Watchers};
 use crate::sync::prim::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use crate::sync::prim::current_thread_ident;
 use crate::sync::prim::{const_fn, Instant, Mutex};
@@ -150,16 +150,46 @@ impl<T> SimpleQueue<T> {
 
     /// Blocks (call detached) until the queue holds an item or `deadline` passes.
     pub fn wait_not_empty(&self, deadline: Option<Instant>) -> bool {
+        let mut place = Place::new();
+        let ok = self.wait_in_place(deadline, &mut place);
+        self.leave_line(&mut place);
+        ok
+    }
+
+    /// `wait_not_empty` as one slice of a longer wait (see `park::Place`): a waiter whose slice
+    /// ends keeps its place in line for the next call; the caller leaves it (`leave_line`) when
+    /// the wait ends.
+    pub fn wait_in_place(&self, deadline: Option<Instant>, place: &mut Place) -> bool {
         let start = Instant::now();
-        if self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
+        // A waiter in line since an earlier slice waits on there, without barging.
+        if !place.is_held() && self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
             return true;
         }
-        let ok = wait_in_line(&self.state, |s| &mut s.getters, deadline, |s| !s.is_empty());
+        let ok = wait_in_line(&self.state, getters, deadline, not_empty, place);
         if ok {
             self.spin.blocked(start.elapsed());
         }
         ok
     }
+
+    /// Leaves the line where `place` waits (its wait ended): a wake-up it got goes on to the
+    /// next getter if an item is still there. Call detached (it takes the queue's mutex).
+    pub fn leave_line(&self, place: &mut Place) {
+        if place.is_held() {
+            let mut s = self.state.lock();
+            if leave_line(&mut *s, getters, not_empty, place) {
+                self.wake_getter(&mut s);
+            }
+        }
+    }
+}
+
+fn getters<T>(s: &mut SimpleState<T>) -> &mut Watchers {
+    &mut s.getters
+}
+
+fn not_empty<T>(s: &SimpleState<T>) -> bool {
+    !s.is_empty()
 }
 
 #[cfg(all(test, not(loom)))]
