@@ -25,7 +25,7 @@ pub mod simple;
 use super::park::{leave_line, wait_in_line, Place, Watchers};
 use super::prim::atomic::{AtomicU8, Ordering::Relaxed};
 use super::prim::{Instant, Mutex};
-use super::spin::AdaptiveSpin;
+use super::spin::{AdaptiveSpin, Gather};
 use chunked::Chunked;
 
 /// Which item a get takes.
@@ -177,6 +177,8 @@ pub struct Queue<T> {
     state: Mutex<State<T>>,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
+    /// How long a getter lets items gather before it looks (see `spin::Gather`).
+    gather: Gather,
     // What a get or a put would find when the mutex was last released (`GET_READY`,
     // `PUT_READY`): a hint that a waiter's spin reads instead of trying the mutex. Polling the
     // mutex (a compare-and-swap each time) pulls its cache line away from the threads about to
@@ -204,6 +206,7 @@ impl<T> Queue<T> {
                 joiners: Watchers::new(),
             }),
             spin: AdaptiveSpin::default(),
+            gather: Gather::new(),
             ready: AtomicU8::new(PUT_READY),
         }
     }
@@ -433,8 +436,17 @@ impl<T> Queue<T> {
         };
         let start = Instant::now();
         // A waiter in line since an earlier slice waits on there, without barging.
-        if !place.is_held() && self.spin.spin_until(deadline, || self.ready.load(Relaxed) & flag != 0) {
-            return true;
+        if !place.is_held() {
+            let look = || {
+                let s = self.state.lock();
+                (s.len(), s.is_full())
+            };
+            if line == Line::Get && self.gather.gathered(deadline, look) {
+                return true;
+            }
+            if self.spin.spin_until(deadline, || self.ready.load(Relaxed) & flag != 0) {
+                return true;
+            }
         }
         let ok = wait_in_line(&self.state, line.watchers(), deadline, line.ready(), place);
         if ok {

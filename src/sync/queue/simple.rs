@@ -15,7 +15,7 @@ use crate::sync::park::{leave_line, wait_in_line, Place, Watchers};
 use crate::sync::prim::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use crate::sync::prim::current_thread_ident;
 use crate::sync::prim::{const_fn, Instant, Mutex};
-use crate::sync::spin::{AdaptiveSpin, Polling, HANDOFF};
+use crate::sync::spin::{AdaptiveSpin, Gather, Polling, HANDOFF};
 
 pub struct SimpleState<T> {
     items: Chunked<T>,
@@ -51,6 +51,8 @@ pub struct SimpleQueue<T> {
     state: Mutex<SimpleState<T>>,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
+    /// How long a getter lets items gather before it looks (see `spin::Gather`).
+    gather: Gather,
     // Whether the queue held items when its mutex was last released: a hint that a getter's
     // spin reads instead of trying the mutex. Polling the mutex (a compare-and-swap each time)
     // pulls its cache line away from the producers on every poll; a load only shares it, so
@@ -77,6 +79,7 @@ impl<T> SimpleQueue<T> {
             SimpleQueue {
                 state: Mutex::new(SimpleState { items: Chunked::new(), selectors: Watchers::new(), getters: Watchers::new() }),
                 spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+                gather: Gather::new(),
                 nonempty: AtomicBool::new(false),
                 waking: AtomicU64::new(0),
                 reentered: Mutex::new(Vec::new()),
@@ -162,8 +165,13 @@ impl<T> SimpleQueue<T> {
     pub fn wait_in_place(&self, deadline: Option<Instant>, place: &mut Place) -> bool {
         let start = Instant::now();
         // A waiter in line since an earlier slice waits on there, without barging.
-        if !place.is_held() && self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
-            return true;
+        if !place.is_held() {
+            if self.gather.gathered(deadline, || (self.state.lock().len(), false)) {
+                return true;
+            }
+            if self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
+                return true;
+            }
         }
         let ok = wait_in_line(&self.state, getters, deadline, not_empty, place);
         if ok {
