@@ -255,11 +255,12 @@ pub fn wait_in_line<S>(
             continue;
         }
         // The deadline, or only a slice of the wait, ended: the waiter keeps its place. One
-        // last look (a get at its deadline still takes an item that is there).
+        // last look (a get at its deadline still takes an item that is there). It leaves the
+        // line with nothing to pass on: it was not notified, and notifications come under
+        // `mutex`, held since that look.
         if ready(&s) {
-            if leave_line(&mut *s, &line, &ready, place) {
-                line(&mut s).notify_one();
-            }
+            let pass_on = leave_line(&mut *s, &line, &ready, place);
+            debug_assert!(!pass_on, "a waiter not notified under the mutex got a wake-up");
             return true;
         }
         return false;
