@@ -363,8 +363,6 @@ def known_difference(state, name, args, kwargs, std_out):
     """Differences found by this test and left as they are (documented), or None."""
     if name == "__enter__" and state.startswith(("Lock", "RLock")) and (args or kwargs):
         return "the stdlib's C lock's __enter__ is acquire itself and takes its arguments"
-    if name == "__exit__" and state.startswith("Condition") and len(args) + len(kwargs) != 3:
-        return "the stdlib's Condition.__exit__ takes *args"
     if (
         state.startswith(("Semaphore", "BoundedSemaphore"))
         and name == "release"

@@ -183,9 +183,7 @@ SIGNATURE_CASES = [c for c in CASES if c[2] is not None and callable(c[2]) and c
 NEWER_PARAMETERS = {"map": {"buffersize"}}
 
 # Differences the README lists under "Limits" (found by tests/test_bad_input.py).
-KNOWN_DIFFERENCES = {
-    "rthreading.Condition.__exit__": "takes exactly three arguments where the stdlib's takes *args",
-}
+KNOWN_DIFFERENCES = {}
 
 # Signatures owed by another branch (src/py/simple_queue.rs is being split as this is written).
 PENDING_SIGNATURES = {"rthreading.SimpleQueue", "rthreading.queue.SimpleQueue"}

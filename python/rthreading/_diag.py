@@ -193,6 +193,9 @@ def _live_locks():
     frames."""
     types = (_core.Lock, _core.RLock, _core.RWLock)
     objects = _gc.get_objects()
+    # Module globals too: the free-threaded collector may stop tracking a module's dict (it
+    # is then missing from get_objects()).
+    objects.extend(vars(m) for m in list(_sys.modules.values()) if hasattr(m, "__dict__"))
     try:
         found = {id(r): r for r in _gc.get_referents(*objects) if type(r) in types}
     finally:

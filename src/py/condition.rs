@@ -2,6 +2,7 @@
 //! are driven directly (no Python call on the hot path); any other lock (the stdlib's, a user's)
 //! through its Python methods, exactly as the stdlib's Condition does.
 
+use super::bound::{self, HasWithSlots, WithSlots};
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::lock::Lock;
@@ -14,8 +15,8 @@ use crate::sync::waitgraph::Target;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
 use pyo3::types::{PyBool, PyFloat};
+use pyo3::types::{PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::OnceLock;
@@ -56,6 +57,14 @@ pub struct Condition {
     // parameters can call `super().__init__(lock)` as with the stdlib's class.
     kind: OnceLock<Kind>,
     waiters: WaitQueue,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for Condition {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
 }
 
 impl Diagnosed for Condition {
@@ -161,7 +170,7 @@ impl Condition {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(lock=None)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        Condition { kind: OnceLock::new(), waiters: WaitQueue::new() }
+        Condition { kind: OnceLock::new(), waiters: WaitQueue::new(), with_slots: WithSlots::default() }
     }
 
     #[pyo3(signature = (lock=None))]
@@ -206,17 +215,12 @@ impl Condition {
     }
 
     /// Release the underlying lock: the end of a `with` block.
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        t: &Bound<'_, PyAny>,
-        v: &Bound<'_, PyAny>,
-        tb: &Bound<'_, PyAny>,
-    ) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*args), text_signature = "($self, /, *args)")]
+    fn __exit__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
         match self.kind(py)? {
             Kind::Lock(l) => l.get().release_or_err().map(|()| py.None()),
             Kind::RLock(l) => l.get().release_checked().map(|()| py.None()),
-            Kind::Other(l) => l.bind(py).call_method1(intern!(py, "__exit__"), (t, v, tb)).map(Bound::unbind),
+            Kind::Other(l) => l.bind(py).call_method1(intern!(py, "__exit__"), args).map(Bound::unbind),
         }
     }
 
@@ -444,5 +448,7 @@ pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
     install::<EnterFast>(ty)?;
     install::<ExitFast>(ty)?;
     install::<NotifyFast>(ty)?;
-    install::<NotifyAllFast>(ty)
+    install::<NotifyAllFast>(ty)?;
+    bound::install::<Condition, 0>(ty)?;
+    bound::install::<Condition, 1>(ty)
 }

@@ -1,5 +1,6 @@
 //! `rthreading.Lock`: the wrapper over `sync::lock::Lock`.
 
+use super::bound::{self, HasWithSlots, WithSlots};
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::stats;
@@ -32,6 +33,14 @@ pub struct Lock {
     pub(crate) inner: CoreLock,
     /// Contention counters, when tracked (see `stats`).
     pub(crate) stats: Slot,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for Lock {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
 }
 
 pub(crate) const KIND: &str = "rthreading.Lock";
@@ -202,16 +211,11 @@ impl Lock {
         self.release_or_err()
     }
 
-    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    // of a tuple on every `with`.
+    // `*args`, as the stdlib's: the tuple is made only off the fast entry (`ExitFast`), which
+    // takes the three arguments of a `with`.
     /// Release the lock: the end of a `with` block. The exception details are ignored.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
-    fn __exit__(
-        &self,
-        _t: Option<&Bound<'_, PyAny>>,
-        _v: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
+    #[pyo3(signature = (*_exc_info), text_signature = "($self, /, *exc_info)")]
+    fn __exit__(&self, _exc_info: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
         self.release_or_err()
     }
 
@@ -282,5 +286,7 @@ pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
     install::<EnterFast>(ty)?;
     install::<ReleaseFast>(ty)?;
     install::<ExitFast>(ty)?;
-    install::<AcquireForFast>(ty)
+    install::<AcquireForFast>(ty)?;
+    bound::install::<Lock, 0>(ty)?;
+    bound::install::<Lock, 1>(ty)
 }

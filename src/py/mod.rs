@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod atomic_int;
 mod barrier;
+mod bound;
 mod condition;
 mod diagnosed;
 mod event;
@@ -35,6 +36,7 @@ mod waker;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     refuse_subinterpreters()?;
     wait::init(m.py())?;
+    bound::init(m.py())?;
     m.add_class::<lock::Lock>()?;
     lock::install_fast_paths(&m.py().get_type::<lock::Lock>())?;
     m.add_class::<rlock::RLock>()?;

@@ -1,6 +1,7 @@
 //! `rthreading.RLock`: the wrapper over `sync::rlock::RLock`, with the private hooks
 //! (`_is_owned`, `_release_save`, `_acquire_restore`) that the stdlib's Condition uses.
 
+use super::bound::{self, HasWithSlots, WithSlots};
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install, py_true};
 use super::stats;
@@ -31,6 +32,14 @@ pub struct RLock {
     pub(crate) inner: CoreRLock,
     /// Contention counters, when tracked (see `stats`).
     pub(crate) stats: Slot,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for RLock {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
 }
 
 pub(crate) const KIND: &str = "rthreading.RLock";
@@ -173,17 +182,12 @@ impl RLock {
         self.release_checked()
     }
 
-    // The stdlib's takes `*args`; optional parameters accept `__exit__()` too without the cost
-    // of a tuple on every `with`.
+    // `*args`, as the stdlib's: the tuple is made only off the fast entry (`ExitFast`), which
+    // takes the three arguments of a `with`.
     /// Release the lock once (as `release()` does): the end of a `with` block. The exception
     /// details are ignored.
-    #[pyo3(signature = (_t=None, _v=None, _tb=None), text_signature = "($self, /, *exc_info)")]
-    fn __exit__(
-        &self,
-        _t: Option<&Bound<'_, PyAny>>,
-        _v: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
+    #[pyo3(signature = (*_exc_info), text_signature = "($self, /, *exc_info)")]
+    fn __exit__(&self, _exc_info: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
         self.release_checked()
     }
 
@@ -269,5 +273,7 @@ pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
     install::<AcquireFast>(ty)?;
     install::<EnterFast>(ty)?;
     install::<ReleaseFast>(ty)?;
-    install::<ExitFast>(ty)
+    install::<ExitFast>(ty)?;
+    bound::install::<RLock, 0>(ty)?;
+    bound::install::<RLock, 1>(ty)
 }

@@ -1,0 +1,213 @@
+"""`__enter__`/`__exit__` of Lock, RLock and Condition bound to an instance (src/py/bound.rs).
+
+rthreading hands out bound methods whose memory the instance keeps from one `with` to the
+next. Whatever a program can observe of them must be what the stdlib's bound methods show:
+what a call does (arguments and errors included), `__self__`, `__name__`, `==`, `hash`, the
+instance's lifetime (freed by its reference count, not later), and `with` from many threads.
+"""
+
+import gc
+import inspect
+import pydoc
+import threading
+import weakref
+
+import pytest
+
+import rthreading
+from helpers import both, outcome
+
+CLASSES = ["Lock", "RLock", "Condition"]
+# Lock and RLock are C classes in both modules: their bound methods are builtin methods.
+C_CLASSES = ["Lock", "RLock"]
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("name", ["__enter__", "__exit__"])
+def test_bound_method_attributes(cls, name):
+    def run(m):
+        obj, other = getattr(m, cls)(), getattr(m, cls)()
+        meth = getattr(obj, name)
+        return (
+            meth.__self__ is obj,
+            meth.__name__,
+            callable(meth),
+            meth == getattr(obj, name),
+            meth != getattr(obj, name),
+            hash(meth) == hash(getattr(obj, name)),
+            meth == getattr(other, name),
+            meth == getattr(obj, "__enter__" if name == "__exit__" else "__exit__"),
+        )
+
+    std, ours = both(run)
+    assert ours == std
+    assert ours == (True, name, True, True, False, True, False, False)
+
+
+@pytest.mark.parametrize("cls", C_CLASSES)
+def test_bound_method_looks_builtin(cls):
+    def run(m):
+        obj = getattr(m, cls)()
+        meth = obj.__enter__
+        shown = repr(meth).replace(type(obj).__module__ + "." + type(obj).__name__, "<cls>")
+        return (
+            inspect.isbuiltin(meth),
+            type(type(obj).__enter__).__name__,
+            shown.split(" at ")[0],
+            type(obj).__enter__.__name__,
+        )
+
+    std, ours = both(run)
+    assert ours == std
+
+
+CALLS = [
+    ("__enter__", (), {}),
+    ("__enter__", (1,), {}),
+    ("__enter__", (), {"x": 1}),
+    ("__exit__", (None, None, None), {}),
+    ("__exit__", (), {}),
+    ("__exit__", (1, 2, 3, 4), {}),
+    ("__exit__", (), {"x": 1}),
+]
+
+
+def call_on_fresh(m, cls, name, args, kwargs, bound):
+    """The outcome of one call of `name` on a new object (held first for `__exit__`), made
+    through a bound method or through the class, and whether the object is held after."""
+    obj = getattr(m, cls)()
+    if name == "__exit__":
+        obj.acquire()
+    meth = getattr(obj, name) if bound else getattr(type(obj), name).__get__(obj)
+    got = outcome(lambda: meth(*args, **kwargs))
+    return got[0], obj.locked() if cls == "Lock" else obj._is_owned()
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("name, args, kwargs", CALLS)
+def test_calls_through_a_bound_method(cls, name, args, kwargs):
+    # Bound (rthreading's reused bound methods) or bound by the class's descriptor (an ordinary
+    # bound method): the same outcome, error message included.
+    ours = call_on_fresh(rthreading, cls, name, args, kwargs, bound=True)
+    assert ours == call_on_fresh(rthreading, cls, name, args, kwargs, bound=False)
+    # Where the stdlib's call succeeds, ours does the same.
+    std = call_on_fresh(threading, cls, name, args, kwargs, bound=True)
+    if std[0] == "ok" and not (cls in C_CLASSES and name == "__enter__" and (args or kwargs)):
+        assert ours == std
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_descriptor_refuses_another_object(cls):
+    def run(m):
+        descr = vars(type(getattr(m, cls)())).get("__enter__")
+        if not hasattr(descr, "__get__") or cls == "Condition":
+            return None
+        return outcome(lambda: descr.__get__(object()))[0]
+
+    std, ours = both(run)
+    assert ours == std
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_instance_freed_by_its_refcount(cls):
+    # After a `with` (and a bound method kept and dropped), the object goes with its last
+    # reference, without the cyclic collector.
+    def run(m):
+        gc.disable()
+        try:
+            obj = getattr(m, cls)()
+            ref = weakref.ref(obj)
+            with obj:
+                pass
+            enter = obj.__enter__
+            enter()
+            obj.__exit__(None, None, None)
+            with obj:
+                with getattr(m, cls)():
+                    pass
+            del enter
+            del obj
+            return ref() is None
+        finally:
+            gc.enable()
+
+    std, ours = both(run)
+    assert ours == std == True  # noqa: E712
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_bound_method_outlives_its_reference(cls):
+    # A bound method keeps its object alive, as the stdlib's do.
+    def run(m):
+        enter, exit_ = getattr(m, cls)().__enter__, None
+        got = [enter()]
+        exit_ = enter.__self__.__exit__
+        del enter
+        gc.collect()
+        got.append(exit_(None, None, None))
+        return got
+
+    std, ours = both(run)
+    assert ours == std
+
+
+def test_temporary_condition_releases_its_lock():
+    def run(m):
+        lock = m.Lock()
+        with m.Condition(lock):
+            inside = lock.locked()
+        return inside, lock.locked()
+
+    std, ours = both(run)
+    assert ours == std == (True, False)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_with_from_many_threads(cls):
+    # Bound methods made, freed and reused concurrently on one object.
+    def run(m):
+        obj = getattr(m, cls)()
+        count = [0]
+
+        def work():
+            for _ in range(5000):
+                with obj:
+                    count[0] += 1
+                exit_ = obj.__exit__
+                with obj:
+                    count[0] += 1
+                obj.acquire()
+                exit_(None, None, None)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        return count[0]
+
+    std, ours = both(run)
+    assert ours == std == 40000
+
+
+def test_subclass_overrides_enter():
+    def run(m):
+        class Mine(m.Condition):
+            def __enter__(self):
+                super().__enter__()
+                return "mine"
+
+        c = Mine()
+        with c as got:
+            held = c._is_owned()
+        return got, held, c._is_owned()
+
+    std, ours = both(run)
+    assert ours == std == ("mine", True, False)
+
+
+@pytest.mark.parametrize("cls", C_CLASSES)
+def test_help_lists_enter_and_exit(cls):
+    text = pydoc.render_doc(getattr(rthreading, cls), renderer=pydoc.plaintext)
+    assert "__enter__(self, /)" in text or "__enter__(...)" in text
+    assert "__exit__" in text
