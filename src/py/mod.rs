@@ -44,6 +44,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<condition::Condition>()?;
     condition::install_fast_paths(&m.py().get_type::<condition::Condition>())?;
     m.add_class::<semaphore::Semaphore>()?;
+    semaphore::install_fast_paths(&m.py().get_type::<semaphore::Semaphore>())?;
     m.add_class::<semaphore::BoundedSemaphore>()?;
     m.add_class::<event::Event>()?;
     m.add_class::<barrier::Barrier>()?;

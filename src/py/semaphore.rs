@@ -4,6 +4,7 @@
 //! `self.release()` for subclasses, and arguments are checked in the stdlib's order with its
 //! exceptions. The counter holds up to 2**64-1; larger values raise OverflowError.
 
+use super::bound::{self, HasWithSlots, WithSlots};
 use super::diagnosed::Diagnosed;
 use super::wait::{wait_for_timeout, Given, PlaceInLine, Timeout};
 use super::waiting::{instrumented, Count};
@@ -12,7 +13,7 @@ use crate::sync::semaphore::{ReleaseError, Semaphore as CoreSemaphore, UNBOUNDED
 use crate::sync::waitgraph::Target;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyFloat;
+use pyo3::types::{PyFloat, PyType};
 use pyo3::PyTypeInfo;
 
 const TOO_LARGE: &str = "semaphore value too large (the maximum is 2**64-1)";
@@ -105,6 +106,20 @@ fn exact(slf: &Bound<'_, PyAny>) -> bool {
 #[cfg_attr(not(Py_3_13), pyclass(module = "rthreading", name = "Semaphore", frozen, subclass, weakref))]
 pub struct Semaphore {
     inner: CoreSemaphore,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for Semaphore {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
+}
+
+/// `with sem:` allocates no bound methods (see `bound`); BoundedSemaphore inherits it.
+pub(crate) fn install_fast_paths(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    bound::install::<Semaphore, 0>(ty)?;
+    bound::install::<Semaphore, 1>(ty)
 }
 
 // Named in the diagnostics' reports of asyncio tasks' waits (`task_wait`).
@@ -187,7 +202,7 @@ impl Semaphore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        Semaphore { inner: CoreSemaphore::new(1, UNBOUNDED) }
+        Semaphore { inner: CoreSemaphore::new(1, UNBOUNDED), with_slots: WithSlots::default() }
     }
 
     #[pyo3(signature = (value = Given::MISSING))]
@@ -274,7 +289,8 @@ impl BoundedSemaphore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs), text_signature = "(value=1)")]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyClassInitializer<Self> {
-        PyClassInitializer::from(Semaphore { inner: CoreSemaphore::new(1, 1) }).add_subclass(BoundedSemaphore {})
+        PyClassInitializer::from(Semaphore { inner: CoreSemaphore::new(1, 1), with_slots: WithSlots::default() })
+            .add_subclass(BoundedSemaphore {})
     }
 
     #[pyo3(signature = (value = Given::MISSING))]
