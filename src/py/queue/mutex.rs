@@ -3,7 +3,6 @@
 
 use parking_lot::MutexGuard;
 use pyo3::prelude::*;
-use pyo3::sync::MutexExt;
 
 /// Takes a queue's mutex while attached: it is only ever held for a few instructions, so look
 /// for it a few times (spinning, not blocking) before detaching to wait for it.
@@ -51,5 +50,5 @@ const YIELDS: u32 = 2;
 
 #[cold]
 fn lock_contended<'a, T>(m: &'a parking_lot::Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
-    try_lock_spinning(m).unwrap_or_else(|| m.lock_py_attached(py))
+    try_lock_spinning(m).unwrap_or_else(|| crate::py::wait::lock_attached(m, py))
 }
