@@ -221,3 +221,28 @@ def test_help_lists_enter_and_exit(cls):
     text = pydoc.render_doc(getattr(rthreading, cls), renderer=pydoc.plaintext)
     assert "__enter__(self, /)" in text or "__enter__(...)" in text
     assert "__exit__" in text
+
+
+@pytest.mark.parametrize("side", ["read", "write"])
+def test_rwlock_guards(side):
+    # rthreading only (the stdlib has no RWLock): a guard's bound methods, as a Lock's above.
+    gc.disable()
+    try:
+        rw = rthreading.RWLock()
+        ref = weakref.ref(rw)
+        guard = getattr(rw, side)()
+        enter = guard.__enter__
+        assert enter.__self__ is guard and enter.__name__ == "__enter__"
+        assert enter == guard.__enter__ and hash(enter) == hash(guard.__enter__)
+        assert enter() is True
+        assert guard.__exit__(None, None, None) is None
+        with getattr(rw, side)():
+            held = repr(rw)
+        assert held.startswith("<write-locked" if side == "write" else "<read-locked")
+        assert repr(rw).startswith("<unlocked")
+        del enter, guard
+        del rw
+    finally:
+        gc.enable()
+    gc.collect()  # an RWLock and the guards it keeps are a cycle, as before
+    assert ref() is None

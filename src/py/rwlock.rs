@@ -11,6 +11,7 @@
 //! or writer waiting behind a writer is part of a cycle it closes; a writer waiting for readers
 //! is listed (dump) but, the readers being many and unrecorded, never part of a cycle.
 
+use super::bound::{self, HasWithSlots, WithSlots};
 use super::fastcall::{fast_method, install, py_true};
 use super::wait::{lock_timeout, wait, Attached, Given, Timeout};
 use super::{stats, waitgraph};
@@ -317,7 +318,7 @@ impl RWLock {
         if let Some(g) = slf.get().read_guard.get() {
             return Ok(g.clone_ref(py));
         }
-        let g = Py::new(py, ReadGuard { lock: Link::new(slf.clone().unbind()) })?;
+        let g = Py::new(py, ReadGuard { lock: Link::new(slf.clone().unbind()), with_slots: WithSlots::default() })?;
         Ok(slf.get().read_guard.get_or_init(|| g).clone_ref(py))
     }
 
@@ -328,7 +329,7 @@ impl RWLock {
         if let Some(g) = slf.get().write_guard.get() {
             return Ok(g.clone_ref(py));
         }
-        let g = Py::new(py, WriteGuard { lock: Link::new(slf.clone().unbind()) })?;
+        let g = Py::new(py, WriteGuard { lock: Link::new(slf.clone().unbind()), with_slots: WithSlots::default() })?;
         Ok(slf.get().write_guard.get_or_init(|| g).clone_ref(py))
     }
 
@@ -350,6 +351,14 @@ impl RWLock {
 #[pyclass(module = "rthreading", name = "_RWLockReadGuard", frozen)]
 pub struct ReadGuard {
     lock: Link,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for ReadGuard {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
 }
 
 #[pymethods]
@@ -383,6 +392,14 @@ impl ReadGuard {
 #[pyclass(module = "rthreading", name = "_RWLockWriteGuard", frozen)]
 pub struct WriteGuard {
     lock: Link,
+    /// The memory of its bound `__enter__`/`__exit__` (see `bound`).
+    with_slots: WithSlots,
+}
+
+impl HasWithSlots for WriteGuard {
+    fn with_slots(&self) -> &WithSlots {
+        &self.with_slots
+    }
 }
 
 #[pymethods]
@@ -485,7 +502,11 @@ pub(crate) fn install_fast_paths(py: Python<'_>) -> PyResult<()> {
     let read: Bound<'_, PyType> = py.get_type::<ReadGuard>();
     install::<ReadEnterFast>(&read)?;
     install::<ReadExitFast>(&read)?;
+    bound::install::<ReadGuard, 0>(&read)?;
+    bound::install::<ReadGuard, 1>(&read)?;
     let write = py.get_type::<WriteGuard>();
     install::<WriteEnterFast>(&write)?;
-    install::<WriteExitFast>(&write)
+    install::<WriteExitFast>(&write)?;
+    bound::install::<WriteGuard, 0>(&write)?;
+    bound::install::<WriteGuard, 1>(&write)
 }
