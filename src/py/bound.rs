@@ -215,13 +215,7 @@ unsafe extern "C" fn bound_call(
             return r;
         }
         // Another shape (an argument error to report, or a convention not handled here).
-        let real = materialise(slf);
-        if real.is_null() {
-            return null_mut();
-        }
-        let r = ffi::PyObject_Vectorcall(real, args, nargsf, kwnames);
-        ffi::Py_DECREF(real);
-        r
+        as_real(slf, |real| ffi::PyObject_Vectorcall(real, args, nargsf, kwnames))
     }
 }
 
