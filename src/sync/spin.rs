@@ -133,19 +133,19 @@ impl Gather {
     /// and whether it is full: then the producers had to stop, the delay was too long) and
     /// adapts the delay. Returns whether an item is there (false: wait as usual).
     pub fn gathered(&self, deadline: Option<Instant>, look: impl FnOnce() -> (usize, bool)) -> bool {
-        let Some(delay) = self.delay() else {
+        let Some(d) = self.delay_ns() else {
             return false;
         };
-        spin_until(deadline, delay, Polling::Yielding, || false);
+        spin_until(deadline, Duration::from_nanos(u64::from(d)), Polling::Yielding, || false);
         let (len, full) = look();
         self.active.fetch_sub(1, Relaxed);
-        let d = u32::try_from(delay.as_nanos()).unwrap_or(GATHER_MAX_NS);
         let next = if len > 1 && !full { d.saturating_mul(2).min(GATHER_MAX_NS) } else { d / 2 };
         self.delay_ns.store(if next < GATHER_PROBE_NS { 0 } else { next }, Relaxed);
         len > 0
     }
 
-    fn delay(&self) -> Option<Duration> {
+    /// The delay this getter lets pass (ns), counted as active; None: no gathering now.
+    fn delay_ns(&self) -> Option<u32> {
         // Not in the models: the per-thread count outlives a model's run, so the probes would
         // fall at other points from one run to the next (loom needs each run deterministic);
         // a gathering getter only looks later, as a getter the scheduler delayed would.
@@ -171,7 +171,7 @@ impl Gather {
             self.active.fetch_sub(1, Relaxed);
             return None;
         }
-        Some(Duration::from_nanos(u64::from(d)))
+        Some(d)
     }
 }
 
