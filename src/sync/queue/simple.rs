@@ -10,20 +10,23 @@
 //! leaves its item aside (`put_reentrant`), and the waking thread moves it into the queue
 //! before it unlocks.
 
-use super::chunked::Chunked;
 use crate::sync::park::{leave_line, wait_in_line, Place, Watchers};
 use crate::sync::prim::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use crate::sync::prim::current_thread_ident;
-use crate::sync::prim::{const_fn, Instant, Mutex};
+use crate::sync::prim::{Instant, Mutex};
 use crate::sync::spin::{AdaptiveSpin, Gather, Polling, HANDOFF};
+use crossbeam_utils::CachePadded;
+use std::collections::VecDeque;
 
+// What a put or a get touches, in one cache line with the mutex (see `SimpleQueue::state`).
+#[repr(C)]
 pub struct SimpleState<T> {
-    items: Chunked<T>,
-    /// The threads selecting over this queue among others (see `select`).
-    pub selectors: Watchers,
+    items: VecDeque<T>,
     /// Threads and asyncio tasks waiting for an item, in the order they came: one woken per
     /// item put (see `park`).
     pub getters: Watchers,
+    /// The threads selecting over this queue among others (see `select`).
+    pub selectors: Watchers,
 }
 
 impl<T> SimpleState<T> {
@@ -43,12 +46,30 @@ impl<T> SimpleState<T> {
 
     /// Everything, for the garbage collector (to be dropped once unlocked).
     pub fn take_all(&mut self) -> Vec<T> {
-        self.items.take_all()
+        std::mem::take(&mut self.items).into()
+    }
+
+    /// Gives back room a drained queue no longer needs: half of it once the items fill no more
+    /// than a quarter, as the stdlib's C `SimpleQueue` does.
+    #[inline]
+    fn shrink(&mut self) {
+        let cap = self.items.capacity();
+        if cap > MIN_ROOM && self.items.len() <= cap / 4 {
+            self.items.shrink_to(cap / 2);
+        }
     }
 }
 
+/// Room kept however few items are queued (the stdlib's C `SimpleQueue` starts with 8).
+const MIN_ROOM: usize = 64;
+
 pub struct SimpleQueue<T> {
-    state: Mutex<SimpleState<T>>,
+    // The mutex and what it guards, alone in their cache line (boxed, for the alignment): with
+    // producers and consumers on different CPUs every put and get moves that line between
+    // them, and it is the only line that moves but the items' own (2 producers and 2
+    // consumers on 2 CPUs, items `None`: 135 ns per item with the state over four lines, 121
+    // with a one-level deque, 106 in one line, the stdlib's C queue 90).
+    state: Box<CachePadded<Mutex<SimpleState<T>>>>,
     /// The spin budget of this object's waits (see `spin`).
     spin: AdaptiveSpin,
     /// How long a getter lets items gather before it looks (see `spin::Gather`).
@@ -74,17 +95,19 @@ impl<T> Default for SimpleQueue<T> {
 }
 
 impl<T> SimpleQueue<T> {
-    const_fn! {
-        pub fn new() -> Self {
-            SimpleQueue {
-                state: Mutex::new(SimpleState { items: Chunked::new(), selectors: Watchers::new(), getters: Watchers::new() }),
-                spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
-                gather: Gather::new(),
-                nonempty: AtomicBool::new(false),
-                waking: AtomicU64::new(0),
-                reentered: Mutex::new(Vec::new()),
-                any_reentered: AtomicBool::new(false),
-            }
+    pub fn new() -> Self {
+        SimpleQueue {
+            state: Box::new(CachePadded::new(Mutex::new(SimpleState {
+                items: VecDeque::new(),
+                getters: Watchers::new(),
+                selectors: Watchers::new(),
+            }))),
+            spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
+            gather: Gather::new(),
+            nonempty: AtomicBool::new(false),
+            waking: AtomicU64::new(0),
+            reentered: Mutex::new(Vec::new()),
+            any_reentered: AtomicBool::new(false),
         }
     }
 
@@ -95,10 +118,12 @@ impl<T> SimpleQueue<T> {
 
     #[inline]
     pub fn put_locked(&self, s: &mut SimpleState<T>, item: T) {
-        s.items.push_back(item);
-        if !self.nonempty.load(Relaxed) {
+        // (`nonempty` is true whenever the queue holds items: set on each put into an empty
+        // queue, cleared by the get that empties it.)
+        if s.items.is_empty() {
             self.nonempty.store(true, Relaxed);
         }
+        s.items.push_back(item);
         if !s.selectors.is_empty() {
             s.selectors.notify();
         }
@@ -138,9 +163,10 @@ impl<T> SimpleQueue<T> {
     #[inline]
     pub fn get_locked(&self, s: &mut SimpleState<T>) -> Option<T> {
         let item = s.items.pop_front();
-        if s.items.is_empty() && self.nonempty.load(Relaxed) {
+        if item.is_some() && s.items.is_empty() {
             self.nonempty.store(false, Relaxed);
         }
+        s.shrink();
         item
     }
 
@@ -166,14 +192,14 @@ impl<T> SimpleQueue<T> {
         let start = Instant::now();
         // A waiter in line since an earlier slice waits on there, without barging.
         if !place.is_held() {
-            if self.gather.gathered(deadline, || (self.state.lock().len(), false)) {
+            if self.gather.gathered(deadline, || (self.state().lock().len(), false)) {
                 return true;
             }
             if self.spin.spin_until(deadline, || self.nonempty.load(Relaxed)) {
                 return true;
             }
         }
-        let ok = wait_in_line(&self.state, getters, deadline, not_empty, place);
+        let ok = wait_in_line(self.state(), getters, deadline, not_empty, place);
         if ok {
             self.spin.blocked(start.elapsed());
         }
@@ -184,7 +210,7 @@ impl<T> SimpleQueue<T> {
     /// next getter if an item is still there. Call detached (it takes the queue's mutex).
     pub fn leave_line(&self, place: &mut Place) {
         if place.is_held() {
-            let mut s = self.state.lock();
+            let mut s = self.state().lock();
             if leave_line(&mut *s, getters, not_empty, place) {
                 self.wake_getter(&mut s);
             }
@@ -240,6 +266,35 @@ mod tests {
         assert_eq!(q.get_locked(&mut s), Some(1));
         assert_eq!(q.get_locked(&mut s), Some(2));
         assert_eq!(q.get_locked(&mut s), None);
+    }
+
+    /// A put reads and writes the mutex, the items' deque and whether anyone waits: one cache
+    /// line (see `SimpleQueue::state`).
+    #[test]
+    fn hot_fields_share_a_cache_line() {
+        let q = SimpleQueue::<u64>::new();
+        let m = q.state();
+        let start = m as *const _ as usize;
+        // SAFETY: only addresses are taken, nothing is read.
+        let s = unsafe { &*m.data_ptr() };
+        let end = std::ptr::addr_of!(s.selectors) as usize + std::mem::size_of::<Watchers>();
+        assert_eq!(start % 64, 0);
+        assert!(end - start <= 64, "{} bytes", end - start);
+    }
+
+    /// A drained queue gives its room back, down to `MIN_ROOM`.
+    #[test]
+    fn drained_queue_shrinks() {
+        let q = SimpleQueue::new();
+        let mut s = q.state().lock();
+        for i in 0..10_000 {
+            q.put_locked(&mut s, i);
+        }
+        assert!(s.items.capacity() >= 10_000);
+        for i in 0..10_000 {
+            assert_eq!(q.get_locked(&mut s), Some(i));
+        }
+        assert!(s.items.capacity() <= 2 * MIN_ROOM, "{}", s.items.capacity());
     }
 
     #[test]
