@@ -294,53 +294,34 @@ pub fn leave_line<S>(
 /// item somewhere); `notify_one` wakes the first that takes the wake-up and removes it (a
 /// queue's waiting tasks: one per item, first come first served). A task woken that way that
 /// leaves without what it was woken for (cancelled, timed out) passes the wake-up on.
-// One pointer, null when nobody watches (the line is freed when it empties): a put or a
-// release looks at whether anyone watches on every call, and a word next to the object's other
-// hot fields keeps that look on the cache line the call touches anyway.
 #[derive(Default)]
-#[allow(clippy::box_collection)] // one word, not a VecDeque's four (see above)
-pub struct Watchers(Option<Box<VecDeque<Arc<Waiter>>>>);
+pub struct Watchers(VecDeque<Arc<Waiter>>);
 
 impl std::fmt::Debug for Watchers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Watchers({})", self.len())
+        write!(f, "Watchers({})", self.0.len())
     }
 }
 
 impl Watchers {
     super::prim::const_fn! {
         pub fn new() -> Self {
-            Watchers(None)
+            Watchers(VecDeque::new())
         }
     }
 
     pub fn register(&mut self, w: &Arc<Waiter>) {
-        self.0.get_or_insert_with(Box::default).push_back(w.clone());
+        self.0.push_back(w.clone());
     }
 
     /// Registers `w` at the head of the line (a waiter whose turn came to nothing).
     pub fn register_first(&mut self, w: &Arc<Waiter>) {
-        self.0.get_or_insert_with(Box::default).push_front(w.clone());
+        self.0.push_front(w.clone());
     }
 
     /// Removes every registration of `w` (a queue passed twice to one select has two).
     pub fn unregister(&mut self, w: &Arc<Waiter>) {
-        if let Some(l) = &mut self.0 {
-            l.retain(|x| !Arc::ptr_eq(x, w));
-        }
-        self.drop_if_empty();
-    }
-
-    fn drop_if_empty(&mut self) {
-        if self.0.as_ref().is_some_and(|l| l.is_empty()) {
-            self.0 = None;
-        }
-    }
-
-    fn pop_front(&mut self) -> Option<Arc<Waiter>> {
-        let w = self.0.as_mut()?.pop_front();
-        self.drop_if_empty();
-        w
+        self.0.retain(|x| !Arc::ptr_eq(x, w));
     }
 
     /// Wakes every registered watcher. The waiters' mutexes guard one flag each and are held
@@ -348,7 +329,7 @@ impl Watchers {
     /// lock inside a condition variable's notify, so taking them here blocks nobody for long.
     #[inline]
     pub fn notify(&self) {
-        for w in self.0.iter().flat_map(|l| l.iter()) {
+        for w in &self.0 {
             w.notify(Blocking);
         }
     }
@@ -357,7 +338,7 @@ impl Watchers {
     /// those before it that did not; false if none did.
     #[inline]
     pub fn notify_one(&mut self) -> bool {
-        while let Some(w) = self.pop_front() {
+        while let Some(w) = self.0.pop_front() {
             if w.notify(Blocking) {
                 return true;
             }
@@ -368,18 +349,17 @@ impl Watchers {
     /// Wakes every waiter in line and empties it (a shutdown, a barrier's release: everyone's
     /// turn at once).
     pub fn wake_all(&mut self) {
-        for w in self.0.take().into_iter().flat_map(|l| l.into_iter()) {
+        for w in std::mem::take(&mut self.0) {
             w.notify(Blocking);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |l| l.len())
+        self.0.len()
     }
 
-    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_none()
+        self.0.is_empty()
     }
 }
 
@@ -554,7 +534,7 @@ impl WatchList {
     fn wake_slow(&self, mut n: u64) {
         while n > 0 {
             let mut l = self.list.lock();
-            let first = l.pop_front();
+            let first = l.0.pop_front();
             self.count.store(l.len(), SeqCst);
             drop(l);
             match first {
