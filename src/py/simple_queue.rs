@@ -7,7 +7,7 @@
 
 use super::diagnosed::Diagnosed;
 use super::fastcall::{fast_method, install};
-use super::queue::{empty_error, generic_alias, lock_attached, try_lock_briefly};
+use super::queue::{empty_error, generic_alias, lock_attached, try_lock_stepping_aside};
 use super::wait::{simple_queue_timeout, wait, Given, PlaceInLine, Timeout};
 use super::waiting::retry_until_deadline;
 use super::waker::Waker;
@@ -37,14 +37,14 @@ impl Diagnosed for SimpleQueue {
 impl SimpleQueue {
     #[inline(always)]
     fn put_fast(&self, py: Python<'_>, item: &Borrowed<'_, '_, PyAny>) -> Option<Py<PyAny>> {
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = try_lock_stepping_aside(self.core.state())?;
         self.core.put_locked(&mut g, (*item).to_owned().unbind());
         Some(py.None())
     }
 
     #[inline(always)]
     fn get_fast(&self) -> Option<Py<PyAny>> {
-        let mut g = try_lock_briefly(self.core.state())?;
+        let mut g = try_lock_stepping_aside(self.core.state())?;
         self.core.get_locked(&mut g)
     }
 

@@ -30,7 +30,7 @@ mod variants;
 use errors::full_error;
 pub(crate) use errors::{empty_error, shutdown_error};
 pub(crate) use fast::install_fast_paths;
-pub(crate) use mutex::{lock_attached, try_lock_briefly};
+pub(crate) use mutex::{lock_attached, try_lock_briefly, try_lock_stepping_aside};
 pub(crate) use variants::{LifoQueue, PriorityQueue};
 
 use super::diagnosed::Diagnosed;
