@@ -127,8 +127,10 @@ def pingpong(cls):
     return make
 
 
-def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue"):
-    """Producers put, consumers get; one operation is one item through the queue."""
+def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue", immortal=False):
+    """Producers put, consumers get; one operation is one item through the queue. The items
+    are ints made by the producers, or with immortal=True always None: then no reference is
+    counted and no memory freed across threads (the interpreter's share of the row's cost)."""
 
     def make(mod):
         q = getattr(mod, cls)(maxsize) if cls != "SimpleQueue" else mod.SimpleQueue()
@@ -136,8 +138,12 @@ def producers_consumers(n_producers, n_consumers, maxsize, cls="Queue"):
         def producer(i):
             def loop(n):
                 put = q.put
-                for x in range(share(n, n_producers, i)):
-                    put(x)
+                if immortal:
+                    for _ in range(share(n, n_producers, i)):
+                        put(None)
+                else:
+                    for x in range(share(n, n_producers, i)):
+                        put(x)
 
             return loop
 
@@ -182,6 +188,16 @@ THREADED = [
     ("1 producer/1 consumer, Queue(), per item", producers_consumers(1, 1, 0)),
     ("2 producers/2 consumers, Queue(10), per item", producers_consumers(2, 2, 10)),
     ("2 producers/2 consumers, SimpleQueue, per item", producers_consumers(2, 2, 0, "SimpleQueue")),
+    # The same two rows with None as every item (see producers_consumers): what is left of each
+    # when the interpreter counts no reference and frees nothing across threads.
+    (
+        "2 producers/2 consumers, SimpleQueue, items None, per item",
+        producers_consumers(2, 2, 0, "SimpleQueue", immortal=True),
+    ),
+    (
+        "2 producers/2 consumers, Queue(100), items None, per item",
+        producers_consumers(2, 2, 100, immortal=True),
+    ),
     ("4 producers/4 consumers, Queue(), per item", producers_consumers(4, 4, 0)),
     ("2 threads: put x100 + join / get + task_done, per item", task_done_join),
 ]
