@@ -167,7 +167,10 @@ impl<T> SimpleQueue<T> {
     #[inline]
     pub fn get_locked(&self, s: &mut SimpleState<T>) -> Option<T> {
         let item = s.items.pop_front();
-        if item.is_some() && s.items.is_empty() {
+        // The get that empties the queue clears the hint; so does a get that finds it empty
+        // while the hint says otherwise (emptied by the garbage collector's `take_all`), or the
+        // getters' spin would keep reading it as an item and never park.
+        if s.items.is_empty() && (item.is_some() || self.nonempty.load(Relaxed)) {
             self.nonempty.store(false, Relaxed);
         }
         s.shrink();
@@ -285,6 +288,19 @@ mod tests {
         assert_eq!(start % 128, 0);
         assert!(end - start <= 128, "{} bytes", end - start);
         assert_eq!(std::mem::size_of_val(&*q.state), 128);
+    }
+
+    /// Emptied by the garbage collector, the queue's hint still says it holds items; the next
+    /// get that finds nothing clears it, so a getter's spin parks instead of spinning on.
+    #[test]
+    fn failed_get_clears_a_stale_hint() {
+        let q = SimpleQueue::new();
+        let mut s = q.state().lock();
+        q.put_locked(&mut s, 1);
+        drop(s.take_all());
+        assert!(q.nonempty.load(Relaxed));
+        assert_eq!(q.get_locked(&mut s), None);
+        assert!(!q.nonempty.load(Relaxed));
     }
 
     /// A drained queue gives its room back, down to `MIN_ROOM`.
