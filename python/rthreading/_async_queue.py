@@ -51,10 +51,11 @@ def _load():
     from rthreading.queue import ShutDown
 
     _ShutDown = ShutDown
-    QueueEmpty = asyncio.QueueEmpty
     QueueFull = asyncio.QueueFull
     # Before 3.13 asyncio has no QueueShutDown: the view raises what the native queue raises.
     QueueShutDown = getattr(asyncio, "QueueShutDown", ShutDown)
+    # Last: the one a view's __init__ looks at; a thread that sees it set finds the others set.
+    QueueEmpty = asyncio.QueueEmpty
 
 
 class AsyncQueueProxy:
