@@ -3,6 +3,7 @@
 
 use parking_lot::MutexGuard;
 use pyo3::prelude::*;
+use std::time::{Duration, Instant};
 
 /// Takes a queue's mutex while attached: it is only ever held for a few instructions, so look
 /// for it a few times (spinning, not blocking) before detaching to wait for it.
@@ -29,16 +30,21 @@ pub(crate) fn try_lock_briefly<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuar
 /// looking at the mutex, then tries once, as CPython's own mutex does (the stdlib's C
 /// `SimpleQueue` takes it for every put and get). Threads that lose a race stop racing for a
 /// while: the holder keeps the mutex's cache line, and the producers run ahead of the consumers,
-/// who then find items waiting instead of taking turns at the mutex item by item.
+/// who then find items waiting instead of taking turns at the mutex item by item. A put steps
+/// aside for `PUT_ASIDE` at most (`put`: see there).
 #[inline(always)]
-pub(crate) fn try_lock_stepping_aside<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    m.try_lock().or_else(|| step_aside(m))
+pub(crate) fn try_lock_stepping_aside<T>(m: &parking_lot::Mutex<T>, put: bool) -> Option<MutexGuard<'_, T>> {
+    m.try_lock().or_else(|| step_aside(m, put))
 }
 
 #[cold]
-fn step_aside<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
+fn step_aside<T>(m: &parking_lot::Mutex<T>, put: bool) -> Option<MutexGuard<'_, T>> {
+    let start = put.then(Instant::now);
     for _ in 0..STEP_ASIDE {
         std::thread::yield_now();
+        if start.is_some_and(|t| t.elapsed() >= PUT_ASIDE) {
+            break;
+        }
     }
     m.try_lock()
 }
@@ -53,6 +59,19 @@ fn step_aside<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
 const STEP_ASIDE: u32 = 40;
 #[cfg(not(Py_GIL_DISABLED))]
 const STEP_ASIDE: u32 = YIELDS;
+
+// A put's yields end after `PUT_ASIDE`. When a thread's yields hand its CPU to a thread that is
+// itself stepping aside, they take turns yielding, a context switch each (~1 us), and nobody
+// works: seen with 2 producers/2 consumers and items `None` once one producer has finished
+// (the other steps aside for every put while one consumer yields back to it, the second
+// consumer parked): the last 50k items at ~600 ns each, the run 2-5x its usual length in a
+// third of runs. The kernel (EEVDF) also pushes a yielding thread's deadline a slice later per
+// yield, so that 40 of them can leave a thread off its CPU for milliseconds. Ns per item, 30-40
+// runs of 200k, median (p90): items `None` 103-236 (311-494) -> 76-80 (79-100); ints 111-113
+// (116-120) -> 115-116 (119-121); the stdlib 101-102 (116-120) and 121-122 (126-128). Puts
+// bounded at 4-12 us: ints 119-125 with runs at 2.5x. Gets bounded at 12 us: 385-586 ns (getters
+// coming back sooner contend with the putters and each other).
+const PUT_ASIDE: Duration = Duration::from_micros(20);
 
 /// A few tries for a mutex held briefly by another thread, yielding the CPU before each: the
 /// holder (or another thread of this CPU) runs meanwhile, and this thread does not touch the
