@@ -37,14 +37,14 @@ impl Diagnosed for SimpleQueue {
 impl SimpleQueue {
     #[inline(always)]
     fn put_fast(&self, py: Python<'_>, item: &Borrowed<'_, '_, PyAny>) -> Option<Py<PyAny>> {
-        let mut g = try_lock_stepping_aside(self.core.state(), true)?;
+        let mut g = try_lock_stepping_aside(self.core.state(), Some(&|| self.core.caught_up()))?;
         self.core.put_locked(&mut g, (*item).to_owned().unbind());
         Some(py.None())
     }
 
     #[inline(always)]
     fn get_fast(&self) -> Option<Py<PyAny>> {
-        let mut g = try_lock_stepping_aside(self.core.state(), false)?;
+        let mut g = try_lock_stepping_aside(self.core.state(), None)?;
         self.core.get_locked(&mut g)
     }
 

@@ -186,6 +186,8 @@ HANDOFFS = [
 ]
 THREADED = [
     ("1 producer/1 consumer, Queue(), per item", producers_consumers(1, 1, 0)),
+    # What logging's QueueHandler/QueueListener pair does: threads put records, one thread gets.
+    ("1 producer/1 consumer, SimpleQueue, per item", producers_consumers(1, 1, 0, "SimpleQueue")),
     ("2 producers/2 consumers, Queue(10), per item", producers_consumers(2, 2, 10)),
     ("2 producers/2 consumers, SimpleQueue, per item", producers_consumers(2, 2, 0, "SimpleQueue")),
     # The same two rows with None as every item (see producers_consumers): what is left of each
@@ -203,6 +205,7 @@ THREADED = [
 ]
 PEER_THREADED = {
     "1 producer/1 consumer, Queue(), per item",
+    "1 producer/1 consumer, SimpleQueue, per item",
     "2 producers/2 consumers, SimpleQueue, per item",
     "4 producers/4 consumers, Queue(), per item",
 }

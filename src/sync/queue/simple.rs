@@ -213,6 +213,13 @@ impl<T> SimpleQueue<T> {
         ok
     }
 
+    /// Whether the getters have caught up with the puts: the queue was empty when its mutex was
+    /// last released (the hint, read without the mutex; a moment's answer).
+    #[inline]
+    pub fn caught_up(&self) -> bool {
+        !self.nonempty.load(Relaxed)
+    }
+
     /// Leaves the line where `place` waits (its wait ended): a wake-up it got goes on to the
     /// next getter if an item is still there. Call detached (it takes the queue's mutex).
     pub fn leave_line(&self, place: &mut Place) {
