@@ -61,6 +61,22 @@ impl Diagnosed for Lock {
     }
 }
 
+// A thread that finds the lock held just after releasing it (a loop of `with lock:` around a
+// short block, with other threads doing the same) steps aside: it yields its CPU this many times
+// without looking at the lock, then tries once, before it waits as usual (polling, then in
+// line). Waiters polling the lock took it at every release, so the threads took turns block by
+// block and each block moved the lock, the objects the block touched and their reference counts
+// between the CPUs; stepping aside lets the holder run on for a few microseconds, as CPython's
+// own mutex does (40 yields without looking, then it parks). A thread that did not release it
+// last (a hand-off: one thread releases, another waits for it) waits as before. Measured (3.13t,
+// 2 CPUs, ns per block): `with lock: counter += 1` on a global, 2 threads 889 -> 213, 4 threads
+// 848 -> 181 (the stdlib 311-382 and 349); `with lock: pass`, 2 threads, 438 -> 130 (262-309);
+// the Lock hand-off round trip 0.88-0.89 us, as before. Without the condition (every waiter
+// stepping aside) the hand-off took 6.9 us. Not on a GIL build, whose waiter holds the GIL
+// while it yields.
+const STEP_ASIDE: u32 = 40;
+const STEPS_ASIDE: bool = cfg!(Py_GIL_DISABLED);
+
 impl Lock {
     /// Acquire: one try attached, then a wait detached, interruptible on the main thread.
     /// `tag` is this lock's Python object (for the wait-for graph).
@@ -72,6 +88,18 @@ impl Lock {
         }
         if timeout.is_zero() {
             return Ok(false); // `acquire(False)` on a held lock: no detach, no parking
+        }
+        if STEPS_ASIDE && self.inner.released_last_by(current_thread_ident()) {
+            let t0 = std::time::Instant::now();
+            for _ in 0..STEP_ASIDE {
+                std::thread::yield_now();
+            }
+            if self.inner.try_acquire() {
+                if let Some(c) = self.stats.get() {
+                    c.waited(t0.elapsed(), true);
+                }
+                return Ok(true);
+            }
         }
         self.acquire_slow(py, tag, timeout)
     }

@@ -25,6 +25,9 @@ pub struct Lock {
     /// wait-for graph), not for correctness (any thread may release a Lock). Stored relaxed
     /// after each acquisition, cleared before each release.
     owner: AtomicU64,
+    /// Ident of the thread that released it last (0: none yet): a thread whose acquire fails
+    /// just after its own release is racing a quicker thread for it (see `released_last_by`).
+    released_by: AtomicU64,
     /// The spin budget of this lock's waits (see `spin`): a lock handed from thread to thread
     /// (released by one, awaited by another) is caught while polling, not after a wake-up.
     spin: AdaptiveSpin,
@@ -50,6 +53,7 @@ impl Lock {
         Lock {
             raw: RawMutex::INIT,
             owner: AtomicU64::new(0),
+            released_by: AtomicU64::new(0),
             spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             watchers: WatchList::new(),
         }
@@ -60,6 +64,7 @@ impl Lock {
         Lock {
             raw: RawMutex::new(),
             owner: AtomicU64::new(0),
+            released_by: AtomicU64::new(0),
             spin: AdaptiveSpin::new(HANDOFF, Polling::Yielding),
             watchers: WatchList::new(),
         }
@@ -179,6 +184,7 @@ impl Lock {
             return false;
         }
         self.owner.store(0, Relaxed);
+        self.released_by.store(super::current_thread_ident(), Relaxed);
         // SAFETY: parking_lot's RawMutex keeps no owner; the lock is held (checked above), and
         // "held in the current context" is satisfied because Python's lock is not owned by a
         // thread. Two threads racing to release one held lock is a program error in Python too:
@@ -200,6 +206,13 @@ impl Lock {
         self.owner.load(Relaxed)
     }
 
+    /// Whether thread `me` was the last to release it (a moment's answer). True when `me`
+    /// finds it held again just after letting it go: another thread took it in between.
+    #[inline]
+    pub fn released_last_by(&self, me: u64) -> bool {
+        self.released_by.load(Relaxed) == me
+    }
+
     /// The owner word itself, for the wait-for graph.
     pub fn owner_word(&self) -> &AtomicU64 {
         &self.owner
@@ -209,6 +222,7 @@ impl Lock {
     /// A task of the forking thread's event loop waiting in line is woken: the lock is free.
     pub fn reinit(&self) {
         self.owner.store(0, Relaxed);
+        self.released_by.store(0, Relaxed);
         self.watchers.reinit();
         if self.raw.is_locked() {
             // SAFETY: see `release`; nobody parks on the raw mutex.
@@ -223,6 +237,31 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::time::Duration;
+
+    /// The last releaser is remembered whoever acquired the lock, and forgotten after a fork.
+    #[test]
+    fn last_releaser() {
+        let l = Arc::new(Lock::new());
+        let me = crate::sync::current_thread_ident();
+        assert!(!l.released_last_by(me));
+        assert!(l.try_acquire());
+        assert!(l.release());
+        assert!(l.released_last_by(me));
+        assert!(l.try_acquire());
+        let l2 = l.clone();
+        let other = std::thread::spawn(move || {
+            assert!(l2.release()); // any thread may release a Lock
+            crate::sync::current_thread_ident()
+        })
+        .join()
+        .unwrap();
+        assert!(!l.released_last_by(me));
+        assert!(l.released_last_by(other));
+        assert!(!l.release()); // not locked: nothing recorded
+        assert!(l.released_last_by(other));
+        l.reinit();
+        assert!(!l.released_last_by(other));
+    }
 
     #[test]
     fn acquire_release() {
