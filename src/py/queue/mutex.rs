@@ -88,17 +88,12 @@ const PUT_ASIDE: Duration = Duration::from_micros(20);
 /// aside.
 #[cold]
 fn poll_briefly<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    for _ in 0..POLLS {
+    (0..POLLS).find_map(|_| {
         for _ in 0..8 {
             std::hint::spin_loop();
         }
-        if !m.is_locked() {
-            if let Some(g) = m.try_lock() {
-                return Some(g);
-            }
-        }
-    }
-    None
+        look_and_try(m)
+    })
 }
 
 // A consumer that keeps up with its producer (1 producer/1 consumer) finds the queue empty every
@@ -115,15 +110,20 @@ const POLLS: u32 = 32;
 /// mutex's cache line until it looks again.
 #[cold]
 fn try_lock_spinning<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    for _ in 0..YIELDS {
+    (0..YIELDS).find_map(|_| {
         std::thread::yield_now();
-        if !m.is_locked() {
-            if let Some(g) = m.try_lock() {
-                return Some(g);
-            }
-        }
+        look_and_try(m)
+    })
+}
+
+/// The mutex if it looks free and the try takes it: a look only reads its cache line.
+#[inline(always)]
+fn look_and_try<T>(m: &parking_lot::Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    if m.is_locked() {
+        None
+    } else {
+        m.try_lock()
     }
-    None
 }
 
 // Two yields: a few hundred nanoseconds each when this CPU has nothing else to run, the time a
