@@ -89,24 +89,22 @@ impl Lock {
         if timeout.is_zero() {
             return Ok(false); // `acquire(False)` on a held lock: no detach, no parking
         }
-        if STEPS_ASIDE && self.inner.released_last_by(current_thread_ident()) {
+        let me = current_thread_ident();
+        if STEPS_ASIDE && self.inner.released_last_by(me) {
             let t0 = std::time::Instant::now();
-            for _ in 0..STEP_ASIDE {
-                std::thread::yield_now();
-            }
-            if self.inner.try_acquire() {
+            crate::sync::spin::step_aside(STEP_ASIDE, None);
+            if self.inner.try_acquire_as(me) {
                 if let Some(c) = self.stats.get() {
                     c.waited(t0.elapsed(), true);
                 }
                 return Ok(true);
             }
         }
-        self.acquire_slow(py, tag, timeout)
+        self.acquire_slow(py, me, tag, timeout)
     }
 
     #[inline(never)]
-    fn acquire_slow(&self, py: Python<'_>, tag: usize, timeout: Timeout) -> PyResult<bool> {
-        let me = current_thread_ident();
+    fn acquire_slow(&self, py: Python<'_>, me: u64, tag: usize, timeout: Timeout) -> PyResult<bool> {
         let inner = &self.inner;
         let count = Count::Acquire(&self.stats);
         let mut in_line = PlaceInLine::new(py, |p| inner.leave_line(p));

@@ -184,6 +184,20 @@ impl Gather {
     }
 }
 
+/// Yields the CPU `times` times without looking at anything, ending early once `bound` (if
+/// any) has passed: a thread that lost a race for a lock or a queue's mutex steps aside, so
+/// that the holder runs on undisturbed and keeps the cache lines it works on, instead of the
+/// two taking turns item by item or block by block (`py::lock`, `py::queue::mutex`).
+pub fn step_aside(times: u32, bound: Option<Duration>) {
+    let start = bound.map(|b| (Instant::now(), b));
+    for _ in 0..times {
+        crate::sync::prim::yield_now();
+        if start.is_some_and(|(t, b)| t.elapsed() >= b) {
+            break;
+        }
+    }
+}
+
 /// Polls between two clock reads.
 #[cfg(not(loom))]
 const POLLS_PER_CHECK: u32 = 16;

@@ -3,7 +3,7 @@
 
 use parking_lot::MutexGuard;
 use pyo3::prelude::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Takes a queue's mutex while attached: it is only ever held for a few instructions, so look
 /// for it a few times (spinning, not blocking) before detaching to wait for it.
@@ -48,13 +48,7 @@ fn step_aside<'a, T>(m: &'a parking_lot::Mutex<T>, put: Option<&dyn Fn() -> bool
             return Some(g);
         }
     }
-    let start = put.is_some().then(Instant::now);
-    for _ in 0..STEP_ASIDE {
-        std::thread::yield_now();
-        if start.is_some_and(|t| t.elapsed() >= PUT_ASIDE) {
-            break;
-        }
-    }
+    crate::sync::spin::step_aside(STEP_ASIDE, put.is_some().then_some(PUT_ASIDE));
     m.try_lock()
 }
 
